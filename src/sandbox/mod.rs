@@ -1,0 +1,1 @@
+//! Local gateway simulator (placeholder; being written).
