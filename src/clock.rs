@@ -106,7 +106,10 @@ impl BeijingTime {
     /// Unix milliseconds of this Beijing-time instant.
     pub fn to_unix_millis(&self) -> i64 {
         let days = days_from_civil(self.year, self.month, self.day);
-        let secs = days * 86_400 + i64::from(self.hour) * 3600 + i64::from(self.minute) * 60 + i64::from(self.second);
+        let secs = days * 86_400
+            + i64::from(self.hour) * 3600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second);
         (secs - BEIJING_OFFSET_SECONDS) * 1000 + i64::from(self.millis)
     }
 
@@ -154,7 +157,12 @@ impl BeijingTime {
         if hour > 23 || minute > 59 || second > 59 {
             return None;
         }
-        Some(BeijingTime { hour, minute, second, ..date })
+        Some(BeijingTime {
+            hour,
+            minute,
+            second,
+            ..date
+        })
     }
 
     /// Parses `yyyy-MM-dd`, checking that the date exists.
@@ -185,7 +193,15 @@ impl BeijingTime {
         if s.len() != 14 || !s.bytes().all(|c| c.is_ascii_digit()) {
             return None;
         }
-        let dashed = format!("{}-{}-{} {}:{}:{}", &s[0..4], &s[4..6], &s[6..8], &s[8..10], &s[10..12], &s[12..14]);
+        let dashed = format!(
+            "{}-{}-{} {}:{}:{}",
+            &s[0..4],
+            &s[4..6],
+            &s[6..8],
+            &s[8..10],
+            &s[10..12],
+            &s[12..14]
+        );
         Self::parse_date_time(&dashed)
     }
 }
@@ -266,7 +282,9 @@ mod tests {
         let a = RandomNonce.nonce();
         let b = RandomNonce.nonce();
         assert_eq!(a.len(), 32);
-        assert!(a.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(a
+            .bytes()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_ne!(a, b);
     }
 }

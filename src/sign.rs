@@ -43,7 +43,8 @@ pub fn open_body_signature(
     nonce: &str,
     body: &[u8],
 ) -> String {
-    let mut mac = HmacSha256::new_from_slice(app_key.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        HmacSha256::new_from_slice(app_key.as_bytes()).expect("HMAC takes any key length");
     mac.update(app_id.as_bytes());
     mac.update(timestamp.as_bytes());
     mac.update(nonce.as_bytes());
@@ -58,7 +59,12 @@ pub fn open_body_signature(
 }
 
 /// The canonical `Authorization` header value for OPEN-BODY-SIG.
-pub fn open_body_authorization(app_id: &str, timestamp: &str, nonce: &str, signature: &str) -> String {
+pub fn open_body_authorization(
+    app_id: &str,
+    timestamp: &str,
+    nonce: &str,
+    signature: &str,
+) -> String {
     format!(
         "OPEN-BODY-SIG AppId=\"{app_id}\", Timestamp=\"{timestamp}\", Nonce=\"{nonce}\", Signature=\"{signature}\""
     )

@@ -1,0 +1,453 @@
+//! The client: config, transport, token cache, clock and nonces together.
+//! Builds each request (defaults, normalisation, validation), signs the exact
+//! bytes it sends, and classifies what came back.
+
+use crate::clock::{BeijingTime, Clock, NonceSource, RandomNonce, SystemClock};
+use crate::config::{AuthMode, Config, Environment, PRODUCTION_URL, TEST_URL};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ops::{self, rules, Operation};
+use crate::secret::Secret;
+use crate::sign;
+use crate::token::{self, TokenCache};
+use crate::transport::{HttpAnswer, Transport};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// Largest request document accepted from a caller.
+pub const MAX_REQUEST_BYTES: usize = 256 * 1024;
+
+/// errCodes after which the gateway may or may not have done the work
+/// (PROTOCOL.md §5): the outcome is unknown, query before deciding.
+pub const OUTCOME_UNKNOWN_CODES: &[&str] =
+    &["TIMEOUT", "NET_ERROR", "ORDER_PROCESSING", "INTERNAL_ERROR"];
+
+/// A successful answer (`errCode == "SUCCESS"`): the exact text the gateway
+/// sent and its parsed form.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub text: String,
+    pub value: Value,
+}
+
+/// A request ready to send: validated, defaults filled, serialised once.
+#[derive(Debug, Clone)]
+pub struct PreparedRequest {
+    pub url: String,
+    pub path: String,
+    pub body: Vec<u8>,
+    pub money_moving: bool,
+}
+
+/// A ChinaUMS client. Immutable once built and safe to share between
+/// threads: the token cache and the connection pool synchronise themselves.
+pub struct Client {
+    config: Config,
+    base_url: String,
+    transport: Transport,
+    tokens: TokenCache,
+    clock: Arc<dyn Clock>,
+    nonces: Arc<dyn NonceSource>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("app_id", &self.config.app_id)
+            .field("base_url", &self.base_url)
+            .field("auth", &self.config.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client with the system clock and random nonces.
+    pub fn new(config: Config) -> Result<Client> {
+        Client::with_clock_and_nonces(config, Arc::new(SystemClock), Arc::new(RandomNonce))
+    }
+
+    /// A client from a JSON config document.
+    pub fn from_json(config_json: &str) -> Result<Client> {
+        Client::new(Config::from_json(config_json)?)
+    }
+
+    /// A client with an injected clock and nonce source (reproducible signatures in tests).
+    pub fn with_clock_and_nonces(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        nonces: Arc<dyn NonceSource>,
+    ) -> Result<Client> {
+        let base_url = match &config.environment {
+            Environment::Production => PRODUCTION_URL.to_string(),
+            Environment::Test => TEST_URL.to_string(),
+            Environment::Url(url) => url.clone(),
+            Environment::Sandbox => {
+                if config.app_id != crate::sandbox::demo::APP_ID {
+                    return Err(Error::config(
+                        "environment",
+                        "is \"sandbox\" (the default), which only knows the demo app: set it to \"production\", \"test\" or a base URL",
+                    ));
+                }
+                embedded_sandbox_url()?
+            }
+        };
+        let transport = Transport::new(&config)?;
+        Ok(Client {
+            config,
+            base_url,
+            transport,
+            tokens: TokenCache::default(),
+            clock,
+            nonces,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Beijing time now, from the client's clock.
+    pub fn now(&self) -> BeijingTime {
+        BeijingTime::from_unix_millis(self.clock.now_unix_millis())
+    }
+
+    /// `bills/update-qrcode` with a JSON request text.
+    pub fn update_qrcode(&self, request_json: &str) -> Result<Answer> {
+        self.execute(&ops::UPDATE_QRCODE, parse_request(request_json)?)
+    }
+
+    /// Runs a known operation.
+    pub fn execute(&self, op: &Operation, request: Map<String, Value>) -> Result<Answer> {
+        let prepared = self.prepare(op, request)?;
+        self.send(&prepared)
+    }
+
+    /// Calls any `/v1/...` service path. A path of a known operation gets that
+    /// operation's defaults and checks; any other path is sent as given.
+    pub fn call(&self, service_path: &str, request_json: &str) -> Result<Answer> {
+        check_service_path(service_path)?;
+        let request = parse_request(request_json)?;
+        match ops::find(service_path) {
+            Some(op) => self.execute(op, request),
+            None => {
+                let prepared = self.prepare_raw(service_path, &request, true)?;
+                self.send(&prepared)
+            }
+        }
+    }
+
+    /// Fills defaults, normalises and validates `request` for `op`, and
+    /// serialises it once: these bytes are what gets signed and sent.
+    pub fn prepare(
+        &self,
+        op: &Operation,
+        mut request: Map<String, Value>,
+    ) -> Result<PreparedRequest> {
+        self.fill_defaults(op, &mut request);
+        let options = rules::NormalizeOptions {
+            real_name_input: self.config.real_name_input,
+        };
+        rules::apply(op.fields, &mut request, options)?;
+        (op.cross_check)(&request)?;
+        self.prepare_raw(op.path, &request, op.money_moving)
+    }
+
+    fn prepare_raw(
+        &self,
+        path: &str,
+        request: &Map<String, Value>,
+        money_moving: bool,
+    ) -> Result<PreparedRequest> {
+        let body = serde_json::to_vec(request)
+            .map_err(|_| Error::new(ErrorKind::Internal, "could not serialise the request"))?;
+        Ok(PreparedRequest {
+            url: format!("{}{}", self.base_url, path),
+            path: path.to_string(),
+            body,
+            money_moving,
+        })
+    }
+
+    /// Adds `requestTimestamp`, `mid`, `tid`, `instMid` where the operation
+    /// has them and the caller left them out (missing or null); never changes
+    /// a given value, not even an empty string.
+    fn fill_defaults(&self, op: &Operation, request: &mut Map<String, Value>) {
+        let mut fill = |field: &str, value: Option<String>| {
+            if op.has_field(field) && request.get(field).is_none_or(Value::is_null) {
+                if let Some(v) = value {
+                    request.insert(field.to_string(), Value::String(v));
+                }
+            }
+        };
+        fill("requestTimestamp", Some(self.now().date_time()));
+        fill("mid", self.config.mid.clone());
+        fill("tid", self.config.tid.clone());
+        fill("instMid", Some(self.config.inst_mid.clone()));
+    }
+
+    /// The OPEN-BODY-SIG Authorization header for `body`, now.
+    pub fn authorization_for(&self, body: &[u8]) -> String {
+        let timestamp = self.now().compact();
+        let nonce = self.nonces.nonce();
+        sign::sign_body(
+            &self.config.app_id,
+            self.config.app_key.expose(),
+            &timestamp,
+            &nonce,
+            body,
+        )
+    }
+
+    /// Sends a prepared request and classifies the answer. In token mode, a
+    /// token the gateway rejects before doing any business (HTTP 401) is
+    /// replaced and the request resent once: nothing was done the first time.
+    pub fn send(&self, prepared: &PreparedRequest) -> Result<Answer> {
+        match self.config.auth {
+            AuthMode::BodySig => {
+                let authorization = self.authorization_for(&prepared.body);
+                let answer = self.transport.post_json(
+                    &prepared.url,
+                    Some(&authorization),
+                    &prepared.body,
+                )?;
+                classify_answer(answer)
+            }
+            AuthMode::Token => {
+                let token = self.access_token()?;
+                let answer = self.post_with_token(prepared, &token)?;
+                if answer.status == 401 {
+                    self.tokens.invalidate(&token);
+                    let fresh = self.access_token()?;
+                    return classify_answer(self.post_with_token(prepared, &fresh)?);
+                }
+                classify_answer(answer)
+            }
+        }
+    }
+
+    fn post_with_token(&self, prepared: &PreparedRequest, token: &Secret) -> Result<HttpAnswer> {
+        let authorization = format!("OPEN-ACCESS-TOKEN AccessToken={}", token.expose());
+        self.transport
+            .post_json(&prepared.url, Some(&authorization), &prepared.body)
+    }
+
+    /// The shared access token, fetched once when missing or about to expire.
+    pub fn access_token(&self) -> Result<Arc<Secret>> {
+        self.tokens.get(|| self.fetch_token())
+    }
+
+    fn fetch_token(&self) -> Result<(String, std::time::Duration)> {
+        let timestamp = self.now().compact();
+        let nonce = self.nonces.nonce();
+        let signature = sign::token_signature(
+            &self.config.app_id,
+            self.config.app_key.expose(),
+            &timestamp,
+            &nonce,
+        );
+        let body = serde_json::json!({
+            "appId": self.config.app_id,
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "signMethod": "SHA256",
+            "signature": signature,
+        });
+        let body = serde_json::to_vec(&body).map_err(|_| {
+            Error::new(ErrorKind::Internal, "could not serialise the token request")
+        })?;
+        let url = format!("{}/v1/token/access", self.base_url);
+        // Asking for a token does no business, so a failure here is "nothing sent"
+        // as far as the caller's request is concerned.
+        let answer = self
+            .transport
+            .post_json(&url, None, &body)
+            .map_err(|mut e| {
+                if e.kind == ErrorKind::OutcomeUnknown {
+                    e.kind = ErrorKind::TokenRejected;
+                    e.message = format!("fetching the access token failed: {}", e.message);
+                }
+                e
+            })?;
+        token::parse_token_answer(answer.status, &answer.body)
+    }
+}
+
+/// Parses a caller's request: a JSON object of bounded size.
+pub fn parse_request(request_json: &str) -> Result<Map<String, Value>> {
+    if request_json.len() > MAX_REQUEST_BYTES {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!("the request is larger than {MAX_REQUEST_BYTES} bytes"),
+        ));
+    }
+    match serde_json::from_str::<Value>(request_json) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(Error::new(
+            ErrorKind::InvalidJson,
+            "the request must be a JSON object",
+        )),
+        Err(e) => Err(Error::new(
+            ErrorKind::InvalidJson,
+            format!(
+                "the request is not valid JSON: {}",
+                crate::json_error_position(&e)
+            ),
+        )),
+    }
+}
+
+/// A service path is `/v1/` followed by path segments of safe characters.
+pub fn check_service_path(path: &str) -> Result<()> {
+    let ok = path.starts_with("/v1/")
+        && path.len() <= 256
+        && !path.contains("//")
+        && !path.split('/').any(|seg| seg == "." || seg == "..")
+        && path[1..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::InvalidArgument,
+            "the service path must look like /v1/netpay/bills/query (letters, digits, '/', '-', '_', '.')",
+        ))
+    }
+}
+
+/// Classifies a gateway answer (PROTOCOL.md §5).
+pub fn classify_answer(answer: HttpAnswer) -> Result<Answer> {
+    let status = answer.status;
+    let text = String::from_utf8(answer.body).ok();
+    let value = text
+        .as_deref()
+        .and_then(|t| serde_json::from_str::<Value>(t).ok())
+        .filter(Value::is_object);
+    let err_code = value
+        .as_ref()
+        .and_then(|v| v.get("errCode"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let err_msg = value
+        .as_ref()
+        .and_then(|v| v.get("errMsg").or_else(|| v.get("errInfo")))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+
+    let fail = |kind: ErrorKind, message: String| {
+        let mut e = Error::new(kind, message);
+        e.http_status = Some(status);
+        e.err_code = err_code.clone();
+        e.err_msg = err_msg.clone();
+        e.response = value.clone();
+        Err(e)
+    };
+
+    match (status, err_code.as_deref()) {
+        (200, Some("SUCCESS")) => Ok(Answer {
+            text: text.unwrap_or_default(),
+            value: value.unwrap_or_default(),
+        }),
+        (200, Some(code)) if OUTCOME_UNKNOWN_CODES.contains(&code) => fail(
+            ErrorKind::OutcomeUnknown,
+            format!("the gateway answered {code}: the outcome is unknown; query before deciding, do not resend"),
+        ),
+        (200, Some(code)) => fail(ErrorKind::GatewayRejected, format!("the gateway rejected the request with {code}")),
+        (200, None) => fail(
+            ErrorKind::OutcomeUnknown,
+            "the gateway's answer is not a JSON object with errCode; the outcome is unknown".to_string(),
+        ),
+        (401 | 403, _) => fail(
+            ErrorKind::GatewayRejected,
+            format!("the gateway refused the authentication (HTTP {status}); nothing was processed"),
+        ),
+        (400..=499, _) => fail(ErrorKind::GatewayRejected, format!("the gateway refused the request (HTTP {status})")),
+        _ => fail(
+            ErrorKind::OutcomeUnknown,
+            format!("the gateway answered HTTP {status}; the outcome is unknown"),
+        ),
+    }
+}
+
+/// The embedded simulator, started once per process on first use.
+fn embedded_sandbox_url() -> Result<String> {
+    static SANDBOX: once_cell::sync::OnceCell<crate::sandbox::Sandbox> =
+        once_cell::sync::OnceCell::new();
+    SANDBOX
+        .get_or_try_init(crate::sandbox::Sandbox::start_default)
+        .map(|s| s.base_url())
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Connect,
+                format!("could not start the embedded sandbox: {e}"),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: &str) -> HttpAnswer {
+        HttpAnswer {
+            status,
+            content_type: None,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn answers_are_classified() {
+        assert!(classify_answer(answer(200, r#"{"errCode":"SUCCESS"}"#)).is_ok());
+        let e = classify_answer(answer(
+            200,
+            r#"{"errCode":"DUP_ORDER","errMsg":"账单号重复"}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(
+            (e.kind, e.err_code.as_deref(), e.err_msg.as_deref()),
+            (
+                ErrorKind::GatewayRejected,
+                Some("DUP_ORDER"),
+                Some("账单号重复")
+            )
+        );
+        for code in OUTCOME_UNKNOWN_CODES {
+            let e =
+                classify_answer(answer(200, &format!(r#"{{"errCode":"{code}"}}"#))).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::OutcomeUnknown);
+        }
+        assert_eq!(
+            classify_answer(answer(200, "<html>")).unwrap_err().kind,
+            ErrorKind::OutcomeUnknown
+        );
+        assert_eq!(
+            classify_answer(answer(502, "<html>")).unwrap_err().kind,
+            ErrorKind::OutcomeUnknown
+        );
+        let e = classify_answer(answer(401, r#"{"errCode":"BAD_SIGN"}"#)).unwrap_err();
+        assert_eq!(
+            (e.kind, e.http_status),
+            (ErrorKind::GatewayRejected, Some(401))
+        );
+    }
+
+    #[test]
+    fn service_paths_are_checked() {
+        assert!(check_service_path("/v1/netpay/bills/query").is_ok());
+        for bad in [
+            "v1/x",
+            "/v2/x",
+            "/v1/../admin",
+            "/v1//x",
+            "/v1/x?y=1",
+            "/v1/x y",
+            "/v1/é",
+        ] {
+            assert!(check_service_path(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! The C ABI: a thin layer that checks pointers, converts arguments, calls
+//! the safe core and writes JSON documents into caller buffers. No business
+//! logic lives here. Conventions (also in the header preamble and README):
+//!
+//! - Every fallible function returns a `UmsStatus`; `UMS_OK` is 0.
+//! - Results go to `(out_buf, out_cap, out_len)`: a NUL-terminated JSON
+//!   document (the gateway's answer, or an error document), `*out_len` its
+//!   length without the NUL. `out_len` must not be NULL; `out_buf` may be NULL
+//!   only when `out_cap` is 0.
+//! - Every export catches panics and returns `UMS_ERR_PANIC`.
+
+pub mod output;
+pub mod pending;
+pub mod status;
+
+use crate::client::Client;
+use crate::sign;
+use output::{bytes_arg, opt_text_arg, run, run_plain, text_arg, Failure, OutBuf, Produced};
+use pending::{call_key, PendingAnswers};
+pub use status::*;
+use std::ffi::{c_char, CStr};
+
+/// Major version of the library; the header's `UMS_VERSION_MAJOR`.
+pub const UMS_VERSION_MAJOR: u32 = 0;
+/// Minor version of the library; the header's `UMS_VERSION_MINOR`.
+pub const UMS_VERSION_MINOR: u32 = 1;
+/// Patch version of the library; the header's `UMS_VERSION_PATCH`.
+pub const UMS_VERSION_PATCH: u32 = 0;
+
+/// A ChinaUMS client. Create with `ums_client_new`, free with
+/// `ums_client_free`. Immutable once built: one handle may be used from any
+/// number of threads at once (its token cache, connection pool and kept
+/// answers are internally synchronised).
+pub struct UmsClient {
+    client: Client,
+    pending: PendingAnswers,
+}
+
+/// The library version as a static NUL-terminated string, e.g. "0.1.0".
+/// Never NULL; the caller must not free it.
+#[no_mangle]
+pub extern "C" fn ums_version() -> *const c_char {
+    static VERSION: &CStr =
+        match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+            Ok(v) => v,
+            Err(_) => panic!("version string"),
+        };
+    VERSION.as_ptr()
+}
+
+/// A static description of `status`. Never NULL, even for an unknown value;
+/// the caller must not free it.
+#[no_mangle]
+pub extern "C" fn ums_status_str(status: UmsStatus) -> *const c_char {
+    run_plain(c"unknown status value".as_ptr(), || {
+        Status(status).description().as_ptr()
+    })
+}
+
+/// Creates a client from a JSON configuration (see the README's
+/// "Configuration"). On success `*out_client` receives the handle and the
+/// buffer a document describing it (no secrets); on failure `*out_client` is
+/// set to NULL and the buffer receives the error document, whose `field`
+/// names the bad key.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble.
+#[no_mangle]
+pub unsafe extern "C" fn ums_client_new(
+    config_json: *const c_char,
+    out_client: *mut *mut UmsClient,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    if out_client.is_null() {
+        return UMS_ERR_NULL_POINTER;
+    }
+    *out_client = std::ptr::null_mut();
+    run(OutBuf::new(out_buf, out_cap, out_len), |out| {
+        let result = (|| -> Result<(Box<UmsClient>, String), Failure> {
+            let config = text_arg(config_json, "config_json")?;
+            let client = Client::from_json(config)?;
+            let info = serde_json::json!({
+                "status": "UMS_OK",
+                "version": env!("CARGO_PKG_VERSION"),
+                "appId": client.config().app_id,
+                "baseUrl": client.base_url(),
+                "auth": match client.config().auth {
+                    crate::config::AuthMode::BodySig => "body-sig",
+                    crate::config::AuthMode::Token => "token",
+                },
+            })
+            .to_string();
+            Ok((
+                Box::new(UmsClient {
+                    client,
+                    pending: PendingAnswers::default(),
+                }),
+                info,
+            ))
+        })();
+        match result {
+            Ok((handle, info)) if out.fits(info.len()) => {
+                *out_client = Box::into_raw(handle);
+                Produced::ok(info)
+            }
+            Ok((_, info)) => Produced::ok(info), // too small: reported by `run`, no handle leaks
+            Err(f) => f.into(),
+        }
+    })
+}
+
+/// Frees a client. `ums_client_free(NULL)` does nothing. The handle must not
+/// be used after, nor freed twice, nor freed while another thread uses it.
+///
+/// # Safety
+/// `client` must be NULL or a handle from `ums_client_new`.
+#[no_mangle]
+pub unsafe extern "C" fn ums_client_free(client: *mut UmsClient) {
+    if client.is_null() {
+        return;
+    }
+    run_plain((), || drop(Box::from_raw(client)));
+}
+
+/// Sends `bills/update-qrcode`. `request_json` is the request object as on
+/// the ChinaUMS page; `requestTimestamp`, `mid`, `tid` and `instMid` are
+/// filled from the clock and the config only when absent. On `UMS_OK` the
+/// buffer holds the gateway's answer exactly as received.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble.
+#[no_mangle]
+pub unsafe extern "C" fn ums_update_qrcode(
+    client: *const UmsClient,
+    request_json: *const c_char,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    gateway_call(
+        client,
+        "update-qrcode",
+        request_json,
+        out_buf,
+        out_cap,
+        out_len,
+    )
+}
+
+/// Calls any `/v1/...` service path with the client's signing, transport and
+/// result handling. A path of a known bills operation gets that operation's
+/// defaults and checks; any other path is sent as given.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble.
+#[no_mangle]
+pub unsafe extern "C" fn ums_call(
+    client: *const UmsClient,
+    service_path: *const c_char,
+    request_json: *const c_char,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    let path = match text_arg(service_path, "service_path") {
+        Ok(p) => p,
+        Err(f) => return run(OutBuf::new(out_buf, out_cap, out_len), |_| f.into()),
+    };
+    gateway_call(client, path, request_json, out_buf, out_cap, out_len)
+}
+
+/// Shared body of every export that sends a request: keeps an answer that
+/// does not fit, and serves the retry from it.
+unsafe fn gateway_call(
+    client: *const UmsClient,
+    operation: &str,
+    request_json: *const c_char,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    run(OutBuf::new(out_buf, out_cap, out_len), |out| {
+        let Some(handle) = client.as_ref() else {
+            return Failure::abi(UMS_ERR_NULL_POINTER, "`client` is NULL").into();
+        };
+        let request = match text_arg(request_json, "request_json") {
+            Ok(r) => r,
+            Err(f) => return f.into(),
+        };
+        let key = call_key(operation, request);
+        if let Some((status, doc)) = handle.pending.take(&key) {
+            if !out.fits(doc.len()) {
+                handle.pending.keep(key, status, doc.clone());
+            }
+            return Produced {
+                status,
+                doc,
+                reached_gateway: false,
+            };
+        }
+        let result = match crate::ops::find(operation) {
+            Some(op) if !operation.starts_with('/') => {
+                crate::client::parse_request(request).and_then(|r| handle.client.execute(op, r))
+            }
+            _ => handle.client.call(operation, request),
+        };
+        let produced = output::gateway_result(result);
+        if produced.reached_gateway && !out.fits(produced.doc.len()) {
+            handle
+                .pending
+                .keep(key, produced.status, produced.doc.clone());
+        }
+        produced
+    })
+}
+
+/// Verifies a payment notification: `body` is the raw form body exactly as
+/// received (not re-encoded), `notify_key` the communication key. On `UMS_OK`
+/// the buffer holds `{"valid":true,"signType":..,"notifyId":..,"fields":{..}}`
+/// with JSON-text fields such as `billPayment` parsed. A forged or damaged
+/// notification gets its own status; answer ChinaUMS `SUCCESS` only after
+/// `UMS_OK`.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble;
+/// `body` must point to `body_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn ums_verify_notify(
+    notify_key: *const c_char,
+    body: *const u8,
+    body_len: usize,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    run(OutBuf::new(out_buf, out_cap, out_len), |_| {
+        let result = (|| -> Result<String, Failure> {
+            let key = text_arg(notify_key, "notify_key")?;
+            let body = bytes_arg(body, body_len, "body")?;
+            Ok(crate::notify::verify(key, body)?.to_json().to_string())
+        })();
+        result.map_or_else(Produced::from, Produced::ok)
+    })
+}
+
+/// Computes the OPEN-BODY-SIG `Authorization` header for `body` with the
+/// client's appId and appKey, for integrators with their own HTTP stack. Send
+/// exactly these body bytes. `timestamp` (`yyyyMMddHHmmss`, Beijing time) and
+/// `nonce` may be NULL for now and a random nonce. The buffer receives
+/// `{"authorization":"OPEN-BODY-SIG ...","timestamp":..,"nonce":..}`.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble;
+/// `body` must point to `body_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn ums_sign_body(
+    client: *const UmsClient,
+    body: *const u8,
+    body_len: usize,
+    timestamp: *const c_char,
+    nonce: *const c_char,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    run(OutBuf::new(out_buf, out_cap, out_len), |_| {
+        let result = (|| -> Result<String, Failure> {
+            let handle = client
+                .as_ref()
+                .ok_or_else(|| Failure::abi(UMS_ERR_NULL_POINTER, "`client` is NULL"))?;
+            let body = bytes_arg(body, body_len, "body")?;
+            let (timestamp, nonce) = timestamp_and_nonce(&handle.client, timestamp, nonce)?;
+            let config = handle.client.config();
+            let authorization = sign::sign_body(
+                &config.app_id,
+                config.app_key.expose(),
+                &timestamp,
+                &nonce,
+                body,
+            );
+            Ok(serde_json::json!({"authorization": authorization, "timestamp": timestamp, "nonce": nonce}).to_string())
+        })();
+        result.map_or_else(Produced::from, Produced::ok)
+    })
+}
+
+/// Builds the token request body (`POST /v1/token/access`) with the client's
+/// appId and appKey, for integrators with their own HTTP stack. `timestamp`
+/// and `nonce` may be NULL for now and a random nonce. The buffer receives the
+/// JSON body to send.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble.
+#[no_mangle]
+pub unsafe extern "C" fn ums_token_request(
+    client: *const UmsClient,
+    timestamp: *const c_char,
+    nonce: *const c_char,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    run(OutBuf::new(out_buf, out_cap, out_len), |_| {
+        let result = (|| -> Result<String, Failure> {
+            let handle = client
+                .as_ref()
+                .ok_or_else(|| Failure::abi(UMS_ERR_NULL_POINTER, "`client` is NULL"))?;
+            let (timestamp, nonce) = timestamp_and_nonce(&handle.client, timestamp, nonce)?;
+            let config = handle.client.config();
+            let signature =
+                sign::token_signature(&config.app_id, config.app_key.expose(), &timestamp, &nonce);
+            Ok(serde_json::json!({
+                "appId": config.app_id,
+                "timestamp": timestamp,
+                "nonce": nonce,
+                "signMethod": "SHA256",
+                "signature": signature,
+            })
+            .to_string())
+        })();
+        result.map_or_else(Produced::from, Produced::ok)
+    })
+}
+
+/// Reads the optional timestamp and nonce arguments, defaulting to now and a
+/// fresh random nonce, and checks their formats.
+unsafe fn timestamp_and_nonce(
+    client: &Client,
+    timestamp: *const c_char,
+    nonce: *const c_char,
+) -> Result<(String, String), Failure> {
+    let timestamp = match opt_text_arg(timestamp, "timestamp")? {
+        Some(t) if crate::clock::BeijingTime::parse_compact(t).is_some() => t.to_string(),
+        Some(_) => {
+            return Err(Failure::abi(
+                UMS_ERR_INVALID_ARGUMENT,
+                "`timestamp` must be yyyyMMddHHmmss",
+            ))
+        }
+        None => client.now().compact(),
+    };
+    let nonce = match opt_text_arg(nonce, "nonce")? {
+        Some(n)
+            if !n.is_empty()
+                && n.len() <= 128
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'"') =>
+        {
+            n.to_string()
+        }
+        Some(_) => {
+            return Err(Failure::abi(
+                UMS_ERR_INVALID_ARGUMENT,
+                "`nonce` must be 1 to 128 printable ASCII characters without quotes",
+            ))
+        }
+        None => crate::clock::RandomNonce.nonce(),
+    };
+    Ok((timestamp, nonce))
+}
+
+use crate::clock::NonceSource as _;

@@ -1,0 +1,209 @@
+//! Status codes of the C ABI. Values are explicit and never reused.
+
+use crate::error::ErrorKind;
+use std::ffi::CStr;
+
+/// The result of every fallible export. `UMS_OK` (0) is success; every other
+/// value names one class of failure. A plain integer type, so any value a
+/// caller passes back (to `ums_status_str`) is defined behaviour.
+pub type UmsStatus = i32;
+
+/// Success.
+pub const UMS_OK: UmsStatus = 0;
+/// A required pointer argument was NULL.
+pub const UMS_ERR_NULL_POINTER: UmsStatus = 1;
+/// A text argument was not valid UTF-8.
+pub const UMS_ERR_INVALID_UTF8: UmsStatus = 2;
+/// A JSON argument was not valid JSON, or not a JSON object.
+pub const UMS_ERR_INVALID_JSON: UmsStatus = 3;
+/// `out_cap` is too small: `*out_len + 1` bytes are needed. After a call that
+/// reached the gateway, calling again with the same arguments and a larger
+/// buffer delivers the kept answer without sending the request again.
+pub const UMS_ERR_BUFFER_TOO_SMALL: UmsStatus = 4;
+/// An argument is invalid (service path, size, timestamp or nonce format).
+pub const UMS_ERR_INVALID_ARGUMENT: UmsStatus = 5;
+/// The client configuration is invalid; the document's `field` names the key.
+pub const UMS_ERR_CONFIG: UmsStatus = 6;
+/// A request field breaks a rule; the document's `field` names it. Nothing was sent.
+pub const UMS_ERR_VALIDATION: UmsStatus = 7;
+/// No connection to the gateway could be made. Nothing was sent.
+pub const UMS_ERR_CONNECT: UmsStatus = 8;
+/// The TLS handshake failed (unknown CA, expired certificate, wrong host). Nothing was sent.
+pub const UMS_ERR_TLS: UmsStatus = 9;
+/// The gateway refused the request; `errCode`/`errMsg` are in the document.
+pub const UMS_ERR_GATEWAY_REJECTED: UmsStatus = 10;
+/// The request may have reached the gateway and its effect is unknown: do not
+/// resend a money-moving call, query the bill first.
+pub const UMS_ERR_OUTCOME_UNKNOWN: UmsStatus = 11;
+/// The token endpoint refused to issue an access token. The business request was not sent.
+pub const UMS_ERR_TOKEN_REJECTED: UmsStatus = 12;
+/// A notification's signature does not match: do not trust it.
+pub const UMS_ERR_NOTIFY_BAD_SIGNATURE: UmsStatus = 13;
+/// A notification has no `sign` field.
+pub const UMS_ERR_NOTIFY_MISSING_SIGN: UmsStatus = 14;
+/// A notification's `signType` is neither MD5 nor SHA256.
+pub const UMS_ERR_NOTIFY_UNKNOWN_SIGN_TYPE: UmsStatus = 15;
+/// A notification repeats a field name.
+pub const UMS_ERR_NOTIFY_DUPLICATE_FIELD: UmsStatus = 16;
+/// A notification body is not a well-formed form.
+pub const UMS_ERR_NOTIFY_MALFORMED: UmsStatus = 17;
+/// A bug in the library (never a caller error).
+pub const UMS_ERR_INTERNAL: UmsStatus = 98;
+/// The library panicked; the call was abandoned and the process is intact.
+pub const UMS_ERR_PANIC: UmsStatus = 99;
+
+/// Every status with its name and description, in value order.
+pub const ALL: &[(UmsStatus, &str, &CStr)] = &[
+    (UMS_OK, "UMS_OK", c"success"),
+    (
+        UMS_ERR_NULL_POINTER,
+        "UMS_ERR_NULL_POINTER",
+        c"a required pointer argument was NULL",
+    ),
+    (
+        UMS_ERR_INVALID_UTF8,
+        "UMS_ERR_INVALID_UTF8",
+        c"a text argument is not valid UTF-8",
+    ),
+    (
+        UMS_ERR_INVALID_JSON,
+        "UMS_ERR_INVALID_JSON",
+        c"a JSON argument is not a valid JSON object",
+    ),
+    (
+        UMS_ERR_BUFFER_TOO_SMALL,
+        "UMS_ERR_BUFFER_TOO_SMALL",
+        c"the output buffer is too small; *out_len + 1 bytes are needed",
+    ),
+    (
+        UMS_ERR_INVALID_ARGUMENT,
+        "UMS_ERR_INVALID_ARGUMENT",
+        c"an argument is invalid",
+    ),
+    (
+        UMS_ERR_CONFIG,
+        "UMS_ERR_CONFIG",
+        c"the client configuration is invalid",
+    ),
+    (
+        UMS_ERR_VALIDATION,
+        "UMS_ERR_VALIDATION",
+        c"a request field breaks a rule; nothing was sent",
+    ),
+    (
+        UMS_ERR_CONNECT,
+        "UMS_ERR_CONNECT",
+        c"could not connect to the gateway; nothing was sent",
+    ),
+    (
+        UMS_ERR_TLS,
+        "UMS_ERR_TLS",
+        c"the TLS handshake failed; nothing was sent",
+    ),
+    (
+        UMS_ERR_GATEWAY_REJECTED,
+        "UMS_ERR_GATEWAY_REJECTED",
+        c"the gateway rejected the request",
+    ),
+    (
+        UMS_ERR_OUTCOME_UNKNOWN,
+        "UMS_ERR_OUTCOME_UNKNOWN",
+        c"the outcome is unknown: query before deciding, do not resend",
+    ),
+    (
+        UMS_ERR_TOKEN_REJECTED,
+        "UMS_ERR_TOKEN_REJECTED",
+        c"the gateway refused to issue an access token",
+    ),
+    (
+        UMS_ERR_NOTIFY_BAD_SIGNATURE,
+        "UMS_ERR_NOTIFY_BAD_SIGNATURE",
+        c"the notification signature does not match",
+    ),
+    (
+        UMS_ERR_NOTIFY_MISSING_SIGN,
+        "UMS_ERR_NOTIFY_MISSING_SIGN",
+        c"the notification has no sign field",
+    ),
+    (
+        UMS_ERR_NOTIFY_UNKNOWN_SIGN_TYPE,
+        "UMS_ERR_NOTIFY_UNKNOWN_SIGN_TYPE",
+        c"the notification signType is neither MD5 nor SHA256",
+    ),
+    (
+        UMS_ERR_NOTIFY_DUPLICATE_FIELD,
+        "UMS_ERR_NOTIFY_DUPLICATE_FIELD",
+        c"the notification repeats a field",
+    ),
+    (
+        UMS_ERR_NOTIFY_MALFORMED,
+        "UMS_ERR_NOTIFY_MALFORMED",
+        c"the notification body is not a well-formed form",
+    ),
+    (
+        UMS_ERR_INTERNAL,
+        "UMS_ERR_INTERNAL",
+        c"internal error in the library",
+    ),
+    (
+        UMS_ERR_PANIC,
+        "UMS_ERR_PANIC",
+        c"the library panicked; the call was abandoned",
+    ),
+];
+
+/// A status value with its name, for error documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status(pub UmsStatus);
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        ALL.iter()
+            .find(|(v, _, _)| *v == self.0)
+            .map(|(_, name, _)| *name)
+            .unwrap_or("UMS_ERR_UNKNOWN_STATUS")
+    }
+
+    pub fn description(self) -> &'static CStr {
+        ALL.iter()
+            .find(|(v, _, _)| *v == self.0)
+            .map(|(_, _, text)| *text)
+            .unwrap_or(c"unknown status value")
+    }
+}
+
+impl From<ErrorKind> for Status {
+    fn from(kind: ErrorKind) -> Status {
+        Status(match kind {
+            ErrorKind::Config => UMS_ERR_CONFIG,
+            ErrorKind::Validation => UMS_ERR_VALIDATION,
+            ErrorKind::InvalidJson => UMS_ERR_INVALID_JSON,
+            ErrorKind::InvalidArgument => UMS_ERR_INVALID_ARGUMENT,
+            ErrorKind::Connect => UMS_ERR_CONNECT,
+            ErrorKind::Tls => UMS_ERR_TLS,
+            ErrorKind::GatewayRejected => UMS_ERR_GATEWAY_REJECTED,
+            ErrorKind::OutcomeUnknown => UMS_ERR_OUTCOME_UNKNOWN,
+            ErrorKind::TokenRejected => UMS_ERR_TOKEN_REJECTED,
+            ErrorKind::NotifyBadSignature => UMS_ERR_NOTIFY_BAD_SIGNATURE,
+            ErrorKind::NotifyMissingSign => UMS_ERR_NOTIFY_MISSING_SIGN,
+            ErrorKind::NotifyUnknownSignType => UMS_ERR_NOTIFY_UNKNOWN_SIGN_TYPE,
+            ErrorKind::NotifyDuplicateField => UMS_ERR_NOTIFY_DUPLICATE_FIELD,
+            ErrorKind::NotifyMalformed => UMS_ERR_NOTIFY_MALFORMED,
+            ErrorKind::Internal => UMS_ERR_INTERNAL,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_unique_and_named() {
+        for (i, (v, name, _)) in ALL.iter().enumerate() {
+            assert!(ALL[i + 1..].iter().all(|(w, n, _)| w != v && n != name));
+            assert_eq!(Status(*v).name(), *name);
+        }
+        assert_eq!(Status(12345).name(), "UMS_ERR_UNKNOWN_STATUS");
+    }
+}

@@ -1,0 +1,217 @@
+//! The bills operations (PROTOCOL.md §4): each one's path, field table,
+//! cross-field rules, and whether it moves money (which decides what the
+//! client may ever resend).
+
+pub mod rules;
+
+use crate::error::{Error, Result};
+use rules::{is_absent, opt, req, Field, Rule};
+use serde_json::{Map, Value};
+
+/// One gateway operation.
+#[derive(Debug)]
+pub struct Operation {
+    /// Short name used by the CLI and bindings (`update-qrcode`).
+    pub name: &'static str,
+    /// Service path below the base URL (`/v1/netpay/bills/update-qrcode`).
+    pub path: &'static str,
+    /// Every field the client checks; others pass through untouched.
+    pub fields: &'static [Field],
+    /// Rules that involve more than one field.
+    pub cross_check: fn(&Map<String, Value>) -> Result<()>,
+    /// Whether the call can move money or change a bill: such a call is never
+    /// resent once it may have reached the gateway.
+    pub money_moving: bool,
+}
+
+impl Operation {
+    /// Whether `field` is one of this operation's fields (so a default applies).
+    pub fn has_field(&self, field: &str) -> bool {
+        self.fields.iter().any(|f| f.name == field)
+    }
+}
+
+const CERT_TYPES: &[&str] = &[
+    "IDENTITY_CARD",
+    "PASSPORT",
+    "OFFICER_CARD",
+    "SOLDIER_CARD",
+    "HOKOU",
+];
+const WALLET_OPTIONS: &[&str] = &["SINGLE", "MULTIPLE"];
+const INSTALLMENTS: &[i64] = &[3, 6, 12];
+
+/// Amount limit of get-qrcode and refunds (the 2020 PDF).
+const MAX_AMOUNT: i64 = 100_000_000;
+/// Amount limit of update-qrcode (the seed page).
+const MAX_UPDATE_AMOUNT: i64 = 1_000_000;
+
+macro_rules! common_fields {
+    () => {
+        [
+            req("requestTimestamp", Rule::DateTime),
+            req("mid", Rule::Exact(15)),
+            req("tid", Rule::Exact(8)),
+            req("instMid", Rule::Text { min: 1, max: 32 }),
+            opt("msgId", Rule::Text { min: 1, max: 64 }),
+            opt("srcReserve", Rule::Text { min: 1, max: 255 }),
+        ]
+    };
+}
+
+/// The fields a bill carries in get-qrcode and update-qrcode.
+macro_rules! bill_fields {
+    ($bill_no_min:expr, $max_amount:expr) => {
+        [
+            opt(
+                "billNo",
+                Rule::Text {
+                    min: $bill_no_min,
+                    max: 31,
+                },
+            ),
+            opt("billDate", Rule::Date),
+            opt("billDesc", Rule::Wide { max: 255 }),
+            opt(
+                "totalAmount",
+                Rule::Amount {
+                    min: 1,
+                    max: $max_amount,
+                },
+            ),
+            opt("goods", Rule::Goods),
+            opt("memberId", Rule::Text { min: 1, max: 32 }),
+            opt("counterNo", Rule::Text { min: 1, max: 32 }),
+            opt("expireTime", Rule::DateTime),
+            opt("notifyUrl", Rule::Text { min: 1, max: 256 }),
+            opt("returnUrl", Rule::Text { min: 1, max: 256 }),
+            opt("systemId", Rule::Text { min: 1, max: 32 }),
+            opt("secureTransaction", Rule::BoolText),
+            opt("preauthTransaction", Rule::BoolText),
+            opt("walletOption", Rule::OneOf(WALLET_OPTIONS)),
+            opt("name", Rule::RealName { max: 32 }),
+            opt("mobile", Rule::RealName { max: 20 }),
+            opt("certType", Rule::OneOf(CERT_TYPES)),
+            opt("certNo", Rule::RealName { max: 32 }),
+            opt("fixBuyer", Rule::Text { min: 1, max: 32 }),
+            opt("installmentNumber", Rule::IntOneOf(INSTALLMENTS)),
+            opt("retCommParams", Rule::RetCommParams),
+            opt("attachedData", Rule::Text { min: 1, max: 255 }),
+            opt("clientIp", Rule::Text { min: 1, max: 64 }),
+            opt("isEfrcPs", Rule::Bool),
+            opt("psPpt", Rule::Text { min: 1, max: 60 }),
+            opt("subMchntInfo", Rule::SubMchntInfo),
+        ]
+    };
+}
+
+const fn concat<const A: usize, const B: usize, const C: usize>(
+    a: [Field; A],
+    b: [Field; B],
+) -> [Field; C] {
+    assert!(A + B == C);
+    let mut out = [a[0]; C];
+    let mut i = 0;
+    while i < A {
+        out[i] = a[i];
+        i += 1;
+    }
+    while i < C {
+        out[i] = b[i - A];
+        i += 1;
+    }
+    out
+}
+
+static UPDATE_QRCODE_FIELDS: [Field; 33] = concat(
+    common_fields!(),
+    concat::<1, 26, 27>(
+        [req("qrCodeId", Rule::Text { min: 1, max: 32 })],
+        bill_fields!(1, MAX_UPDATE_AMOUNT),
+    ),
+);
+
+static GET_QRCODE_FIELDS: [Field; 33] = concat(
+    common_fields!(),
+    concat::<1, 26, 27>(
+        [opt("qrCodeId", Rule::Text { min: 1, max: 32 })],
+        bill_fields!(6, MAX_AMOUNT),
+    ),
+);
+
+/// `bills/update-qrcode`: bind a new bill to an existing QR code.
+pub static UPDATE_QRCODE: Operation = Operation {
+    name: "update-qrcode",
+    path: "/v1/netpay/bills/update-qrcode",
+    fields: &UPDATE_QRCODE_FIELDS,
+    cross_check: check_bill,
+    money_moving: true,
+};
+
+/// `bills/get-qrcode`: create a one-off or fixed QR code.
+pub static GET_QRCODE: Operation = Operation {
+    name: "get-qrcode",
+    path: "/v1/netpay/bills/get-qrcode",
+    fields: &GET_QRCODE_FIELDS,
+    cross_check: check_get_qrcode,
+    money_moving: true,
+};
+
+/// Every operation the client knows, for lookup by name or path.
+pub static ALL: &[&Operation] = &[&GET_QRCODE, &UPDATE_QRCODE];
+
+/// The operation for a short name (`update-qrcode`) or a service path.
+pub fn find(name_or_path: &str) -> Option<&'static Operation> {
+    ALL.iter()
+        .copied()
+        .find(|op| op.name == name_or_path || op.path == name_or_path)
+}
+
+fn present(request: &Map<String, Value>, field: &str) -> bool {
+    !is_absent(request.get(field))
+}
+
+/// Rules between bill fields: a bill number is dated, and the real-name
+/// checks of PROTOCOL.md §4.1.
+fn check_bill(request: &Map<String, Value>) -> Result<()> {
+    if present(request, "billNo") && !present(request, "billDate") {
+        return Err(Error::validation(
+            "billDate",
+            "is required with billNo (yyyy-MM-dd)",
+        ));
+    }
+    if request.get("fixBuyer").and_then(Value::as_str) == Some("T") {
+        for field in ["name", "certNo"] {
+            if !present(request, field) {
+                return Err(Error::validation(
+                    field,
+                    "is required when fixBuyer is \"T\" (real-name check)",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A one-off code needs `billNo`, `billDate` and `totalAmount` together.
+fn check_get_qrcode(request: &Map<String, Value>) -> Result<()> {
+    check_bill(request)?;
+    let one_off = ["billNo", "billDate"];
+    if one_off.iter().any(|f| present(request, f)) {
+        for field in ["billNo", "billDate", "totalAmount"] {
+            if !present(request, field) {
+                return Err(Error::validation(
+                    field,
+                    "is required for a one-off code (billNo, billDate and totalAmount go together)",
+                ));
+            }
+        }
+    }
+    if present(request, "walletOption") && !present(request, "billNo") {
+        return Err(Error::validation(
+            "walletOption",
+            "applies to one-off codes only (with billNo)",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,555 @@
+//! Field rules and the engine that applies them to a request.
+//!
+//! A request is a JSON object. Each operation lists its fields with a rule;
+//! the engine checks every listed field that is present (an empty string
+//! counts as absent, as in the official samples), fills defaults only where a
+//! field is absent, converts the few values the gateway wants in another
+//! shape, and passes unlisted fields through untouched. Every error names the
+//! field and the rule.
+
+use crate::clock::BeijingTime;
+use crate::config::RealNameInput;
+use crate::error::{Error, Result};
+use base64::Engine as _;
+use serde_json::{Map, Value};
+
+/// What a field must be.
+#[derive(Debug, Clone, Copy)]
+pub enum Rule {
+    /// A string of `min..=max` characters.
+    Text { min: usize, max: usize },
+    /// A string of at most `max` display units, a CJK character counting two
+    /// (the gateway's "255, at most 128 Chinese characters").
+    Wide { max: usize },
+    /// A string of exactly `len` characters.
+    Exact(usize),
+    /// A string of `min..=max` ASCII digits.
+    Digits { min: usize, max: usize },
+    /// One of the listed strings.
+    OneOf(&'static [&'static str]),
+    /// An amount in fen, `min..=max`: a JSON integer or an integer string,
+    /// always sent as a JSON integer.
+    Amount { min: i64, max: i64 },
+    /// `yyyy-MM-dd`.
+    Date,
+    /// `yyyy-MM-dd HH:mm:ss`.
+    DateTime,
+    /// `"true"` or `"false"` (sent as given).
+    BoolText,
+    /// A JSON boolean, or `"true"`/`"false"` (sent as given).
+    Bool,
+    /// A JSON boolean only.
+    JsonBool,
+    /// The `goods` array (a JSON array or a string holding one), sent as JSON.
+    Goods,
+    /// The `retCommParams` object (a JSON object or a string holding one), sent as JSON.
+    RetCommParams,
+    /// `subMchntInfo`: an object or a string holding one, sent as a string.
+    SubMchntInfo,
+    /// A real-name field (`name`, `mobile`, `certNo`): Base64 on the wire,
+    /// at most `max` characters once encoded.
+    RealName { max: usize },
+    /// An integer in the list, as a JSON number or a digit string (sent as given).
+    IntOneOf(&'static [i64]),
+    /// A JSON array of objects (sent as given).
+    ObjectArray,
+}
+
+/// Whether a field must be present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Required,
+    Optional,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    pub need: Need,
+    pub rule: Rule,
+}
+
+pub const fn req(name: &'static str, rule: Rule) -> Field {
+    Field {
+        name,
+        need: Need::Required,
+        rule,
+    }
+}
+
+pub const fn opt(name: &'static str, rule: Rule) -> Field {
+    Field {
+        name,
+        need: Need::Optional,
+        rule,
+    }
+}
+
+/// Settings that change how values are normalised.
+#[derive(Debug, Clone, Copy)]
+pub struct NormalizeOptions {
+    pub real_name_input: RealNameInput,
+}
+
+/// True when a field counts as absent: missing, `null` or `""`.
+pub fn is_absent(value: Option<&Value>) -> bool {
+    matches!(value, None | Some(Value::Null)) || value.and_then(Value::as_str) == Some("")
+}
+
+/// Checks and normalises every listed field of `request` in place.
+pub fn apply(
+    fields: &[Field],
+    request: &mut Map<String, Value>,
+    options: NormalizeOptions,
+) -> Result<()> {
+    for field in fields {
+        let Some(value) = request.get_mut(field.name) else {
+            if field.need == Need::Required {
+                return Err(Error::validation(field.name, "is required"));
+            }
+            continue;
+        };
+        if is_absent(Some(value)) {
+            if field.need == Need::Required {
+                return Err(Error::validation(
+                    field.name,
+                    "is required and must not be empty",
+                ));
+            }
+            continue;
+        }
+        check(field.name, field.rule, value, options)?;
+    }
+    Ok(())
+}
+
+fn check(name: &str, rule: Rule, value: &mut Value, options: NormalizeOptions) -> Result<()> {
+    match rule {
+        Rule::Text { min, max } => {
+            let n = text(name, value)?.chars().count();
+            if n < min || n > max {
+                return Err(Error::validation(name, length_rule(min, max)));
+            }
+        }
+        Rule::Wide { max } => {
+            let width: usize = text(name, value)?
+                .chars()
+                .map(|c| if c.is_ascii() { 1 } else { 2 })
+                .sum();
+            if width > max {
+                return Err(Error::validation(
+                    name,
+                    format!("must be at most {max} characters, a Chinese character counting as two ({} characters at most)", max / 2),
+                ));
+            }
+        }
+        Rule::Exact(len) => {
+            if text(name, value)?.chars().count() != len {
+                return Err(Error::validation(
+                    name,
+                    format!("must be exactly {len} characters long"),
+                ));
+            }
+        }
+        Rule::Digits { min, max } => {
+            let s = text(name, value)?;
+            if s.len() < min || s.len() > max || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Error::validation(
+                    name,
+                    format!("must be {} digits", range_text(min, max)),
+                ));
+            }
+        }
+        Rule::OneOf(allowed) => {
+            let s = text(name, value)?;
+            if !allowed.contains(&s) {
+                return Err(Error::validation(
+                    name,
+                    format!("must be one of {}", allowed.join(", ")),
+                ));
+            }
+        }
+        Rule::Amount { min, max } => {
+            let amount = amount(name, value, min, max)?;
+            *value = Value::from(amount);
+        }
+        Rule::Date => {
+            if BeijingTime::parse_date(text(name, value)?).is_none() {
+                return Err(Error::validation(name, "must be a date as yyyy-MM-dd"));
+            }
+        }
+        Rule::DateTime => {
+            if BeijingTime::parse_date_time(text(name, value)?).is_none() {
+                return Err(Error::validation(
+                    name,
+                    "must be a date and time as yyyy-MM-dd HH:mm:ss",
+                ));
+            }
+        }
+        Rule::BoolText => {
+            let s = text(name, value)?;
+            if s != "true" && s != "false" {
+                return Err(Error::validation(name, "must be \"true\" or \"false\""));
+            }
+        }
+        Rule::Bool => match value {
+            Value::Bool(_) => {}
+            Value::String(s) if s == "true" || s == "false" => {}
+            _ => return Err(Error::validation(name, "must be true or false")),
+        },
+        Rule::JsonBool => {
+            if !value.is_boolean() {
+                return Err(Error::validation(
+                    name,
+                    "must be a JSON boolean (true or false)",
+                ));
+            }
+        }
+        Rule::Goods => {
+            let goods = embedded_json(name, value)?;
+            check_goods(name, &goods)?;
+            *value = goods;
+        }
+        Rule::RetCommParams => {
+            let params = embedded_json(name, value)?;
+            check_ret_comm_params(name, &params)?;
+            *value = params;
+        }
+        Rule::SubMchntInfo => {
+            let info = embedded_json(name, value)?;
+            check_sub_mchnt_info(name, &info)?;
+            let text = serde_json::to_string(&info)
+                .map_err(|_| Error::validation(name, "could not be serialised"))?;
+            if text.chars().count() > 100 {
+                return Err(Error::validation(
+                    name,
+                    "must be at most 100 characters as JSON text",
+                ));
+            }
+            *value = Value::String(text);
+        }
+        Rule::RealName { max } => {
+            let s = text(name, value)?;
+            let encoded = match options.real_name_input {
+                RealNameInput::Plain => {
+                    base64::engine::general_purpose::STANDARD.encode(s.as_bytes())
+                }
+                RealNameInput::Base64 => {
+                    if base64::engine::general_purpose::STANDARD
+                        .decode(s.as_bytes())
+                        .is_err()
+                    {
+                        return Err(Error::validation(
+                            name,
+                            "must be standard Base64 (realNameInput is \"base64\": the caller encodes real-name fields)",
+                        ));
+                    }
+                    s.to_string()
+                }
+            };
+            if encoded.len() > max {
+                return Err(Error::validation(
+                    name,
+                    format!("must be at most {max} characters once Base64-encoded"),
+                ));
+            }
+            *value = Value::String(encoded);
+        }
+        Rule::IntOneOf(allowed) => {
+            let n = match value {
+                Value::Number(n) => n.as_i64(),
+                Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                    s.parse().ok()
+                }
+                _ => None,
+            };
+            if !n.is_some_and(|n| allowed.contains(&n)) {
+                let list: Vec<String> = allowed.iter().map(i64::to_string).collect();
+                return Err(Error::validation(
+                    name,
+                    format!("must be one of {}", list.join(", ")),
+                ));
+            }
+        }
+        Rule::ObjectArray => {
+            let ok = value
+                .as_array()
+                .is_some_and(|a| a.iter().all(Value::is_object));
+            if !ok {
+                return Err(Error::validation(name, "must be a JSON array of objects"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn text<'a>(name: &str, value: &'a Value) -> Result<&'a str> {
+    value
+        .as_str()
+        .ok_or_else(|| Error::validation(name, "must be a string"))
+}
+
+fn length_rule(min: usize, max: usize) -> String {
+    format!("must be {} characters long", range_text(min, max))
+}
+
+fn range_text(min: usize, max: usize) -> String {
+    if min <= 1 {
+        format!("at most {max}")
+    } else if min == max {
+        format!("exactly {min}")
+    } else {
+        format!("{min} to {max}")
+    }
+}
+
+/// An amount in fen from a JSON integer or an integer string.
+pub fn amount(name: &str, value: &Value, min: i64, max: i64) -> Result<i64> {
+    let rule = format!("must be an integer number of fen from {min} to {max}");
+    let n = match value {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s)
+            if !s.is_empty() && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            s.parse().ok()
+        }
+        _ => None,
+    };
+    match n {
+        Some(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(Error::validation(name, rule)),
+    }
+}
+
+/// A JSON value given as itself or as a string holding JSON text.
+fn embedded_json(name: &str, value: &Value) -> Result<Value> {
+    match value {
+        Value::String(s) => serde_json::from_str(s)
+            .map_err(|_| Error::validation(name, "is a string that does not hold valid JSON")),
+        other => Ok(other.clone()),
+    }
+}
+
+const GOODS_TEXT_FIELDS: &[&str] = &[
+    "goodsId",
+    "goodsName",
+    "goodsCategory",
+    "body",
+    "subMerchantId",
+    "merOrderId",
+];
+
+fn check_goods(name: &str, goods: &Value) -> Result<()> {
+    let items = goods
+        .as_array()
+        .ok_or_else(|| Error::validation(name, "must be a JSON array of goods objects"))?;
+    for (i, item) in items.iter().enumerate() {
+        let item_name = format!("{name}[{i}]");
+        let obj = item
+            .as_object()
+            .ok_or_else(|| Error::validation(&item_name, "must be a JSON object"))?;
+        for key in GOODS_TEXT_FIELDS {
+            if let Some(v) = obj.get(*key) {
+                if !v.is_string() && !v.is_null() {
+                    return Err(Error::validation(
+                        &format!("{item_name}.{key}"),
+                        "must be a string",
+                    ));
+                }
+            }
+        }
+        for key in ["quantity", "price", "subOrderAmount"] {
+            if let Some(v) = obj.get(key) {
+                if !is_absent(Some(v)) {
+                    amount(&format!("{item_name}.{key}"), v, 0, 100_000_000_000)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+const FOOD_ORDER_TYPES: &[&str] = &[
+    "qr_order",
+    "pre_order",
+    "home_delivery",
+    "direct_payment",
+    "other",
+];
+
+fn check_ret_comm_params(name: &str, params: &Value) -> Result<()> {
+    let obj = params
+        .as_object()
+        .ok_or_else(|| Error::validation(name, "must be a JSON object"))?;
+    for (key, v) in obj {
+        let field = format!("{name}.{key}");
+        if v.is_null() {
+            continue;
+        }
+        let s = v
+            .as_str()
+            .ok_or_else(|| Error::validation(&field, "must be a string"))?;
+        if s.chars().count() > 32 {
+            return Err(Error::validation(
+                &field,
+                "must be at most 32 characters long",
+            ));
+        }
+        if key == "foodOrderType" && !s.is_empty() && !FOOD_ORDER_TYPES.contains(&s) {
+            return Err(Error::validation(
+                &field,
+                format!("must be one of {}", FOOD_ORDER_TYPES.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_sub_mchnt_info(name: &str, info: &Value) -> Result<()> {
+    let obj = info.as_object().ok_or_else(|| {
+        Error::validation(name, "must be a JSON object {\"subMerId\",\"subMerName\"}")
+    })?;
+    for (key, limit) in [("subMerId", 20), ("subMerName", 100)] {
+        if let Some(v) = obj.get(key) {
+            let s = v
+                .as_str()
+                .ok_or_else(|| Error::validation(&format!("{name}.{key}"), "must be a string"))?;
+            if s.len() > limit {
+                return Err(Error::validation(
+                    &format!("{name}.{key}"),
+                    format!("must be at most {limit} bytes (UTF-8)"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const PLAIN: NormalizeOptions = NormalizeOptions {
+        real_name_input: RealNameInput::Plain,
+    };
+
+    fn run(fields: &[Field], v: Value) -> Result<Value> {
+        let mut map = v.as_object().unwrap().clone();
+        apply(fields, &mut map, PLAIN)?;
+        Ok(Value::Object(map))
+    }
+
+    #[test]
+    fn amounts_accept_integers_and_integer_strings_and_send_integers() {
+        let f = [req(
+            "totalAmount",
+            Rule::Amount {
+                min: 1,
+                max: 1_000_000,
+            },
+        )];
+        assert_eq!(
+            run(&f, json!({"totalAmount": "26"})).unwrap(),
+            json!({"totalAmount": 26})
+        );
+        assert_eq!(
+            run(&f, json!({"totalAmount": 26})).unwrap(),
+            json!({"totalAmount": 26})
+        );
+        for bad in [
+            json!("0"),
+            json!("1000001"),
+            json!(2.5),
+            json!("2.5"),
+            json!("-1"),
+            json!(" 1"),
+            json!(true),
+        ] {
+            let e = run(&f, json!({ "totalAmount": bad })).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("totalAmount"));
+            assert!(e.message.contains("1 to 1000000"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn required_empty_and_wrong_types_are_named() {
+        let f = [req("mid", Rule::Exact(15))];
+        assert!(run(&f, json!({}))
+            .unwrap_err()
+            .message
+            .contains("`mid`: is required"));
+        assert!(run(&f, json!({"mid": ""}))
+            .unwrap_err()
+            .message
+            .contains("must not be empty"));
+        assert!(run(&f, json!({"mid": 898340149000005u64}))
+            .unwrap_err()
+            .message
+            .contains("must be a string"));
+        assert!(run(&f, json!({"mid": "8983401490000"}))
+            .unwrap_err()
+            .message
+            .contains("exactly 15"));
+    }
+
+    #[test]
+    fn json_string_fields_become_real_json() {
+        let f = [
+            opt("goods", Rule::Goods),
+            opt("retCommParams", Rule::RetCommParams),
+        ];
+        let out = run(
+            &f,
+            json!({"goods": "[{\"goodsId\":\"001\",\"price\":\"1\",\"quantity\":\"10\"}]",
+                   "retCommParams": "{\"foodOrderType\":\"pre_order\",\"parkId\":\"\"}"}),
+        )
+        .unwrap();
+        assert_eq!(out["goods"][0]["goodsId"], "001");
+        assert_eq!(out["retCommParams"]["foodOrderType"], "pre_order");
+        assert!(run(&f, json!({"goods": "[{"}))
+            .unwrap_err()
+            .message
+            .contains("valid JSON"));
+        assert!(run(&f, json!({"goods": [{"price": "x"}]}))
+            .unwrap_err()
+            .message
+            .contains("goods[0].price"));
+        assert!(run(&f, json!({"retCommParams": {"foodOrderType": "x"}}))
+            .unwrap_err()
+            .message
+            .contains("foodOrderType"));
+    }
+
+    #[test]
+    fn real_names_are_base64_encoded_or_checked() {
+        let f = [opt("name", Rule::RealName { max: 32 })];
+        assert_eq!(
+            run(&f, json!({"name": "张*三"})).unwrap()["name"],
+            "5bygKuS4iQ=="
+        );
+        let mut map = json!({"name": "not base64!"}).as_object().unwrap().clone();
+        let e = apply(
+            &f,
+            &mut map,
+            NormalizeOptions {
+                real_name_input: RealNameInput::Base64,
+            },
+        )
+        .unwrap_err();
+        assert!(e.message.contains("Base64"));
+        let long = "王".repeat(9); // 27 bytes -> 36 Base64 characters
+        assert!(run(&f, json!({ "name": long }))
+            .unwrap_err()
+            .message
+            .contains("at most 32"));
+    }
+
+    #[test]
+    fn wide_text_counts_chinese_as_two() {
+        let f = [opt("billDesc", Rule::Wide { max: 255 })];
+        assert!(run(&f, json!({"billDesc": "中".repeat(127)})).is_ok());
+        assert!(run(&f, json!({"billDesc": "中".repeat(128)})).is_err());
+        assert!(run(&f, json!({"billDesc": "a".repeat(255)})).is_ok());
+    }
+}

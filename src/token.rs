@@ -1,0 +1,204 @@
+//! OPEN-ACCESS-TOKEN cache: one token per client, fetched when first needed,
+//! kept until shortly before it expires, shared by every thread. When it must
+//! be (re)fetched, one thread fetches while the others wait for its result
+//! (single flight), so a burst of calls never spends the gateway's limit of
+//! ten valid tokens per appId.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::secret::Secret;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A token is dropped this long before the gateway says it expires, so a
+/// request signed with it does not arrive after expiry.
+pub const EXPIRY_MARGIN: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub value: Arc<Secret>,
+    pub refresh_at: Instant,
+}
+
+/// The cached token and the lock that makes fetching single-flight.
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    current: Mutex<Option<Token>>,
+    fetching: Mutex<()>,
+}
+
+impl TokenCache {
+    /// A valid token, fetched with `fetch` only when none is cached. `fetch`
+    /// returns the token text and the gateway's `expiresIn`.
+    pub fn get<F>(&self, fetch: F) -> Result<Arc<Secret>>
+    where
+        F: FnOnce() -> Result<(String, Duration)>,
+    {
+        if let Some(token) = self.valid() {
+            return Ok(token);
+        }
+        // Single flight: the first thread in fetches; the rest wait here and
+        // then find the fresh token in the cache.
+        let _fetching = self.fetching.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(token) = self.valid() {
+            return Ok(token);
+        }
+        let (value, expires_in) = fetch()?;
+        let lifetime = expires_in.saturating_sub(EXPIRY_MARGIN.min(expires_in / 2));
+        let token = Token {
+            value: Arc::new(Secret::new(value)),
+            refresh_at: Instant::now() + lifetime,
+        };
+        let value = token.value.clone();
+        *self.lock_current() = Some(token);
+        Ok(value)
+    }
+
+    /// Forgets `rejected` if it is still the cached token, so the next call
+    /// fetches a new one. A token another thread already replaced stays.
+    pub fn invalidate(&self, rejected: &Arc<Secret>) {
+        let mut current = self.lock_current();
+        if current
+            .as_ref()
+            .is_some_and(|t| Arc::ptr_eq(&t.value, rejected))
+        {
+            *current = None;
+        }
+    }
+
+    fn valid(&self) -> Option<Arc<Secret>> {
+        let current = self.lock_current();
+        current
+            .as_ref()
+            .filter(|t| Instant::now() < t.refresh_at)
+            .map(|t| t.value.clone())
+    }
+
+    fn lock_current(&self) -> std::sync::MutexGuard<'_, Option<Token>> {
+        self.current.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Reads the token endpoint's answer: `errCode "0000"`, `accessToken`, `expiresIn`.
+pub fn parse_token_answer(status: u16, body: &[u8]) -> Result<(String, Duration)> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| {
+        let mut e = Error::new(
+            ErrorKind::TokenRejected,
+            "the token endpoint's answer is not JSON",
+        );
+        e.http_status = Some(status);
+        e
+    })?;
+    let err_code = value
+        .get("errCode")
+        .and_then(|v| v.as_str())
+        .map(str::to_string);
+    let token = value
+        .get("accessToken")
+        .and_then(|v| v.as_str())
+        .filter(|t| !t.is_empty());
+    let expires = value.get("expiresIn").and_then(|v| {
+        v.as_u64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+    });
+    match (status, err_code.as_deref(), token, expires) {
+        (200, Some("0000"), Some(t), Some(secs)) if secs > 0 => {
+            Ok((t.to_string(), Duration::from_secs(secs)))
+        }
+        _ => {
+            let mut e = Error::new(
+                ErrorKind::TokenRejected,
+                "the gateway refused to issue an access token",
+            );
+            e.http_status = Some(status);
+            e.err_msg = value
+                .get("errInfo")
+                .or_else(|| value.get("errMsg"))
+                .and_then(|v| v.as_str())
+                .map(str::to_string);
+            e.err_code = err_code;
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn many_threads_share_one_fetch() {
+        let cache = Arc::new(TokenCache::default());
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..16)
+            .map(|_| {
+                let (cache, fetches) = (cache.clone(), fetches.clone());
+                std::thread::spawn(move || {
+                    cache
+                        .get(|| {
+                            fetches.fetch_add(1, Ordering::SeqCst);
+                            std::thread::sleep(Duration::from_millis(50));
+                            Ok(("tok".into(), Duration::from_secs(3600)))
+                        })
+                        .unwrap()
+                        .expose()
+                        .to_string()
+                })
+            })
+            .collect();
+        for t in threads {
+            assert_eq!(t.join().unwrap(), "tok");
+        }
+        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn invalidate_only_drops_the_rejected_token() {
+        let cache = TokenCache::default();
+        let first = cache
+            .get(|| Ok(("a".into(), Duration::from_secs(3600))))
+            .unwrap();
+        cache.invalidate(&first);
+        let second = cache
+            .get(|| Ok(("b".into(), Duration::from_secs(3600))))
+            .unwrap();
+        assert_eq!(second.expose(), "b");
+        cache.invalidate(&first); // stale rejection: keeps "b"
+        let third = cache.get(|| panic!("must not fetch")).unwrap();
+        assert_eq!(third.expose(), "b");
+    }
+
+    #[test]
+    fn failed_fetch_is_not_cached() {
+        let cache = TokenCache::default();
+        assert!(cache
+            .get(|| Err(Error::new(ErrorKind::TokenRejected, "no")))
+            .is_err());
+        assert_eq!(
+            cache
+                .get(|| Ok(("c".into(), Duration::from_secs(60))))
+                .unwrap()
+                .expose(),
+            "c"
+        );
+    }
+
+    #[test]
+    fn token_answer_parsing() {
+        let ok = parse_token_answer(
+            200,
+            br#"{"errCode":"0000","errInfo":"ok","accessToken":"t1","expiresIn":3600}"#,
+        );
+        assert_eq!(ok.unwrap(), ("t1".to_string(), Duration::from_secs(3600)));
+        let bad =
+            parse_token_answer(200, br#"{"errCode":"1001","errInfo":"bad sig"}"#).unwrap_err();
+        assert_eq!(
+            (bad.kind, bad.err_code.as_deref()),
+            (ErrorKind::TokenRejected, Some("1001"))
+        );
+        assert_eq!(
+            parse_token_answer(502, b"<html>").unwrap_err().http_status,
+            Some(502)
+        );
+    }
+}

@@ -1,0 +1,185 @@
+//! HTTPS transport: one `ureq` agent per client, rustls with certificate
+//! verification always on, keep-alive connections reused, and the exact
+//! signed bytes sent. Failures say whether the request can have reached the
+//! gateway, because that decides whether a money-moving call may be resent.
+
+use crate::config::Config;
+use crate::error::{Error, ErrorKind, Result};
+use std::io;
+use std::time::Duration;
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+
+/// An HTTP answer, whatever its status.
+#[derive(Debug, Clone)]
+pub struct HttpAnswer {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+pub struct Transport {
+    agent: ureq::Agent,
+    max_response_bytes: u64,
+}
+
+/// How long an idle keep-alive connection is kept. Shorter than the usual
+/// server idle timeouts, so a reused connection is rarely one the server has
+/// already closed (which would turn a send into "outcome unknown").
+const MAX_IDLE_AGE: Duration = Duration::from_secs(15);
+
+impl Transport {
+    pub fn new(config: &Config) -> Result<Transport> {
+        let tls = TlsConfig::builder().root_certs(root_certs(config)?).build();
+        let proxy = match &config.proxy {
+            Some(p) => Some(
+                ureq::Proxy::new(p)
+                    .map_err(|_| Error::config("proxy", "is not a valid proxy URL"))?,
+            ),
+            None => None,
+        };
+        let agent_config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_connect(Some(config.connect_timeout))
+            .timeout_global(Some(config.timeout))
+            .max_idle_age(MAX_IDLE_AGE)
+            .max_idle_connections(64)
+            .max_idle_connections_per_host(32)
+            .user_agent(concat!("chinaums-ums/", env!("CARGO_PKG_VERSION")))
+            .tls_config(tls)
+            .proxy(proxy)
+            .build();
+        Ok(Transport {
+            agent: agent_config.into(),
+            max_response_bytes: config.max_response_bytes,
+        })
+    }
+
+    /// POSTs `body` as JSON with the given Authorization header (if any).
+    pub fn post_json(
+        &self,
+        url: &str,
+        authorization: Option<&str>,
+        body: &[u8],
+    ) -> Result<HttpAnswer> {
+        let mut request = self
+            .agent
+            .post(url)
+            .content_type("application/json;charset=UTF-8");
+        if let Some(auth) = authorization {
+            request = request.header("Authorization", auth);
+        }
+        let mut response = request.send(body).map_err(classify)?;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(self.max_response_bytes)
+            .read_to_vec()
+            .map_err(|e| match e {
+                ureq::Error::BodyExceedsLimit(_) => {
+                    let mut err = Error::new(
+                        ErrorKind::OutcomeUnknown,
+                        format!(
+                            "the gateway's answer is larger than maxResponseBytes ({} bytes)",
+                            self.max_response_bytes
+                        ),
+                    );
+                    err.http_status = Some(status);
+                    err
+                }
+                other => {
+                    let mut err = classify(other);
+                    err.http_status = Some(status);
+                    err
+                }
+            })?;
+        Ok(HttpAnswer {
+            status,
+            content_type,
+            body,
+        })
+    }
+}
+
+/// Builds the trust anchors: Mozilla's roots, plus the CAs in `caFile`.
+fn root_certs(config: &Config) -> Result<RootCerts> {
+    let Some(path) = &config.ca_file else {
+        return Ok(RootCerts::WebPki);
+    };
+    let pem = std::fs::read(path).map_err(|_| Error::config("caFile", "could not be read"))?;
+    let mut certs: Vec<Certificate<'static>> = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+            Ok(_) => {}
+            Err(_) => return Err(Error::config("caFile", "is not a valid PEM file")),
+        }
+    }
+    if certs.is_empty() {
+        return Err(Error::config("caFile", "contains no CERTIFICATE block"));
+    }
+    certs.extend(
+        webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .map(|der| Certificate::from_der(der.as_ref()).to_owned()),
+    );
+    Ok(RootCerts::new_with_certs(&certs))
+}
+
+/// Maps a ureq error to a kind that says whether the request can have been
+/// delivered. Only failures that happen before a byte of the request is
+/// written (name resolution, connection set-up, TLS handshake) are
+/// "nothing sent"; everything else is "outcome unknown".
+fn classify(e: ureq::Error) -> Error {
+    use ureq::Timeout as T;
+    match e {
+        ureq::Error::HostNotFound => Error::new(ErrorKind::Connect, "the gateway host name could not be resolved"),
+        ureq::Error::ConnectionFailed => Error::new(ErrorKind::Connect, "could not connect to the gateway"),
+        ureq::Error::ConnectProxyFailed(_) => Error::new(ErrorKind::Connect, "could not connect through the proxy"),
+        ureq::Error::Timeout(T::Resolve | T::Connect) => {
+            Error::new(ErrorKind::Connect, "timed out connecting to the gateway (connectTimeoutMs)")
+        }
+        ureq::Error::Timeout(_) => Error::new(
+            ErrorKind::OutcomeUnknown,
+            "timed out waiting for the gateway (timeoutMs); the request may have been processed",
+        ),
+        ureq::Error::Tls(msg) => Error::new(ErrorKind::Tls, format!("TLS failure: {msg}")),
+        ureq::Error::Rustls(err) => Error::new(ErrorKind::Tls, format!("TLS failure: {err}")),
+        ureq::Error::Io(io) => classify_io(&io),
+        ureq::Error::BadUri(_) | ureq::Error::Http(_) => {
+            Error::new(ErrorKind::InvalidArgument, "the request URL is invalid")
+        }
+        other => Error::new(
+            ErrorKind::OutcomeUnknown,
+            format!("the gateway's answer could not be read ({other}); the request may have been processed"),
+        ),
+    }
+}
+
+fn classify_io(io: &io::Error) -> Error {
+    if let Some(tls) = io
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        return Error::new(ErrorKind::Tls, format!("TLS failure: {tls}"));
+    }
+    match io.kind() {
+        io::ErrorKind::ConnectionRefused
+        | io::ErrorKind::HostUnreachable
+        | io::ErrorKind::NetworkUnreachable
+        | io::ErrorKind::NetworkDown
+        | io::ErrorKind::AddrNotAvailable => {
+            Error::new(ErrorKind::Connect, format!("could not connect to the gateway: {}", io.kind()))
+        }
+        kind => Error::new(
+            ErrorKind::OutcomeUnknown,
+            format!("the connection failed during the exchange ({kind}); the request may have been processed"),
+        ),
+    }
+}

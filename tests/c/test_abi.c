@@ -1,0 +1,261 @@
+/*
+ * C tests of the libums ABI conventions, run against the simulator embedded
+ * in the library ("environment":"sandbox"). Built and run by `make test`,
+ * also under valgrind (and AddressSanitizer with `make test-asan`).
+ *
+ * Prints "N passed, N failed" and exits non-zero on any failure.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ums.h"
+
+static int passed = 0, failed = 0;
+
+#define CHECK(cond, ...)                                            \
+    do {                                                            \
+        if (cond) {                                                 \
+            passed++;                                               \
+        } else {                                                    \
+            failed++;                                               \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);    \
+            fprintf(stderr, __VA_ARGS__);                           \
+            fprintf(stderr, "\n");                                  \
+        }                                                           \
+    } while (0)
+
+#define DEMO_CONFIG "{\"environment\":\"sandbox\"}"
+#define TOKEN_CONFIG "{\"environment\":\"sandbox\",\"auth\":\"token\",\"mid\":\"898340149000005\",\"tid\":\"00000001\"}"
+
+static char out[16384];
+static size_t out_len;
+
+static UmsClient *new_client(const char *config) {
+    UmsClient *client = NULL;
+    UmsStatus s = ums_client_new(config, &client, out, sizeof out, &out_len);
+    CHECK(s == UMS_OK && client != NULL, "ums_client_new(%s): %d %s", config, s, out);
+    return client;
+}
+
+/* A bill number unique to this run: 3194 + time + counter. */
+static void fresh_bill_no(char *buf, size_t cap) {
+    static unsigned counter = 0;
+    snprintf(buf, cap, "3194%lld%04u", (long long)time(NULL), counter++);
+}
+
+/* Today in Beijing time (UTC+8), yyyy-MM-dd. */
+static const char *today(void) {
+    static char date[16];
+    time_t t = time(NULL) + 8 * 3600;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(date, sizeof date, "%Y-%m-%d", &tm);
+    return date;
+}
+
+static void update_request(char *buf, size_t cap, const char *bill_no, const char *extra) {
+    snprintf(buf, cap,
+             "{\"mid\":\"898340149000005\",\"tid\":\"00000001\",\"instMid\":\"QRPAYDEFAULT\","
+             "\"qrCodeId\":\"31942002267733902130410550\",\"billNo\":\"%s\",\"billDate\":\"%s\","
+             "\"totalAmount\":\"26\"%s}",
+             bill_no, today(), extra);
+}
+
+static void test_version_and_status_strings(void) {
+    char expected[32];
+    snprintf(expected, sizeof expected, "%d.%d.%d", UMS_VERSION_MAJOR, UMS_VERSION_MINOR, UMS_VERSION_PATCH);
+    CHECK(strcmp(ums_version(), expected) == 0, "version %s != header %s", ums_version(), expected);
+    CHECK(UMS_OK == 0, "UMS_OK must be 0");
+    CHECK(strcmp(ums_status_str(UMS_OK), "success") == 0, "status_str(OK) = %s", ums_status_str(UMS_OK));
+    CHECK(strstr(ums_status_str(UMS_ERR_OUTCOME_UNKNOWN), "unknown") != NULL, "status_str(unknown)");
+    CHECK(ums_status_str(-12345) != NULL, "status_str of an unknown value must not be NULL");
+}
+
+static void test_null_pointers(UmsClient *client) {
+    UmsClient *c = (UmsClient *)1;
+    CHECK(ums_client_new(NULL, &c, out, sizeof out, &out_len) == UMS_ERR_NULL_POINTER && c == NULL,
+          "client_new(NULL config)");
+    CHECK(strstr(out, "config_json") != NULL, "error names the argument: %s", out);
+    CHECK(ums_client_new(DEMO_CONFIG, NULL, out, sizeof out, &out_len) == UMS_ERR_NULL_POINTER, "NULL out_client");
+    CHECK(ums_client_new(DEMO_CONFIG, &c, out, sizeof out, NULL) == UMS_ERR_NULL_POINTER, "NULL out_len");
+    CHECK(ums_client_new(DEMO_CONFIG, &c, NULL, 10, &out_len) == UMS_ERR_NULL_POINTER, "NULL out_buf, cap 10");
+    CHECK(ums_update_qrcode(NULL, "{}", out, sizeof out, &out_len) == UMS_ERR_NULL_POINTER, "NULL client");
+    CHECK(ums_update_qrcode(client, NULL, out, sizeof out, &out_len) == UMS_ERR_NULL_POINTER, "NULL request");
+    CHECK(ums_call(client, NULL, "{}", out, sizeof out, &out_len) == UMS_ERR_NULL_POINTER, "NULL path");
+    CHECK(ums_verify_notify(NULL, (const uint8_t *)"a=b", 3, out, sizeof out, &out_len) == UMS_ERR_NULL_POINTER,
+          "NULL notify key");
+    CHECK(ums_verify_notify("k", NULL, 3, out, sizeof out, &out_len) == UMS_ERR_NULL_POINTER, "NULL body");
+    CHECK(ums_sign_body(NULL, (const uint8_t *)"{}", 2, NULL, NULL, out, sizeof out, &out_len) == UMS_ERR_NULL_POINTER,
+          "NULL client for sign");
+    ums_client_free(NULL); /* a no-op */
+    passed++;
+}
+
+static void test_invalid_utf8_and_json(UmsClient *client) {
+    const char bad_utf8[] = {'{', '"', (char)0xff, '"', ':', '1', '}', 0};
+    UmsClient *c = NULL;
+    CHECK(ums_client_new(bad_utf8, &c, out, sizeof out, &out_len) == UMS_ERR_INVALID_UTF8, "config utf8");
+    CHECK(ums_update_qrcode(client, bad_utf8, out, sizeof out, &out_len) == UMS_ERR_INVALID_UTF8, "request utf8: %s",
+          out);
+    CHECK(ums_update_qrcode(client, "{\"qrCodeId\":", out, sizeof out, &out_len) == UMS_ERR_INVALID_JSON,
+          "truncated JSON: %s", out);
+    CHECK(ums_update_qrcode(client, "[1,2]", out, sizeof out, &out_len) == UMS_ERR_INVALID_JSON, "array JSON");
+    CHECK(ums_client_new("{\"appId\":", &c, out, sizeof out, &out_len) == UMS_ERR_INVALID_JSON, "config JSON");
+    CHECK(ums_client_new("{\"enviroment\":\"test\"}", &c, out, sizeof out, &out_len) == UMS_ERR_CONFIG &&
+              strstr(out, "\"field\":\"enviroment\"") != NULL,
+          "unknown config key named: %s", out);
+    CHECK(ums_call(client, "/v2/../x", "{}", out, sizeof out, &out_len) == UMS_ERR_INVALID_ARGUMENT, "bad path");
+}
+
+static void test_validation_error_names_field(UmsClient *client) {
+    char req[1024];
+    update_request(req, sizeof req, "31940001", ",\"walletOption\":\"TRIPLE\"");
+    UmsStatus s = ums_update_qrcode(client, req, out, sizeof out, &out_len);
+    CHECK(s == UMS_ERR_VALIDATION, "validation status %d", s);
+    CHECK(strstr(out, "\"field\":\"walletOption\"") != NULL && strstr(out, "SINGLE") != NULL,
+          "error names field and rule: %s", out);
+    CHECK(strstr(out, "\"nothingSent\":true") != NULL, "validation sends nothing: %s", out);
+    update_request(req, sizeof req, "31940001", ",\"totalAmount\":\"12.5\"");
+    s = ums_update_qrcode(client, req, out, sizeof out, &out_len);
+    CHECK(s == UMS_ERR_VALIDATION && strstr(out, "totalAmount") != NULL, "amount: %s", out);
+}
+
+static void test_success_and_gateway_rejection(UmsClient *client) {
+    char bill[32], req[1024];
+    fresh_bill_no(bill, sizeof bill);
+    update_request(req, sizeof req, bill, "");
+    UmsStatus s = ums_update_qrcode(client, req, out, sizeof out, &out_len);
+    CHECK(s == UMS_OK, "update: %d %s", s, out);
+    CHECK(strstr(out, "\"errCode\":\"SUCCESS\"") != NULL && strstr(out, "billQRCode") != NULL, "answer: %s", out);
+    CHECK(out_len == strlen(out), "out_len %zu matches the document", out_len);
+
+    /* The same billNo again: the gateway answers DUP_ORDER, kept in the document. */
+    s = ums_update_qrcode(client, req, out, sizeof out, &out_len);
+    CHECK(s == UMS_ERR_GATEWAY_REJECTED, "duplicate: %d %s", s, out);
+    CHECK(strstr(out, "\"errCode\":\"DUP_ORDER\"") != NULL && strstr(out, "\"httpStatus\":200") != NULL,
+          "rejection carries errCode and HTTP status: %s", out);
+    CHECK(strstr(out, "\"outcomeUnknown\":false") != NULL, "rejection is a known outcome: %s", out);
+
+    update_request(req, sizeof req, "31940002", "");
+    char *p = strstr(req, "31942002267733902130410550");
+    memcpy(p, "31949999999999999999999999", 26);
+    s = ums_update_qrcode(client, req, out, sizeof out, &out_len);
+    CHECK(s == UMS_ERR_GATEWAY_REJECTED && strstr(out, "NO_ORDER") != NULL, "unknown code: %s", out);
+}
+
+static void test_small_buffer_keeps_the_answer(UmsClient *client) {
+    char bill[32], req[1024], tiny[8];
+    fresh_bill_no(bill, sizeof bill);
+    update_request(req, sizeof req, bill, "");
+    size_t needed = 0;
+    UmsStatus s = ums_update_qrcode(client, req, tiny, sizeof tiny, &needed);
+    CHECK(s == UMS_ERR_BUFFER_TOO_SMALL, "tiny buffer: %d", s);
+    CHECK(needed > sizeof tiny && tiny[0] == '\0', "needed %zu, buffer NUL-terminated", needed);
+
+    /* Retry with the size asked for: delivered from memory. Had the request
+       been sent again, this billNo would now be a duplicate (DUP_ORDER). */
+    char *big = malloc(needed + 1);
+    size_t got = 0;
+    s = ums_update_qrcode(client, req, big, needed + 1, &got);
+    CHECK(s == UMS_OK && got == needed, "retry: %d %zu %s", s, got, big);
+    CHECK(strstr(big, "\"errCode\":\"SUCCESS\"") != NULL, "kept answer is the success: %s", big);
+    free(big);
+
+    /* Size query with a NULL buffer and zero capacity is allowed. */
+    s = ums_verify_notify("k", (const uint8_t *)"a=1", 3, NULL, 0, &needed);
+    CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && needed > 0, "size query: %d %zu", s, needed);
+    char mid[64];
+    s = ums_update_qrcode(client, "{", mid, sizeof mid, &needed);
+    CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && strstr(mid, "\"needed\"") != NULL, "short note: %s", mid);
+}
+
+static void test_token_mode(void) {
+    UmsClient *client = new_client(TOKEN_CONFIG);
+    if (client == NULL) return;
+    for (int i = 0; i < 3; i++) {
+        char bill[32], req[1024];
+        fresh_bill_no(bill, sizeof bill);
+        snprintf(req, sizeof req,
+                 "{\"qrCodeId\":\"31942002267733902130410550\",\"billNo\":\"%s\",\"billDate\":\"%s\","
+                 "\"totalAmount\":100}",
+                 bill, today());
+        UmsStatus s = ums_update_qrcode(client, req, out, sizeof out, &out_len);
+        CHECK(s == UMS_OK && strstr(out, "SUCCESS") != NULL, "token-mode update %d: %d %s", i, s, out);
+    }
+    ums_client_free(client);
+}
+
+static void test_vectors(void) {
+    /* vectors.json: third-party Go unit test (OPEN-BODY-SIG). */
+    UmsClient *client = new_client(
+        "{\"environment\":\"https://gateway.invalid\",\"appId\":\"ums-test-app\","
+        "\"appKey\":\"8f3a1c6e9b2d4705af81c3e6d29b7f04\"}");
+    if (client == NULL) return;
+    const char *body = "{\"merOrderId\":\"PAY20260917000000000001\"}";
+    UmsStatus s = ums_sign_body(client, (const uint8_t *)body, strlen(body), "20260917102030",
+                                "1767225600123456789", out, sizeof out, &out_len);
+    CHECK(s == UMS_OK, "sign_body: %d %s", s, out);
+    CHECK(strstr(out, "Signature=\\\"DYrvVYK02yaD7KbTH/PhIS9W4LeQq9VrpqNSpYy28xM=\\\"") != NULL, "signature: %s", out);
+    CHECK(strstr(out, "OPEN-BODY-SIG AppId=\\\"ums-test-app\\\", Timestamp=\\\"20260917102030\\\", Nonce=") != NULL,
+          "canonical header: %s", out);
+    s = ums_sign_body(client, (const uint8_t *)body, strlen(body), "2026-09-17", NULL, out, sizeof out, &out_len);
+    CHECK(s == UMS_ERR_INVALID_ARGUMENT, "bad timestamp: %d", s);
+    ums_client_free(client);
+
+    /* vectors.json: official H5 spec notification, SHA256, random key `ns`. */
+    const char *key = "fcAmtnx7MwismjWNhNKdHC44mNXtnEQeJkRrhKJwyrW2ysRR";
+    const char *notify =
+        "payTime=2022-06-21+17%3A13%3A04&ns=cyuT&connectSys=OPENCHANNEL&sign=714DAF2ACAA090E79B80F843829ED4251652742DDC44"
+        "BF596EEEA6732D154C62&merName=%E6%B5%8B%E8%AF%95%E9%80%80%E8%B4%A75%281111%29&mid=898340149000005&invoiceAmount"
+        "=1&settleDate=2022-06-21&billFunds=%E7%8E%B0%E9%87%91%E6%94%AF%E4%BB%980.01%E5%85%83%E3%80%82&buyerId=o8wNP0Rt"
+        "DiUq4NzMZyAGK5psp6hs&mchntUuid=4aa8728a06a04f7385869df8b659cd01&tid=88880001&instMid=YUEDANDEFAULT&receiptAmou"
+        "nt=1&targetOrderId=4200001471202206211141496123&signType=SHA256&orderDesc=%E6%B5%8B%E8%AF%95%E9%80%80%E8%B4%A7"
+        "5%281111%29&seqId=01120706230N&merOrderId=3194278460076848369664&targetSys=WXPay&totalAmount=1&createTime=2022-"
+        "06-21+17%3A12%3A53&buyerPayAmount=1&notifyId=e82a0275-f767-4f77-90c2-614c91222275&subInst=000100&status=TRADE_"
+        "SUCCESS";
+    s = ums_verify_notify(key, (const uint8_t *)notify, strlen(notify), out, sizeof out, &out_len);
+    CHECK(s == UMS_OK && strstr(out, "\"signType\":\"SHA256\"") != NULL, "notify: %d %s", s, out);
+    CHECK(strstr(out, "\"notifyId\":\"e82a0275-f767-4f77-90c2-614c91222275\"") != NULL, "notifyId: %s", out);
+
+    char *tampered = strdup(notify);
+    char *amount = strstr(tampered, "totalAmount=1&");
+    amount[12] = '2';
+    s = ums_verify_notify(key, (const uint8_t *)tampered, strlen(tampered), out, sizeof out, &out_len);
+    CHECK(s == UMS_ERR_NOTIFY_BAD_SIGNATURE, "tampered amount: %d %s", s, out);
+    CHECK(strstr(out, key) == NULL, "the key never appears in the error");
+    free(tampered);
+
+    s = ums_verify_notify(key, (const uint8_t *)"a=1&b", 5, out, sizeof out, &out_len);
+    CHECK(s == UMS_ERR_NOTIFY_MALFORMED, "not a form: %d", s);
+    s = ums_verify_notify(key, (const uint8_t *)"a=1", 3, out, sizeof out, &out_len);
+    CHECK(s == UMS_ERR_NOTIFY_MISSING_SIGN, "no sign: %d", s);
+    s = ums_verify_notify(key, (const uint8_t *)"a=1&a=2&sign=x", 14, out, sizeof out, &out_len);
+    CHECK(s == UMS_ERR_NOTIFY_DUPLICATE_FIELD, "repeated: %d", s);
+    s = ums_verify_notify(key, (const uint8_t *)"signType=RSA&sign=x", 19, out, sizeof out, &out_len);
+    CHECK(s == UMS_ERR_NOTIFY_UNKNOWN_SIGN_TYPE, "sign type: %d", s);
+    const char with_nul[] = "a=1\0&sign=x";
+    s = ums_verify_notify(key, (const uint8_t *)with_nul, sizeof with_nul - 1, out, sizeof out, &out_len);
+    CHECK(s != UMS_OK, "embedded NUL is not a valid notification: %d", s);
+}
+
+int main(void) {
+    test_version_and_status_strings();
+    UmsClient *client = new_client(DEMO_CONFIG);
+    if (client == NULL) {
+        fprintf(stderr, "cannot create the demo client\n");
+        return 1;
+    }
+    test_null_pointers(client);
+    test_invalid_utf8_and_json(client);
+    test_validation_error_names_field(client);
+    test_success_and_gateway_rejection(client);
+    test_small_buffer_keeps_the_answer(client);
+    ums_client_free(client);
+    test_token_mode();
+    test_vectors();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
