@@ -189,6 +189,141 @@ UmsStatus ums_call(const struct UmsClient *client,
                    size_t out_cap,
                    size_t *out_len);
 
+// `bills/get-qrcode`: creates a QR code (one-off with `billNo`, `billDate`, `totalAmount`; fixed with or without an amount).
+// Same conventions as `ums_update_qrcode`.
+//
+// # Safety
+// Pointers must be NULL or valid as described in the header preamble.
+UmsStatus ums_get_qrcode(const struct UmsClient *client,
+                         const char *request_json,
+                         char *out_buf,
+                         size_t out_cap,
+                         size_t *out_len);
+
+// `bills/close-qrcode`: closes a QR code (`qrCodeId`; `attachRefund` refunds a paid one-off code).
+// Same conventions as `ums_update_qrcode`.
+//
+// # Safety
+// Pointers must be NULL or valid as described in the header preamble.
+UmsStatus ums_close_qrcode(const struct UmsClient *client,
+                           const char *request_json,
+                           char *out_buf,
+                           size_t out_cap,
+                           size_t *out_len);
+
+// `bills/query`: a bill's status and payment (`billNo`, `billDate`); with `refundOrderId`, that refund's record.
+// Same conventions as `ums_update_qrcode`.
+//
+// # Safety
+// Pointers must be NULL or valid as described in the header preamble.
+UmsStatus ums_query_bill(const struct UmsClient *client,
+                         const char *request_json,
+                         char *out_buf,
+                         size_t out_cap,
+                         size_t *out_len);
+
+// `bills/refund`: refunds `refundAmount` fen of a paid bill. Give every refund its own `refundOrderId` (see `ums_new_id`): a repeated `refundOrderId` answers the first refund's result instead of refunding twice.
+// Same conventions as `ums_update_qrcode`.
+//
+// # Safety
+// Pointers must be NULL or valid as described in the header preamble.
+UmsStatus ums_refund(const struct UmsClient *client,
+                     const char *request_json,
+                     char *out_buf,
+                     size_t out_cap,
+                     size_t *out_len);
+
+// `bills/query-qrcode-info`: the bill a QR code carries (`qrCodeId`, `systemId`; no `tid`).
+// Same conventions as `ums_update_qrcode`.
+//
+// # Safety
+// Pointers must be NULL or valid as described in the header preamble.
+UmsStatus ums_query_qrcode_info(const struct UmsClient *client,
+                                const char *request_json,
+                                char *out_buf,
+                                size_t out_cap,
+                                size_t *out_len);
+
+// `bills/preauthed`: completes a pre-authorisation.
+// Same conventions as `ums_update_qrcode`.
+//
+// # Safety
+// Pointers must be NULL or valid as described in the header preamble.
+UmsStatus ums_preauth_complete(const struct UmsClient *client,
+                               const char *request_json,
+                               char *out_buf,
+                               size_t out_cap,
+                               size_t *out_len);
+
+// `bills/preauth-cancel`: cancels a pre-authorisation.
+// Same conventions as `ums_update_qrcode`.
+//
+// # Safety
+// Pointers must be NULL or valid as described in the header preamble.
+UmsStatus ums_preauth_cancel(const struct UmsClient *client,
+                             const char *request_json,
+                             char *out_buf,
+                             size_t out_cap,
+                             size_t *out_len);
+
+// `secure-cancel`: cancels a guaranteed trade (`merOrderId`).
+// Same conventions as `ums_update_qrcode`.
+//
+// # Safety
+// Pointers must be NULL or valid as described in the header preamble.
+UmsStatus ums_secure_cancel(const struct UmsClient *client,
+                            const char *request_json,
+                            char *out_buf,
+                            size_t out_cap,
+                            size_t *out_len);
+
+// `secure-complete`: completes a guaranteed trade (`merOrderId`, `completedAmount`).
+// Same conventions as `ums_update_qrcode`.
+//
+// # Safety
+// Pointers must be NULL or valid as described in the header preamble.
+UmsStatus ums_secure_complete(const struct UmsClient *client,
+                              const char *request_json,
+                              char *out_buf,
+                              size_t out_cap,
+                              size_t *out_len);
+
+// Prepares a request without sending it: `operation` is an operation name
+// (`"update-qrcode"`, `"refund"`, ...) or a `/v1/...` service path. Defaults,
+// normalisation and validation are applied as for a real call;
+// `requestTimestamp` defaults to `timestamp`. The buffer receives
+// `{"url":..,"path":..,"body":"<exact JSON text>","authorization":"OPEN-BODY-SIG ..."}`.
+// With a fixed `timestamp` (`yyyyMMddHHmmss`) and `nonce` the result is the
+// same in every language; NULL means now and a random nonce.
+//
+// # Safety
+// Pointers must be NULL or valid as described in the header preamble.
+UmsStatus ums_prepare(const struct UmsClient *client,
+                      const char *operation,
+                      const char *request_json,
+                      const char *timestamp,
+                      const char *nonce,
+                      char *out_buf,
+                      size_t out_cap,
+                      size_t *out_len);
+
+// Makes a new merchant identifier for `billNo`, `merOrderId`,
+// `refundOrderId` or a self-generated `qrCodeId`: the configured `msgSrcId`,
+// `yyyyMMddHHmmssSSS` (Beijing time) and 7 digits, 28 characters, unique
+// across threads. The buffer receives `{"id":"3194..."}`.
+//
+// # Safety
+// Pointers must be NULL or valid as described in the header preamble.
+UmsStatus ums_new_id(const struct UmsClient *client,
+                     char *out_buf,
+                     size_t out_cap,
+                     size_t *out_len);
+
+// The text to answer a notification with: "SUCCESS" when `handled` is
+// non-zero (verified and processed; ChinaUMS stops retrying), "FAILED"
+// otherwise (ChinaUMS retries). Static; never NULL.
+const char *ums_notify_reply(int32_t handled);
+
 // Verifies a payment notification: `body` is the raw form body exactly as
 // received (not re-encoded), `notify_key` the communication key. On `UMS_OK`
 // the buffer holds `{"valid":true,"signType":..,"notifyId":..,"fields":{..}}`

@@ -125,6 +125,30 @@ impl Client {
         self.send(&prepared)
     }
 
+    /// Prepares a call by operation name or service path without sending it
+    /// (what [`Client::call`] would send).
+    pub fn prepare_call(
+        &self,
+        operation: &str,
+        request_json: &str,
+        now: BeijingTime,
+    ) -> Result<PreparedRequest> {
+        let request = parse_request(request_json)?;
+        match ops::find(operation) {
+            Some(op) => self.prepare_at(op, request, now),
+            None if operation.starts_with('/') => {
+                check_service_path(operation)?;
+                self.prepare_raw(operation, &request, true)
+            }
+            None => Err(Error::new(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "unknown operation `{operation}` (use a known name or a /v1/... service path)"
+                ),
+            )),
+        }
+    }
+
     /// Calls any `/v1/...` service path. A path of a known operation gets that
     /// operation's defaults and checks; any other path is sent as given.
     pub fn call(&self, service_path: &str, request_json: &str) -> Result<Answer> {
@@ -139,14 +163,32 @@ impl Client {
         }
     }
 
+    /// A new merchant identifier (`billNo`, `merOrderId`, `refundOrderId`,
+    /// `qrCodeId`) from the configured `msgSrcId` (PROTOCOL.md §4.2).
+    pub fn new_id(&self) -> Result<String> {
+        let msg_src_id = self
+            .config
+            .msg_src_id
+            .as_deref()
+            .ok_or_else(|| Error::config("msgSrcId", "is needed to make identifiers"))?;
+        crate::ids::new_id(msg_src_id, self.now())
+    }
+
     /// Fills defaults, normalises and validates `request` for `op`, and
     /// serialises it once: these bytes are what gets signed and sent.
-    pub fn prepare(
+    pub fn prepare(&self, op: &Operation, request: Map<String, Value>) -> Result<PreparedRequest> {
+        self.prepare_at(op, request, self.now())
+    }
+
+    /// As [`Client::prepare`], with `requestTimestamp` defaulting to `now`
+    /// (reproducible requests).
+    pub fn prepare_at(
         &self,
         op: &Operation,
         mut request: Map<String, Value>,
+        now: BeijingTime,
     ) -> Result<PreparedRequest> {
-        self.fill_defaults(op, &mut request);
+        self.fill_defaults(op, &mut request, now);
         let options = rules::NormalizeOptions {
             real_name_input: self.config.real_name_input,
         };
@@ -174,7 +216,7 @@ impl Client {
     /// Adds `requestTimestamp`, `mid`, `tid`, `instMid` where the operation
     /// has them and the caller left them out (missing or null); never changes
     /// a given value, not even an empty string.
-    fn fill_defaults(&self, op: &Operation, request: &mut Map<String, Value>) {
+    fn fill_defaults(&self, op: &Operation, request: &mut Map<String, Value>, now: BeijingTime) {
         let mut fill = |field: &str, value: Option<String>| {
             if op.has_field(field) && request.get(field).is_none_or(Value::is_null) {
                 if let Some(v) = value {
@@ -182,7 +224,7 @@ impl Client {
                 }
             }
         };
-        fill("requestTimestamp", Some(self.now().date_time()));
+        fill("requestTimestamp", Some(now.date_time()));
         fill("mid", self.config.mid.clone());
         fill("tid", self.config.tid.clone());
         fill("instMid", Some(self.config.inst_mid.clone()));

@@ -145,12 +145,16 @@ impl Config {
         }
         let inst_mid = opt_string(map, "instMid")?.unwrap_or_else(|| DEFAULT_INST_MID.to_string());
         check_len("instMid", &inst_mid, 1, 32)?;
-        let msg_src = opt_string(map, "msgSrc")?;
-        let msg_src_id = opt_string(map, "msgSrcId")?;
+        let msg_src = match opt_string(map, "msgSrc")? {
+            None if in_sandbox => Some(crate::sandbox::demo::MSG_SRC.to_string()),
+            other => other,
+        };
+        let msg_src_id = match opt_string(map, "msgSrcId")? {
+            None if in_sandbox => Some(crate::sandbox::demo::MSG_SRC_ID.to_string()),
+            other => other,
+        };
         if let Some(id) = &msg_src_id {
-            if id.chars().count() != 4 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-                return Err(Error::config("msgSrcId", "must be 4 letters or digits"));
-            }
+            crate::ids::check_msg_src_id(id)?;
         }
         let notify_key = match opt_str(map, "notifyKey")? {
             Some("") => return Err(Error::config("notifyKey", "must not be empty")),

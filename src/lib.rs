@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod ffi;
+pub mod ids;
 pub mod notify;
 pub mod ops;
 pub mod sandbox;

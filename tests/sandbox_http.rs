@@ -35,7 +35,10 @@ fn keep_alive_serves_several_requests_on_one_connection() {
     let first = conn.response().expect("first answer");
     assert_eq!(first.status, 200);
     assert_eq!(first.header("connection"), Some("keep-alive"));
-    assert_eq!(first.header("content-type"), Some("application/json;charset=UTF-8"));
+    assert_eq!(
+        first.header("content-type"),
+        Some("application/json;charset=UTF-8")
+    );
     assert_eq!(first.header("content-length"), Some("11"));
 
     let body = bills_body(NOW, json!({}));
@@ -46,7 +49,12 @@ fn keep_alive_serves_several_requests_on_one_connection() {
 
     // Pipelined: two requests in one write, two answers in order.
     let mut both = signed_request_bytes(GET_QRCODE, &body, NOW, "");
-    both.extend_from_slice(&signed_request_bytes("/v1/netpay/bills/nothing", &body, NOW, ""));
+    both.extend_from_slice(&signed_request_bytes(
+        "/v1/netpay/bills/nothing",
+        &body,
+        NOW,
+        "",
+    ));
     conn.send(&both);
     assert_eq!(conn.response().unwrap().json()["errCode"], "SUCCESS");
     assert_eq!(conn.response().unwrap().status, 404);
@@ -147,7 +155,12 @@ fn garbage_is_answered_with_4xx_and_the_server_keeps_serving() {
     ];
     for (bytes, status) in &cases {
         let reply = exchange(&sandbox, bytes).unwrap_or_else(|| panic!("no answer to {bytes:?}"));
-        assert_eq!(reply.status, *status, "{:?}", String::from_utf8_lossy(bytes));
+        assert_eq!(
+            reply.status,
+            *status,
+            "{:?}",
+            String::from_utf8_lossy(bytes)
+        );
         assert_eq!(reply.header("connection"), Some("close"));
     }
     assert_eq!(sandbox.stats().malformed_requests, cases.len() as u64);
@@ -157,10 +170,16 @@ fn garbage_is_answered_with_4xx_and_the_server_keeps_serving() {
 #[test]
 fn oversized_head_is_431() {
     let sandbox = fixed_sandbox();
-    let long = format!("GET /_sandbox/health HTTP/1.1\r\nHost: x\r\nX-Long: {}\r\n\r\n", "a".repeat(17 * 1024));
+    let long = format!(
+        "GET /_sandbox/health HTTP/1.1\r\nHost: x\r\nX-Long: {}\r\n\r\n",
+        "a".repeat(17 * 1024)
+    );
     assert_eq!(exchange(&sandbox, long.as_bytes()).unwrap().status, 431);
     // Never terminated: still refused once it passes 16 KiB.
-    let endless = format!("GET /_sandbox/health HTTP/1.1\r\nHost: x\r\nX-Long: {}", "a".repeat(20 * 1024));
+    let endless = format!(
+        "GET /_sandbox/health HTTP/1.1\r\nHost: x\r\nX-Long: {}",
+        "a".repeat(20 * 1024)
+    );
     assert_eq!(exchange(&sandbox, endless.as_bytes()).unwrap().status, 431);
     let many: String = (0..150).map(|i| format!("X-{i}: v\r\n")).collect();
     let many = format!("GET /_sandbox/health HTTP/1.1\r\nHost: x\r\n{many}\r\n");
@@ -173,12 +192,20 @@ fn random_bytes_never_break_the_server() {
     let sandbox = fixed_sandbox();
     let mut seed: u64 = 0x5EED;
     let mut next = || {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (seed >> 33) as u32
     };
     let pieces: [&[u8]; 8] = [
-        b"POST ", b"/v1/netpay/bills/get-qrcode", b" HTTP/1.1\r\n", b"Host: x\r\n",
-        b"Content-Length: 5\r\n", b"\r\n", b"{\"a\":", b"\x00\xff",
+        b"POST ",
+        b"/v1/netpay/bills/get-qrcode",
+        b" HTTP/1.1\r\n",
+        b"Host: x\r\n",
+        b"Content-Length: 5\r\n",
+        b"\r\n",
+        b"{\"a\":",
+        b"\x00\xff",
     ];
     for _ in 0..60 {
         let mut bytes = Vec::new();
@@ -186,7 +213,9 @@ fn random_bytes_never_break_the_server() {
             bytes.extend_from_slice(pieces[(next() % 8) as usize]);
         }
         let mut stream = TcpStream::connect(sandbox.addr()).unwrap();
-        stream.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
         let _ = stream.write_all(&bytes);
         let _ = stream.shutdown(std::net::Shutdown::Write);
         let mut answer = Vec::new();
@@ -219,9 +248,18 @@ fn control_endpoints() {
     let sandbox = fixed_sandbox();
     let agent = agent();
     let health = get(&agent, &format!("{}/_sandbox/health", sandbox.base_url()));
-    assert_eq!((health.status, health.json.clone()), (200, json!({"ok": true})));
+    assert_eq!(
+        (health.status, health.json.clone()),
+        (200, json!({"ok": true}))
+    );
 
-    post_signed(&agent, &sandbox, GET_QRCODE, &bills_body(NOW, json!({})), NOW);
+    post_signed(
+        &agent,
+        &sandbox,
+        GET_QRCODE,
+        &bills_body(NOW, json!({})),
+        NOW,
+    );
     new_token(&agent, &sandbox, NOW);
     let stats = get(&agent, &format!("{}/_sandbox/stats", sandbox.base_url()));
     assert_eq!(stats.status, 200);
@@ -230,12 +268,20 @@ fn control_endpoints() {
     assert_eq!(stats.json["tokensIssued"], 1);
     assert_eq!(stats.json["tokensInvalidated"], 0);
     assert_eq!(stats.json["authFailures"], 0);
-    assert!(stats.json["requests"].get("/_sandbox/health").is_none(), "control calls are not counted");
+    assert!(
+        stats.json["requests"].get("/_sandbox/health").is_none(),
+        "control calls are not counted"
+    );
     assert_eq!(stats.json, sandbox.stats().to_json());
 
     let unknown = get(&agent, &format!("{}/_sandbox/nothing", sandbox.base_url()));
     assert_eq!(unknown.status, 404);
-    let wrong_method = post(&agent, &format!("{}/_sandbox/health", sandbox.base_url()), &[], "");
+    let wrong_method = post(
+        &agent,
+        &format!("{}/_sandbox/health", sandbox.base_url()),
+        &[],
+        "",
+    );
     assert_eq!(wrong_method.status, 405);
 }
 
@@ -255,7 +301,10 @@ fn connections_beyond_the_cap_are_closed() {
     }
     let mut c = Conn::open(sandbox.addr());
     c.send(HEALTH);
-    assert!(c.response().is_none(), "third connection is closed without an answer");
+    assert!(
+        c.response().is_none(),
+        "third connection is closed without an answer"
+    );
     assert_eq!(sandbox.stats().connections_refused, 1);
 
     // Closing one makes room again.

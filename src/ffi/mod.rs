@@ -171,6 +171,301 @@ pub unsafe extern "C" fn ums_call(
     gateway_call(client, path, request_json, out_buf, out_cap, out_len)
 }
 
+/// `bills/get-qrcode`: creates a QR code (one-off with `billNo`, `billDate`, `totalAmount`; fixed with or without an amount).
+/// Same conventions as `ums_update_qrcode`.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble.
+#[no_mangle]
+pub unsafe extern "C" fn ums_get_qrcode(
+    client: *const UmsClient,
+    request_json: *const c_char,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    gateway_call(
+        client,
+        "get-qrcode",
+        request_json,
+        out_buf,
+        out_cap,
+        out_len,
+    )
+}
+
+/// `bills/close-qrcode`: closes a QR code (`qrCodeId`; `attachRefund` refunds a paid one-off code).
+/// Same conventions as `ums_update_qrcode`.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble.
+#[no_mangle]
+pub unsafe extern "C" fn ums_close_qrcode(
+    client: *const UmsClient,
+    request_json: *const c_char,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    gateway_call(
+        client,
+        "close-qrcode",
+        request_json,
+        out_buf,
+        out_cap,
+        out_len,
+    )
+}
+
+/// `bills/query`: a bill's status and payment (`billNo`, `billDate`); with `refundOrderId`, that refund's record.
+/// Same conventions as `ums_update_qrcode`.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble.
+#[no_mangle]
+pub unsafe extern "C" fn ums_query_bill(
+    client: *const UmsClient,
+    request_json: *const c_char,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    gateway_call(
+        client,
+        "query-bill",
+        request_json,
+        out_buf,
+        out_cap,
+        out_len,
+    )
+}
+
+/// `bills/refund`: refunds `refundAmount` fen of a paid bill. Give every refund its own `refundOrderId` (see `ums_new_id`): a repeated `refundOrderId` answers the first refund's result instead of refunding twice.
+/// Same conventions as `ums_update_qrcode`.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble.
+#[no_mangle]
+pub unsafe extern "C" fn ums_refund(
+    client: *const UmsClient,
+    request_json: *const c_char,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    gateway_call(client, "refund", request_json, out_buf, out_cap, out_len)
+}
+
+/// `bills/query-qrcode-info`: the bill a QR code carries (`qrCodeId`, `systemId`; no `tid`).
+/// Same conventions as `ums_update_qrcode`.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble.
+#[no_mangle]
+pub unsafe extern "C" fn ums_query_qrcode_info(
+    client: *const UmsClient,
+    request_json: *const c_char,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    gateway_call(
+        client,
+        "query-qrcode-info",
+        request_json,
+        out_buf,
+        out_cap,
+        out_len,
+    )
+}
+
+/// `bills/preauthed`: completes a pre-authorisation.
+/// Same conventions as `ums_update_qrcode`.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble.
+#[no_mangle]
+pub unsafe extern "C" fn ums_preauth_complete(
+    client: *const UmsClient,
+    request_json: *const c_char,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    gateway_call(
+        client,
+        "preauth-complete",
+        request_json,
+        out_buf,
+        out_cap,
+        out_len,
+    )
+}
+
+/// `bills/preauth-cancel`: cancels a pre-authorisation.
+/// Same conventions as `ums_update_qrcode`.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble.
+#[no_mangle]
+pub unsafe extern "C" fn ums_preauth_cancel(
+    client: *const UmsClient,
+    request_json: *const c_char,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    gateway_call(
+        client,
+        "preauth-cancel",
+        request_json,
+        out_buf,
+        out_cap,
+        out_len,
+    )
+}
+
+/// `secure-cancel`: cancels a guaranteed trade (`merOrderId`).
+/// Same conventions as `ums_update_qrcode`.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble.
+#[no_mangle]
+pub unsafe extern "C" fn ums_secure_cancel(
+    client: *const UmsClient,
+    request_json: *const c_char,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    gateway_call(
+        client,
+        "secure-cancel",
+        request_json,
+        out_buf,
+        out_cap,
+        out_len,
+    )
+}
+
+/// `secure-complete`: completes a guaranteed trade (`merOrderId`, `completedAmount`).
+/// Same conventions as `ums_update_qrcode`.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble.
+#[no_mangle]
+pub unsafe extern "C" fn ums_secure_complete(
+    client: *const UmsClient,
+    request_json: *const c_char,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    gateway_call(
+        client,
+        "secure-complete",
+        request_json,
+        out_buf,
+        out_cap,
+        out_len,
+    )
+}
+
+/// Prepares a request without sending it: `operation` is an operation name
+/// (`"update-qrcode"`, `"refund"`, ...) or a `/v1/...` service path. Defaults,
+/// normalisation and validation are applied as for a real call;
+/// `requestTimestamp` defaults to `timestamp`. The buffer receives
+/// `{"url":..,"path":..,"body":"<exact JSON text>","authorization":"OPEN-BODY-SIG ..."}`.
+/// With a fixed `timestamp` (`yyyyMMddHHmmss`) and `nonce` the result is the
+/// same in every language; NULL means now and a random nonce.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble.
+#[no_mangle]
+pub unsafe extern "C" fn ums_prepare(
+    client: *const UmsClient,
+    operation: *const c_char,
+    request_json: *const c_char,
+    timestamp: *const c_char,
+    nonce: *const c_char,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    run(OutBuf::new(out_buf, out_cap, out_len), |_| {
+        let result = (|| -> Result<String, Failure> {
+            let handle = client
+                .as_ref()
+                .ok_or_else(|| Failure::abi(UMS_ERR_NULL_POINTER, "`client` is NULL"))?;
+            let operation = text_arg(operation, "operation")?;
+            let request = text_arg(request_json, "request_json")?;
+            let (timestamp, nonce) = timestamp_and_nonce(&handle.client, timestamp, nonce)?;
+            let now = crate::clock::BeijingTime::parse_compact(&timestamp).ok_or_else(|| {
+                Failure::abi(
+                    UMS_ERR_INVALID_ARGUMENT,
+                    "`timestamp` must be yyyyMMddHHmmss",
+                )
+            })?;
+            let prepared = handle.client.prepare_call(operation, request, now)?;
+            let config = handle.client.config();
+            let authorization = sign::sign_body(
+                &config.app_id,
+                config.app_key.expose(),
+                &timestamp,
+                &nonce,
+                &prepared.body,
+            );
+            let body = String::from_utf8(prepared.body)
+                .map_err(|_| Failure::abi(UMS_ERR_INTERNAL, "the prepared body is not UTF-8"))?;
+            Ok(serde_json::json!({
+                "url": prepared.url,
+                "path": prepared.path,
+                "body": body,
+                "authorization": authorization,
+            })
+            .to_string())
+        })();
+        result.map_or_else(Produced::from, Produced::ok)
+    })
+}
+
+/// Makes a new merchant identifier for `billNo`, `merOrderId`,
+/// `refundOrderId` or a self-generated `qrCodeId`: the configured `msgSrcId`,
+/// `yyyyMMddHHmmssSSS` (Beijing time) and 7 digits, 28 characters, unique
+/// across threads. The buffer receives `{"id":"3194..."}`.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble.
+#[no_mangle]
+pub unsafe extern "C" fn ums_new_id(
+    client: *const UmsClient,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    run(OutBuf::new(out_buf, out_cap, out_len), |_| {
+        let result = (|| -> Result<String, Failure> {
+            let handle = client
+                .as_ref()
+                .ok_or_else(|| Failure::abi(UMS_ERR_NULL_POINTER, "`client` is NULL"))?;
+            Ok(serde_json::json!({"id": handle.client.new_id()?}).to_string())
+        })();
+        result.map_or_else(Produced::from, Produced::ok)
+    })
+}
+
+/// The text to answer a notification with: "SUCCESS" when `handled` is
+/// non-zero (verified and processed; ChinaUMS stops retrying), "FAILED"
+/// otherwise (ChinaUMS retries). Static; never NULL.
+#[no_mangle]
+pub extern "C" fn ums_notify_reply(handled: i32) -> *const c_char {
+    if handled != 0 {
+        c"SUCCESS".as_ptr()
+    } else {
+        c"FAILED".as_ptr()
+    }
+}
+
 /// Shared body of every export that sends a request: keeps an answer that
 /// does not fit, and serves the retry from it.
 unsafe fn gateway_call(

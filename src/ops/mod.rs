@@ -157,8 +157,197 @@ pub static GET_QRCODE: Operation = Operation {
     money_moving: true,
 };
 
+static CLOSE_QRCODE_FIELDS: [Field; 9] = concat(
+    common_fields!(),
+    [
+        req("qrCodeId", Rule::Text { min: 1, max: 32 }),
+        opt("attachRefund", Rule::Bool),
+        opt("systemId", Rule::Text { min: 1, max: 32 }),
+    ],
+);
+
+static QUERY_BILL_FIELDS: [Field; 10] = concat(
+    common_fields!(),
+    [
+        req("billNo", Rule::Text { min: 1, max: 32 }),
+        req("billDate", Rule::Date),
+        opt("refundOrderId", Rule::Text { min: 6, max: 32 }),
+        opt("authedOrderId", Rule::Text { min: 1, max: 32 }),
+    ],
+);
+
+static REFUND_FIELDS: [Field; 13] = concat(
+    common_fields!(),
+    [
+        req("billNo", Rule::Text { min: 1, max: 32 }),
+        req("billDate", Rule::Date),
+        req(
+            "refundAmount",
+            Rule::Amount {
+                min: 1,
+                max: MAX_AMOUNT,
+            },
+        ),
+        opt("refundOrderId", Rule::Text { min: 6, max: 32 }),
+        opt("refundDesc", Rule::Wide { max: 255 }),
+        opt(
+            "platformAmount",
+            Rule::Amount {
+                min: 0,
+                max: MAX_AMOUNT,
+            },
+        ),
+        opt("subOrders", Rule::ObjectArray),
+    ],
+);
+
+/// query-qrcode-info has no `tid` (PROTOCOL.md §4).
+static QUERY_QRCODE_INFO_FIELDS: [Field; 7] = [
+    req("requestTimestamp", Rule::DateTime),
+    req("mid", Rule::Exact(15)),
+    req("instMid", Rule::Text { min: 1, max: 32 }),
+    opt("msgId", Rule::Text { min: 1, max: 64 }),
+    opt("srcReserve", Rule::Text { min: 1, max: 255 }),
+    req("qrCodeId", Rule::Text { min: 1, max: 32 }),
+    req("systemId", Rule::Text { min: 1, max: 32 }),
+];
+
+static PREAUTH_COMPLETE_FIELDS: [Field; 12] = concat(
+    common_fields!(),
+    [
+        req("billNo", Rule::Text { min: 1, max: 32 }),
+        req("billDate", Rule::Date),
+        req("authedOrderId", Rule::Text { min: 1, max: 32 }),
+        req("authIdRespCd", Rule::Text { min: 1, max: 32 }),
+        req(
+            "totalAmount",
+            Rule::Amount {
+                min: 1,
+                max: MAX_AMOUNT,
+            },
+        ),
+        req("authedDesc", Rule::Wide { max: 255 }),
+    ],
+);
+
+static PREAUTH_CANCEL_FIELDS: [Field; 10] = concat(
+    common_fields!(),
+    [
+        req("billNo", Rule::Text { min: 1, max: 32 }),
+        req("billDate", Rule::Date),
+        req("cancelOrderId", Rule::Text { min: 1, max: 32 }),
+        req("authIdRespCd", Rule::Text { min: 1, max: 32 }),
+    ],
+);
+
+static SECURE_CANCEL_FIELDS: [Field; 7] = concat(
+    common_fields!(),
+    [req("merOrderId", Rule::Text { min: 6, max: 32 })],
+);
+
+static SECURE_COMPLETE_FIELDS: [Field; 8] = concat(
+    common_fields!(),
+    [
+        req("merOrderId", Rule::Text { min: 6, max: 32 }),
+        req(
+            "completedAmount",
+            Rule::Amount {
+                min: 1,
+                max: MAX_AMOUNT,
+            },
+        ),
+    ],
+);
+
+fn no_cross_check(_: &Map<String, Value>) -> Result<()> {
+    Ok(())
+}
+
+/// `bills/close-qrcode`: close a code (optionally refunding a paid one-off code).
+pub static CLOSE_QRCODE: Operation = Operation {
+    name: "close-qrcode",
+    path: "/v1/netpay/bills/close-qrcode",
+    fields: &CLOSE_QRCODE_FIELDS,
+    cross_check: no_cross_check,
+    money_moving: true,
+};
+
+/// `bills/query`: a bill's status and payment; with `refundOrderId`, that refund.
+pub static QUERY_BILL: Operation = Operation {
+    name: "query-bill",
+    path: "/v1/netpay/bills/query",
+    fields: &QUERY_BILL_FIELDS,
+    cross_check: no_cross_check,
+    money_moving: false,
+};
+
+/// `bills/refund`: refund part or all of a paid bill.
+pub static REFUND: Operation = Operation {
+    name: "refund",
+    path: "/v1/netpay/bills/refund",
+    fields: &REFUND_FIELDS,
+    cross_check: check_refund,
+    money_moving: true,
+};
+
+/// `bills/query-qrcode-info`: the bill a code currently carries.
+pub static QUERY_QRCODE_INFO: Operation = Operation {
+    name: "query-qrcode-info",
+    path: "/v1/netpay/bills/query-qrcode-info",
+    fields: &QUERY_QRCODE_INFO_FIELDS,
+    cross_check: no_cross_check,
+    money_moving: false,
+};
+
+/// `bills/preauthed`: complete a pre-authorisation.
+pub static PREAUTH_COMPLETE: Operation = Operation {
+    name: "preauth-complete",
+    path: "/v1/netpay/bills/preauthed",
+    fields: &PREAUTH_COMPLETE_FIELDS,
+    cross_check: no_cross_check,
+    money_moving: true,
+};
+
+/// `bills/preauth-cancel`: cancel a pre-authorisation.
+pub static PREAUTH_CANCEL: Operation = Operation {
+    name: "preauth-cancel",
+    path: "/v1/netpay/bills/preauth-cancel",
+    fields: &PREAUTH_CANCEL_FIELDS,
+    cross_check: no_cross_check,
+    money_moving: true,
+};
+
+/// `secure-cancel`: cancel a guaranteed trade.
+pub static SECURE_CANCEL: Operation = Operation {
+    name: "secure-cancel",
+    path: "/v1/netpay/secure-cancel",
+    fields: &SECURE_CANCEL_FIELDS,
+    cross_check: no_cross_check,
+    money_moving: true,
+};
+
+/// `secure-complete`: complete (release) a guaranteed trade.
+pub static SECURE_COMPLETE: Operation = Operation {
+    name: "secure-complete",
+    path: "/v1/netpay/secure-complete",
+    fields: &SECURE_COMPLETE_FIELDS,
+    cross_check: no_cross_check,
+    money_moving: true,
+};
+
 /// Every operation the client knows, for lookup by name or path.
-pub static ALL: &[&Operation] = &[&GET_QRCODE, &UPDATE_QRCODE];
+pub static ALL: &[&Operation] = &[
+    &GET_QRCODE,
+    &UPDATE_QRCODE,
+    &CLOSE_QRCODE,
+    &QUERY_BILL,
+    &REFUND,
+    &QUERY_QRCODE_INFO,
+    &PREAUTH_COMPLETE,
+    &PREAUTH_CANCEL,
+    &SECURE_CANCEL,
+    &SECURE_COMPLETE,
+];
 
 /// The operation for a short name (`update-qrcode`) or a service path.
 pub fn find(name_or_path: &str) -> Option<&'static Operation> {
@@ -212,6 +401,21 @@ fn check_get_qrcode(request: &Map<String, Value>) -> Result<()> {
             "walletOption",
             "applies to one-off codes only (with billNo)",
         ));
+    }
+    Ok(())
+}
+
+/// A platform share cannot exceed the refund it is part of.
+fn check_refund(request: &Map<String, Value>) -> Result<()> {
+    let refund = request.get("refundAmount").and_then(Value::as_i64);
+    let platform = request.get("platformAmount").and_then(Value::as_i64);
+    if let (Some(refund), Some(platform)) = (refund, platform) {
+        if platform > refund {
+            return Err(Error::validation(
+                "platformAmount",
+                "must not exceed refundAmount",
+            ));
+        }
     }
     Ok(())
 }
