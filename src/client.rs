@@ -182,19 +182,40 @@ impl Client {
 
     /// As [`Client::prepare`], with `requestTimestamp` defaulting to `now`
     /// (reproducible requests).
+    ///
+    /// A request that is exactly `{"data": {...}}` (the official SDKs'
+    /// `needDataTag` envelope) has its inner object prepared and is sent
+    /// wrapped.
     pub fn prepare_at(
         &self,
         op: &Operation,
         mut request: Map<String, Value>,
         now: BeijingTime,
     ) -> Result<PreparedRequest> {
-        self.fill_defaults(op, &mut request, now);
+        if let Some(Value::Object(inner)) = data_envelope(&mut request) {
+            let mut inner = inner;
+            self.normalize(op, &mut inner, now)?;
+            let mut wrapped = Map::new();
+            wrapped.insert("data".to_string(), Value::Object(inner));
+            return self.prepare_raw(op.path, &wrapped, op.money_moving);
+        }
+        self.normalize(op, &mut request, now)?;
+        self.prepare_raw(op.path, &request, op.money_moving)
+    }
+
+    /// Defaults, normalisation and validation of one request object.
+    fn normalize(
+        &self,
+        op: &Operation,
+        request: &mut Map<String, Value>,
+        now: BeijingTime,
+    ) -> Result<()> {
+        self.fill_defaults(op, request, now);
         let options = rules::NormalizeOptions {
             real_name_input: self.config.real_name_input,
         };
-        rules::apply(op.fields, &mut request, options)?;
-        (op.cross_check)(&request)?;
-        self.prepare_raw(op.path, &request, op.money_moving)
+        rules::apply(op.fields, request, options)?;
+        (op.cross_check)(request)
     }
 
     fn prepare_raw(
@@ -314,6 +335,15 @@ impl Client {
                 e
             })?;
         token::parse_token_answer(answer.status, &answer.body)
+    }
+}
+
+/// Takes the inner object out of a `{"data": {...}}` envelope.
+fn data_envelope(request: &mut Map<String, Value>) -> Option<Value> {
+    if request.len() == 1 && request.get("data").is_some_and(Value::is_object) {
+        request.remove("data")
+    } else {
+        None
     }
 }
 

@@ -359,3 +359,28 @@ fn shutdown_stops_accepting_and_closes_live_connections() {
         }
     }
 }
+
+#[test]
+fn concurrent_clients_are_all_served_and_counted() {
+    let sandbox = Arc::new(fixed_sandbox());
+    let threads: Vec<_> = (0..16)
+        .map(|_| {
+            let sandbox = Arc::clone(&sandbox);
+            std::thread::spawn(move || {
+                let agent = agent();
+                for _ in 0..10 {
+                    let body = bills_body(NOW, json!({"totalAmount": 1}));
+                    let reply = post_signed(&agent, &sandbox, GET_QRCODE, &body, NOW);
+                    assert_eq!(reply.json["errCode"], "SUCCESS", "{}", reply.text);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("client thread");
+    }
+    let stats = sandbox.stats();
+    assert_eq!(stats.requests_to(GET_QRCODE), 160);
+    assert_eq!(stats.total_requests(), 160);
+    assert_eq!(stats.auth_failures, 0);
+}

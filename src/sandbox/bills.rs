@@ -237,7 +237,7 @@ fn expiry(kind: QrKind, given: Option<i64>, now_ms: i64) -> Checked<i64> {
     if at <= now_ms {
         return Err(Reject::bad_request("expireTime 必须晚于当前时间"));
     }
-    if kind == QrKind::OneOff && at - now_ms > ONE_OFF_MAX_LIFETIME_MS {
+    if kind == QrKind::OneOff && at.saturating_sub(now_ms) > ONE_OFF_MAX_LIFETIME_MS {
         return Err(Reject::bad_request(
             "expireTime 超过一次性码最长有效期 90 天",
         ));

@@ -167,10 +167,14 @@ impl Server {
         if self.stop.swap(true, Ordering::SeqCst) {
             return;
         }
-        // Wake the blocking accept() with a connection of our own.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        // Wake the blocking accept() with a connection of our own. If even
+        // that fails, leave the accept thread behind rather than hang: it
+        // ends at the next connection attempt.
+        let woken = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok();
         if let Some(acceptor) = self.acceptor.take() {
-            let _ = acceptor.join();
+            if woken {
+                let _ = acceptor.join();
+            }
         }
         for stream in lock(&self.connections).values() {
             let _ = stream.shutdown(Shutdown::Both);
@@ -263,7 +267,9 @@ fn serve_connection(
                         a.close = true;
                         a
                     });
-                if !request.keep_alive {
+                // A HEAD answer carries a body here; closing keeps the
+                // client from reading it as the next response.
+                if !request.keep_alive || request.method == "HEAD" {
                     answer.close = true;
                 }
                 if write_answer(&mut stream, &answer).is_err() {
