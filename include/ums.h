@@ -56,6 +56,18 @@
 // Patch version of the library; the header's `UMS_VERSION_PATCH`.
 #define UMS_VERSION_PATCH 0
 
+// Log levels for `ums_set_log_callback`.
+#define UMS_LOG_ERROR 1
+
+// A warning: a rejection, a refused token.
+#define UMS_LOG_WARN 2
+
+// One line per call: path, outcome, errCode, duration.
+#define UMS_LOG_INFO 3
+
+// Also each request's path and size before it is sent.
+#define UMS_LOG_DEBUG 4
+
 // A ChinaUMS client. Create with `ums_client_new`, free with
 // `ums_client_free`. Immutable once built: one handle may be used from any
 // number of threads at once (its token cache, connection pool and kept
@@ -66,6 +78,12 @@ typedef struct UmsClient UmsClient;
 // value names one class of failure. A plain integer type, so any value a
 // caller passes back (to `ums_status_str`) is defined behaviour.
 typedef int32_t UmsStatus;
+
+// A log callback: `level` is one of `UMS_LOG_*`, `message` a NUL-terminated
+// UTF-8 string valid only during the call.
+typedef void (*UmsLogCallback)(void *userdata,
+                               int32_t level,
+                               const char *message);
 
 // Success.
 #define UMS_OK 0
@@ -372,6 +390,16 @@ UmsStatus ums_token_request(const struct UmsClient *client,
                             char *out_buf,
                             size_t out_cap,
                             size_t *out_len);
+
+// Installs a process-wide log callback receiving messages up to
+// `max_level` (`UMS_LOG_ERROR` .. `UMS_LOG_DEBUG`); NULL removes it.
+// Messages never contain the appKey, signatures, tokens, the notification
+// key, request bodies or real-name fields. The callback may be called from
+// any thread, concurrently; `userdata` is passed back as given and must stay
+// valid until the callback is replaced or removed.
+UmsStatus ums_set_log_callback(UmsLogCallback callback,
+                               void *userdata,
+                               int32_t max_level);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -268,6 +268,38 @@ impl Client {
     /// token the gateway rejects before doing any business (HTTP 401) is
     /// replaced and the request resent once: nothing was done the first time.
     pub fn send(&self, prepared: &PreparedRequest) -> Result<Answer> {
+        use crate::log::{log, Level};
+        log(Level::Debug, || {
+            format!("POST {} ({} bytes)", prepared.path, prepared.body.len())
+        });
+        let started = std::time::Instant::now();
+        let result = self.send_classified(prepared);
+        let elapsed = started.elapsed().as_millis();
+        match &result {
+            Ok(_) => log(Level::Info, || {
+                format!("POST {}: SUCCESS in {elapsed} ms", prepared.path)
+            }),
+            Err(e) => {
+                let level = if e.is_outcome_unknown() {
+                    Level::Error
+                } else {
+                    Level::Warn
+                };
+                log(level, || {
+                    format!(
+                        "POST {}: {} (errCode {}, HTTP {}) in {elapsed} ms",
+                        prepared.path,
+                        e.kind.as_str(),
+                        e.err_code.as_deref().unwrap_or("-"),
+                        e.http_status.map_or("-".to_string(), |s| s.to_string()),
+                    )
+                })
+            }
+        }
+        result
+    }
+
+    fn send_classified(&self, prepared: &PreparedRequest) -> Result<Answer> {
         match self.config.auth {
             AuthMode::BodySig => {
                 let authorization = self.authorization_for(&prepared.body);
@@ -282,6 +314,12 @@ impl Client {
                 let token = self.access_token()?;
                 let answer = self.post_with_token(prepared, &token)?;
                 if answer.status == 401 {
+                    crate::log::log(crate::log::Level::Warn, || {
+                        format!(
+                            "POST {}: token refused (HTTP 401); refreshing and resending once",
+                            prepared.path
+                        )
+                    });
                     self.tokens.invalidate(&token);
                     let fresh = self.access_token()?;
                     return classify_answer(self.post_with_token(prepared, &fresh)?);
@@ -334,7 +372,17 @@ impl Client {
                 }
                 e
             })?;
-        token::parse_token_answer(answer.status, &answer.body)
+        let parsed = token::parse_token_answer(answer.status, &answer.body);
+        crate::log::log(crate::log::Level::Info, || match &parsed {
+            Ok((_, expires_in)) => {
+                format!("access token issued, expires in {} s", expires_in.as_secs())
+            }
+            Err(e) => format!(
+                "access token refused: errCode {}",
+                e.err_code.as_deref().unwrap_or("-")
+            ),
+        });
+        parsed
     }
 }
 

@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod ffi;
 pub mod ids;
+pub mod log;
 pub mod notify;
 pub mod ops;
 pub mod sandbox;

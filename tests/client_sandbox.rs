@@ -530,3 +530,73 @@ fn sandbox_with_a_fixed_clock_rejects_stale_signatures() {
     assert_eq!(e.err_code.as_deref(), Some("ABNORMAL_REQUEST_TIME"), "{e}");
     assert_eq!(e.http_status, Some(401));
 }
+
+#[test]
+fn connections_are_kept_alive_and_reused() {
+    // A server that accepts exactly one connection and answers three
+    // requests on it: the calls succeed only if the client reuses it.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        drop(listener);
+        let mut pending = Vec::new();
+        let mut buf = [0u8; 8192];
+        let mut answered = 0;
+        while answered < 3 {
+            let n = stream.read(&mut buf).unwrap();
+            assert!(n > 0, "the client closed the kept-alive connection");
+            pending.extend_from_slice(&buf[..n]);
+            while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&pending[..end]).to_lowercase();
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map(|v| v.trim().parse().unwrap())
+                    .unwrap_or(0);
+                if pending.len() < end + 4 + len {
+                    break;
+                }
+                pending.drain(..end + 4 + len);
+                let body = r#"{"errCode":"SUCCESS"}"#;
+                write!(stream, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len())
+                    .unwrap();
+                answered += 1;
+            }
+        }
+        answered
+    });
+    let client = client(&url, json!({"connectTimeoutMs": 1000}));
+    for i in 0..3 {
+        client
+            .update_qrcode(&update_request(&format!("3194000{i}")))
+            .unwrap_or_else(|e| panic!("call {i}: {e}"));
+    }
+    assert_eq!(server.join().unwrap(), 3);
+}
+
+#[test]
+fn ca_file_must_be_a_readable_pem_file() {
+    let base = json!({"environment": "test", "appId": "a", "appKey": "k"});
+    let with = |path: &str| {
+        let mut c = base.clone();
+        c["caFile"] = json!(path);
+        Client::from_json(&c.to_string())
+    };
+    let e = with("/nonexistent/ca.pem").unwrap_err();
+    assert_eq!(
+        (e.kind, e.field.as_deref()),
+        (ErrorKind::Config, Some("caFile"))
+    );
+    let not_pem = std::env::temp_dir().join(format!("ums-not-pem-{}.txt", std::process::id()));
+    std::fs::write(&not_pem, "hello").unwrap();
+    let e = with(not_pem.to_str().unwrap()).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("caFile"));
+    std::fs::remove_file(not_pem).unwrap();
+    let e = Client::from_json(
+        &json!({"environment": "test", "appId": "a", "appKey": "k", "proxy": "not a url"})
+            .to_string(),
+    )
+    .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("proxy"));
+}

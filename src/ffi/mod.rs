@@ -18,7 +18,7 @@ use crate::sign;
 use output::{bytes_arg, opt_text_arg, run, run_plain, text_arg, Failure, OutBuf, Produced};
 use pending::{call_key, PendingAnswers};
 pub use status::*;
-use std::ffi::{c_char, CStr};
+use std::ffi::{c_char, c_void, CStr};
 
 /// Major version of the library; the header's `UMS_VERSION_MAJOR`.
 pub const UMS_VERSION_MAJOR: u32 = 0;
@@ -616,6 +616,55 @@ pub unsafe extern "C" fn ums_token_request(
             .to_string())
         })();
         result.map_or_else(Produced::from, Produced::ok)
+    })
+}
+
+/// Log levels for `ums_set_log_callback`.
+pub const UMS_LOG_ERROR: i32 = 1;
+/// A warning: a rejection, a refused token.
+pub const UMS_LOG_WARN: i32 = 2;
+/// One line per call: path, outcome, errCode, duration.
+pub const UMS_LOG_INFO: i32 = 3;
+/// Also each request's path and size before it is sent.
+pub const UMS_LOG_DEBUG: i32 = 4;
+
+/// A log callback: `level` is one of `UMS_LOG_*`, `message` a NUL-terminated
+/// UTF-8 string valid only during the call.
+pub type UmsLogCallback =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, level: i32, message: *const c_char)>;
+
+/// Installs a process-wide log callback receiving messages up to
+/// `max_level` (`UMS_LOG_ERROR` .. `UMS_LOG_DEBUG`); NULL removes it.
+/// Messages never contain the appKey, signatures, tokens, the notification
+/// key, request bodies or real-name fields. The callback may be called from
+/// any thread, concurrently; `userdata` is passed back as given and must stay
+/// valid until the callback is replaced or removed.
+#[no_mangle]
+pub extern "C" fn ums_set_log_callback(
+    callback: UmsLogCallback,
+    userdata: *mut c_void,
+    max_level: i32,
+) -> UmsStatus {
+    run_plain(UMS_ERR_PANIC, || {
+        let Some(callback) = callback else {
+            crate::log::clear_logger();
+            return UMS_OK;
+        };
+        let max = match max_level {
+            UMS_LOG_ERROR => crate::log::Level::Error,
+            UMS_LOG_WARN => crate::log::Level::Warn,
+            UMS_LOG_INFO => crate::log::Level::Info,
+            UMS_LOG_DEBUG => crate::log::Level::Debug,
+            _ => return UMS_ERR_INVALID_ARGUMENT,
+        };
+        let userdata = userdata as usize; // handed back untouched
+        crate::log::set_logger(max, move |level, message| {
+            if let Ok(text) = std::ffi::CString::new(message.replace('\0', " ")) {
+                // SAFETY: the host promised a valid callback and userdata.
+                unsafe { callback(userdata as *mut c_void, level as i32, text.as_ptr()) };
+            }
+        });
+        UMS_OK
     })
 }
 

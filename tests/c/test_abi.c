@@ -241,6 +241,41 @@ static void test_vectors(void) {
     CHECK(s != UMS_OK, "embedded NUL is not a valid notification: %d", s);
 }
 
+static char log_text[16384];
+static int log_lines = 0;
+
+static void collect_log(void *userdata, int32_t level, const char *message) {
+    int *calls = userdata;
+    (*calls)++;
+    size_t used = strlen(log_text);
+    snprintf(log_text + used, sizeof log_text - used, "%d %s\n", level, message);
+    log_lines++;
+}
+
+static void test_log_callback_never_shows_secrets(UmsClient *client) {
+    int calls = 0;
+    CHECK(ums_set_log_callback(collect_log, &calls, 99) == UMS_ERR_INVALID_ARGUMENT, "bad level");
+    CHECK(ums_set_log_callback(collect_log, &calls, UMS_LOG_DEBUG) == UMS_OK, "install");
+    char bill[32], req[1024];
+    fresh_bill_no(bill, sizeof bill);
+    update_request(req, sizeof req, bill, ",\"name\":\"Zhang San\",\"certNo\":\"110101199003079008\"");
+    UmsStatus s = ums_update_qrcode(client, req, out, sizeof out, &out_len);
+    CHECK(s == UMS_OK, "logged update: %d %s", s, out);
+    s = ums_update_qrcode(client, req, out, sizeof out, &out_len); /* duplicate: a warning */
+    CHECK(s == UMS_ERR_GATEWAY_REJECTED, "duplicate: %d", s);
+    CHECK(ums_set_log_callback(NULL, NULL, 0) == UMS_OK, "remove");
+    fresh_bill_no(bill, sizeof bill);
+    update_request(req, sizeof req, bill, "");
+    ums_update_qrcode(client, req, out, sizeof out, &out_len);
+    CHECK(calls == log_lines && calls >= 3, "callback called per message, not after removal: %d", calls);
+    CHECK(strstr(log_text, "/v1/netpay/bills/update-qrcode") != NULL, "log names the path: %s", log_text);
+    CHECK(strstr(log_text, "DUP_ORDER") != NULL, "log has the errCode: %s", log_text);
+    CHECK(strstr(log_text, "47ace12ae3b348fe93ab46cee97c6fde") == NULL, "no app key in the log");
+    CHECK(strstr(log_text, "Zhang") == NULL && strstr(log_text, "WmhhbmcgU2Fu") == NULL, "no name in the log");
+    CHECK(strstr(log_text, "110101199003079008") == NULL, "no certNo in the log");
+    CHECK(strstr(log_text, "Signature") == NULL, "no signature in the log");
+}
+
 int main(void) {
     test_version_and_status_strings();
     UmsClient *client = new_client(DEMO_CONFIG);
@@ -253,6 +288,7 @@ int main(void) {
     test_validation_error_names_field(client);
     test_success_and_gateway_rejection(client);
     test_small_buffer_keeps_the_answer(client);
+    test_log_callback_never_shows_secrets(client);
     ums_client_free(client);
     test_token_mode();
     test_vectors();

@@ -1,0 +1,108 @@
+<?php
+
+declare(strict_types=1);
+
+namespace ChinaUms\Exception;
+
+/**
+ * Base of every exception the binding throws.
+ *
+ * It carries the library's error document: status, statusName, message and,
+ * when known, field, errCode, errMsg, httpStatus and the gateway's answer.
+ * The library never puts secrets (appKey, signatures, tokens, the
+ * notification key, real-name values) in that document, and the binding adds
+ * none, so these exceptions are safe to log.
+ */
+class UmsException extends \RuntimeException
+{
+    private int $status;
+    private string $statusName;
+    /** @var array<string, mixed> */
+    private array $document;
+
+    /**
+     * @param array<string, mixed> $document the parsed error document
+     */
+    public function __construct(int $status, string $statusName, string $message, array $document = [], ?\Throwable $previous = null)
+    {
+        parent::__construct($message, $status, $previous);
+        $this->status = $status;
+        $this->statusName = $statusName;
+        $this->document = $document;
+    }
+
+    /** The UmsStatus number (also getCode()). */
+    public function getStatus(): int
+    {
+        return $this->status;
+    }
+
+    /** The status name, e.g. "UMS_ERR_VALIDATION". */
+    public function getStatusName(): string
+    {
+        return $this->statusName;
+    }
+
+    /**
+     * The library's error document, parsed.
+     *
+     * @return array<string, mixed>
+     */
+    public function getDocument(): array
+    {
+        return $this->document;
+    }
+
+    /** The configuration key or request field at fault, when known. */
+    public function getField(): ?string
+    {
+        return self::text($this->document['field'] ?? null);
+    }
+
+    /** The gateway's errCode, when it answered. */
+    public function getErrCode(): ?string
+    {
+        return self::text($this->document['errCode'] ?? null);
+    }
+
+    /** The gateway's errMsg (or errInfo), when it answered. */
+    public function getErrMsg(): ?string
+    {
+        return self::text($this->document['errMsg'] ?? null);
+    }
+
+    /** The HTTP status of the gateway's answer, when there was one. */
+    public function getHttpStatus(): ?int
+    {
+        $value = $this->document['httpStatus'] ?? null;
+        return is_int($value) ? $value : null;
+    }
+
+    /**
+     * The gateway's answer as a parsed JSON object, when there was one.
+     *
+     * @return array<string, mixed>|null
+     */
+    public function getResponse(): ?array
+    {
+        $value = $this->document['response'] ?? null;
+        return is_array($value) ? $value : null;
+    }
+
+    /** True when the request may have been processed: query, never resend. */
+    public function isOutcomeUnknown(): bool
+    {
+        return ($this->document['outcomeUnknown'] ?? false) === true;
+    }
+
+    /** True when the library knows nothing reached the gateway. */
+    public function isNothingSent(): bool
+    {
+        return ($this->document['nothingSent'] ?? false) === true;
+    }
+
+    private static function text(mixed $value): ?string
+    {
+        return is_string($value) ? $value : null;
+    }
+}

@@ -1,0 +1,306 @@
+<?php
+
+declare(strict_types=1);
+
+namespace ChinaUms\Internal;
+
+use ChinaUms\Exception\ConfigException;
+use ChinaUms\Exception\GatewayRejectedException;
+use ChinaUms\Exception\InternalException;
+use ChinaUms\Exception\LibraryException;
+use ChinaUms\Exception\NotificationException;
+use ChinaUms\Exception\OutcomeUnknownException;
+use ChinaUms\Exception\TlsException;
+use ChinaUms\Exception\TransportException;
+use ChinaUms\Exception\UmsException;
+use ChinaUms\Exception\ValidationException;
+
+/**
+ * Loads libums through FFI once per process and runs its calls.
+ *
+ * @internal not part of the public API; use ChinaUms\Client and ChinaUms\Notify.
+ */
+final class Library
+{
+    /** The binding speaks the 0.1 ABI: any 0.1.x library will do. */
+    public const EXPECTED_VERSION = '0.1';
+
+    /** First output buffer; a bigger answer costs one more call (kept answer, not resent). */
+    public const DEFAULT_BUFFER = 65536;
+
+    /**
+     * The declarations of include/ums.h (tests/run.php checks that every
+     * ums_* function of the header is here with the same signature).
+     * `const uint8_t *body` is declared `const char *body`: the same ABI,
+     * and it lets PHP pass a string without copying it.
+     */
+    public const CDEF = <<<'C'
+typedef struct UmsClient UmsClient;
+typedef int32_t UmsStatus;
+
+const char *ums_version(void);
+const char *ums_status_str(UmsStatus status);
+UmsStatus ums_client_new(const char *config_json, UmsClient **out_client, char *out_buf, size_t out_cap, size_t *out_len);
+void ums_client_free(UmsClient *client);
+UmsStatus ums_update_qrcode(const UmsClient *client, const char *request_json, char *out_buf, size_t out_cap, size_t *out_len);
+UmsStatus ums_call(const UmsClient *client, const char *service_path, const char *request_json, char *out_buf, size_t out_cap, size_t *out_len);
+UmsStatus ums_get_qrcode(const UmsClient *client, const char *request_json, char *out_buf, size_t out_cap, size_t *out_len);
+UmsStatus ums_close_qrcode(const UmsClient *client, const char *request_json, char *out_buf, size_t out_cap, size_t *out_len);
+UmsStatus ums_query_bill(const UmsClient *client, const char *request_json, char *out_buf, size_t out_cap, size_t *out_len);
+UmsStatus ums_refund(const UmsClient *client, const char *request_json, char *out_buf, size_t out_cap, size_t *out_len);
+UmsStatus ums_query_qrcode_info(const UmsClient *client, const char *request_json, char *out_buf, size_t out_cap, size_t *out_len);
+UmsStatus ums_preauth_complete(const UmsClient *client, const char *request_json, char *out_buf, size_t out_cap, size_t *out_len);
+UmsStatus ums_preauth_cancel(const UmsClient *client, const char *request_json, char *out_buf, size_t out_cap, size_t *out_len);
+UmsStatus ums_secure_cancel(const UmsClient *client, const char *request_json, char *out_buf, size_t out_cap, size_t *out_len);
+UmsStatus ums_secure_complete(const UmsClient *client, const char *request_json, char *out_buf, size_t out_cap, size_t *out_len);
+UmsStatus ums_prepare(const UmsClient *client, const char *operation, const char *request_json, const char *timestamp, const char *nonce, char *out_buf, size_t out_cap, size_t *out_len);
+UmsStatus ums_new_id(const UmsClient *client, char *out_buf, size_t out_cap, size_t *out_len);
+const char *ums_notify_reply(int32_t handled);
+UmsStatus ums_verify_notify(const char *notify_key, const char *body, size_t body_len, char *out_buf, size_t out_cap, size_t *out_len);
+UmsStatus ums_sign_body(const UmsClient *client, const char *body, size_t body_len, const char *timestamp, const char *nonce, char *out_buf, size_t out_cap, size_t *out_len);
+UmsStatus ums_token_request(const UmsClient *client, const char *timestamp, const char *nonce, char *out_buf, size_t out_cap, size_t *out_len);
+C;
+
+    public const OK = 0;
+    public const BUFFER_TOO_SMALL = 4;
+    public const INTERNAL = 98;
+
+    /** Status names, for documents that lack one. */
+    private const NAMES = [
+        0 => 'UMS_OK',
+        1 => 'UMS_ERR_NULL_POINTER',
+        2 => 'UMS_ERR_INVALID_UTF8',
+        3 => 'UMS_ERR_INVALID_JSON',
+        4 => 'UMS_ERR_BUFFER_TOO_SMALL',
+        5 => 'UMS_ERR_INVALID_ARGUMENT',
+        6 => 'UMS_ERR_CONFIG',
+        7 => 'UMS_ERR_VALIDATION',
+        8 => 'UMS_ERR_CONNECT',
+        9 => 'UMS_ERR_TLS',
+        10 => 'UMS_ERR_GATEWAY_REJECTED',
+        11 => 'UMS_ERR_OUTCOME_UNKNOWN',
+        12 => 'UMS_ERR_TOKEN_REJECTED',
+        13 => 'UMS_ERR_NOTIFY_BAD_SIGNATURE',
+        14 => 'UMS_ERR_NOTIFY_MISSING_SIGN',
+        15 => 'UMS_ERR_NOTIFY_UNKNOWN_SIGN_TYPE',
+        16 => 'UMS_ERR_NOTIFY_DUPLICATE_FIELD',
+        17 => 'UMS_ERR_NOTIFY_MALFORMED',
+        98 => 'UMS_ERR_INTERNAL',
+        99 => 'UMS_ERR_PANIC',
+    ];
+
+    /** Exception class by status; anything else is an InternalException. */
+    private const CLASSES = [
+        1 => ValidationException::class,
+        2 => ValidationException::class,
+        3 => ValidationException::class,
+        5 => ValidationException::class,
+        6 => ConfigException::class,
+        7 => ValidationException::class,
+        8 => TransportException::class,
+        9 => TlsException::class,
+        10 => GatewayRejectedException::class,
+        11 => OutcomeUnknownException::class,
+        12 => GatewayRejectedException::class,
+        13 => NotificationException::class,
+        14 => NotificationException::class,
+        15 => NotificationException::class,
+        16 => NotificationException::class,
+        17 => NotificationException::class,
+    ];
+
+    private static ?\FFI $ffi = null;
+    private static ?string $path = null;
+
+    /**
+     * The loaded library (loaded on first use, then kept for the process:
+     * libums must never be unloaded, and PHP's FFI never dlcloses it).
+     */
+    public static function ffi(): \FFI
+    {
+        if (self::$ffi === null) {
+            [self::$ffi, self::$path] = self::load(self::candidates());
+        }
+        return self::$ffi;
+    }
+
+    /** Where the loaded library came from (a path or a name the dynamic loader resolved). */
+    public static function path(): string
+    {
+        self::ffi();
+        return (string) self::$path;
+    }
+
+    /**
+     * The places to look, in order: $UMS_LIBRARY alone when set; else next to
+     * the package (bindings/php/lib/, then a source checkout's
+     * target/release/); else the system's library path.
+     *
+     * @return list<string> paths (with a "/") and bare names for dlopen
+     */
+    public static function candidates(): array
+    {
+        $env = getenv('UMS_LIBRARY');
+        if (is_string($env) && $env !== '') {
+            return [$env];
+        }
+        $package = dirname(__DIR__, 2);
+        $file = PHP_OS_FAMILY === 'Darwin' ? 'libums.dylib' : 'libums.so';
+        return [
+            $package . '/lib/' . $file,
+            dirname($package, 2) . '/target/release/' . $file,
+            PHP_OS_FAMILY === 'Darwin' ? 'libums.0.dylib' : 'libums.so.0',
+            $file,
+        ];
+    }
+
+    /**
+     * Loads the first candidate that exists and checks its version.
+     *
+     * @param list<string> $candidates
+     * @return array{0: \FFI, 1: string}
+     * @throws LibraryException
+     */
+    public static function load(array $candidates): array
+    {
+        self::checkFfiAvailable();
+        $tried = [];
+        foreach ($candidates as $candidate) {
+            $isPath = str_contains($candidate, '/');
+            if ($isPath && !is_file($candidate)) {
+                $tried[] = $candidate . ' (no such file)';
+                continue;
+            }
+            try {
+                $ffi = \FFI::cdef(self::CDEF, $candidate);
+            } catch (\FFI\Exception $e) {
+                if (str_contains($e->getMessage(), 'restricted')) {
+                    throw self::libraryError(
+                        'FFI is restricted by ffi.enable=' . (string) ini_get('ffi.enable')
+                        . ' in the ' . PHP_SAPI . ' SAPI: set ffi.enable=1 for it (ffi.enable=preload allows FFI only in the CLI and in opcache.preload scripts)',
+                        [$candidate]
+                    );
+                }
+                $tried[] = $candidate . ($isPath ? ' (' . $e->getMessage() . ')' : ' (not found by the dynamic loader)');
+                continue;
+            }
+            self::checkVersion($ffi, $candidate);
+            return [$ffi, $candidate];
+        }
+        $hint = getenv('UMS_LIBRARY') ? 'UMS_LIBRARY points at no loadable library' : 'set UMS_LIBRARY to the path of libums.so (built by `make lib`)';
+        throw self::libraryError('libums not found: ' . $hint . '; looked at: ' . implode('; ', $tried), $tried);
+    }
+
+    /**
+     * Runs one library call with the output-buffer protocol: a buffer of
+     * $capacity bytes first, then, on UMS_ERR_BUFFER_TOO_SMALL, the very same
+     * call once more with the size the library asked for (a call that reached
+     * the gateway is then answered from the client's kept answer, not resent).
+     *
+     * @param \Closure(\FFI\CData, int, \FFI\CData): int $call receives (out_buf, out_cap, &out_len)
+     * @return array{0: int, 1: string} the status and the document text
+     */
+    public static function run(\Closure $call, int $capacity = self::DEFAULT_BUFFER): array
+    {
+        $ffi = self::ffi();
+        $length = $ffi->new('size_t');
+        $capacity = max(1, $capacity);
+        $buffer = $ffi->new("char[$capacity]");
+        $status = $call($buffer, $capacity, \FFI::addr($length));
+        if ($status === self::BUFFER_TOO_SMALL) {
+            $capacity = $length->cdata + 1;
+            $buffer = $ffi->new("char[$capacity]");
+            $status = $call($buffer, $capacity, \FFI::addr($length));
+            if ($status === self::BUFFER_TOO_SMALL) {
+                throw new InternalException(self::INTERNAL, self::NAMES[self::INTERNAL], 'libums asked for a bigger buffer twice', []);
+            }
+        }
+        $size = $length->cdata;
+        if ($size >= $capacity) {
+            throw new InternalException(self::INTERNAL, self::NAMES[self::INTERNAL], 'libums reported a document longer than its buffer', []);
+        }
+        return [$status, $size === 0 ? '' : \FFI::string($buffer, $size)];
+    }
+
+    /**
+     * Runs a call and returns the result text, or throws the exception its
+     * error document describes.
+     *
+     * @param \Closure(\FFI\CData, int, \FFI\CData): int $call
+     */
+    public static function runOrThrow(\Closure $call, int $capacity = self::DEFAULT_BUFFER): string
+    {
+        [$status, $text] = self::run($call, $capacity);
+        if ($status !== self::OK) {
+            throw self::exception($status, $text);
+        }
+        return $text;
+    }
+
+    /** The exception for a failed call: class by status, details from the error document. */
+    public static function exception(int $status, string $documentText): UmsException
+    {
+        $document = Json::decodeObjectOrNull($documentText) ?? [];
+        $name = is_string($document['status'] ?? null) ? $document['status'] : (self::NAMES[$status] ?? 'UMS_ERR_UNKNOWN');
+        $message = is_string($document['message'] ?? null) ? $document['message'] : self::statusString($status);
+        $class = self::CLASSES[$status] ?? InternalException::class;
+        return new $class($status, $name, $message, $document);
+    }
+
+    /** The library's static description of a status. */
+    public static function statusString(int $status): string
+    {
+        return self::cstring(self::ffi()->ums_status_str($status));
+    }
+
+    /** The library's version, e.g. "0.1.0". */
+    public static function version(): string
+    {
+        return self::cstring(self::ffi()->ums_version());
+    }
+
+    /** PHP's FFI turns `const char *` results into strings; be safe if it does not. */
+    public static function cstring(mixed $value): string
+    {
+        if (is_string($value)) {
+            return $value;
+        }
+        if ($value instanceof \FFI\CData) {
+            return \FFI::string($value);
+        }
+        return '';
+    }
+
+    private static function checkFfiAvailable(): void
+    {
+        if (!extension_loaded('ffi')) {
+            throw self::libraryError('the PHP FFI extension is not loaded: install and enable it (Debian: php-ffi is part of php8.2-common; check `php -m | grep FFI`)', []);
+        }
+        $mode = strtolower(trim((string) ini_get('ffi.enable')));
+        if (in_array($mode, ['', '0', 'off', 'false', 'no'], true)) {
+            throw self::libraryError('FFI is disabled (ffi.enable=' . $mode . '): set ffi.enable=1, or ffi.enable=preload for CLI-only use', []);
+        }
+    }
+
+    private static function checkVersion(\FFI $ffi, string $where): void
+    {
+        $version = self::cstring($ffi->ums_version());
+        if (!preg_match('/^(\d+)\.(\d+)\.\d+/', $version, $m) || $m[1] . '.' . $m[2] !== self::EXPECTED_VERSION) {
+            throw self::libraryError(
+                'libums at ' . $where . ' is version "' . $version . '"; this binding needs ' . self::EXPECTED_VERSION . '.x',
+                [$where]
+            );
+        }
+    }
+
+    /** @param list<string> $searched */
+    private static function libraryError(string $message, array $searched): LibraryException
+    {
+        return new LibraryException(self::INTERNAL, self::NAMES[self::INTERNAL], $message, [
+            'status' => self::NAMES[self::INTERNAL],
+            'kind' => 'library_unavailable',
+            'message' => $message,
+            'searched' => $searched,
+        ]);
+    }
+}
