@@ -581,7 +581,9 @@ fn ca_file_must_be_a_readable_pem_file() {
     let with = |path: &str| {
         let mut c = base.clone();
         c["caFile"] = json!(path);
-        Client::from_json(&c.to_string()).map(|_| ()).map_err(Box::new)
+        Client::from_json(&c.to_string())
+            .map(|_| ())
+            .map_err(Box::new)
     };
     let e = with("/nonexistent/ca.pem").unwrap_err();
     assert_eq!(

@@ -86,6 +86,67 @@ impl<'a> Fields<'a> {
         Ok(value)
     }
 
+    /// Like [`Fields::opt_ident`], at least `min_chars` long.
+    pub fn opt_ident_range(
+        &self,
+        name: &str,
+        min_chars: usize,
+        max_chars: usize,
+    ) -> Checked<Option<&'a str>> {
+        let value = self.opt_ident(name, max_chars)?;
+        if let Some(s) = value {
+            if s.chars().count() < min_chars {
+                return Err(Reject::bad_request(format!(
+                    "{name} 长度必须在 {min_chars}..={max_chars} 之间"
+                )));
+            }
+        }
+        Ok(value)
+    }
+
+    /// A required identifier of `min_chars..=max_chars` visible ASCII characters.
+    pub fn req_ident(&self, name: &str, min_chars: usize, max_chars: usize) -> Checked<&'a str> {
+        self.opt_ident_range(name, min_chars, max_chars)?
+            .ok_or_else(|| Reject::bad_request(format!("缺少必填字段 {name}")))
+    }
+
+    /// A required amount in fen (see [`Fields::opt_amount`]).
+    pub fn req_amount(&self, name: &str, min: u64, max: u64) -> Checked<u64> {
+        self.opt_amount(name, min, max)?
+            .ok_or_else(|| Reject::bad_request(format!("缺少必填字段 {name}")))
+    }
+
+    /// A required `yyyy-MM-dd` date.
+    pub fn req_date(&self, name: &str) -> Checked<&'a str> {
+        self.opt_date(name)?
+            .ok_or_else(|| Reject::bad_request(format!("缺少必填字段 {name}")))
+    }
+
+    /// Free text of at most 255 characters and at most 128 Chinese
+    /// characters (each non-ASCII character counts as two of a 256 budget),
+    /// like `billDesc`.
+    pub fn opt_wide(&self, name: &str) -> Checked<Option<&'a str>> {
+        let value = self.opt_str(name, 255)?;
+        if let Some(text) = value {
+            let width: usize = text.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
+            if width > 256 {
+                return Err(Reject::bad_request(format!(
+                    "{name} 超过最大长度 (不超过 128 个汉字)"
+                )));
+            }
+        }
+        Ok(value)
+    }
+
+    /// A JSON array of objects (`subOrders`).
+    pub fn opt_object_array(&self, name: &str) -> Checked<Option<&'a Vec<Value>>> {
+        match self.present(name) {
+            None => Ok(None),
+            Some(Value::Array(items)) if items.iter().all(Value::is_object) => Ok(Some(items)),
+            Some(_) => Err(Reject::bad_request(format!("{name} 必须是 JSON 对象数组"))),
+        }
+    }
+
     /// An amount in fen: a JSON integer within `min..=max`.
     pub fn opt_amount(&self, name: &str, min: u64, max: u64) -> Checked<Option<u64>> {
         let Some(value) = self.present(name) else {
@@ -344,15 +405,7 @@ impl<'a> Fields<'a> {
 /// `billDesc`: at most 255 characters and at most 128 Chinese characters
 /// (each non-ASCII character counts as two of a 256 budget).
 pub(crate) fn check_bill_desc(fields: &Fields<'_>) -> Checked<()> {
-    if let Some(desc) = fields.opt_str("billDesc", 255)? {
-        let width: usize = desc.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
-        if width > 256 {
-            return Err(Reject::bad_request(
-                "billDesc 超过最大长度 (不超过 128 个汉字)",
-            ));
-        }
-    }
-    Ok(())
+    fields.opt_wide("billDesc").map(|_| ())
 }
 
 #[cfg(test)]

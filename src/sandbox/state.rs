@@ -1,8 +1,13 @@
 //! Everything the simulator remembers, in one struct behind one mutex:
-//! apps, merchants, QR codes, bills, tokens, seen nonces and counters.
+//! apps, merchants, QR codes, bills with their payments and refunds, tokens,
+//! seen nonces, counters, and the notifications waiting to be handed to the
+//! notifier.
 
 use super::demo;
+use super::notifier::Outgoing;
 use super::Stats;
+use crate::clock::BeijingTime;
+use crate::sign::NotifySignType;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
@@ -27,18 +32,41 @@ pub(crate) struct App {
     #[allow(dead_code)]
     pub msg_src: String,
     pub msg_src_id: String,
-    /// Communication key for notifications (used by later tasks).
-    #[allow(dead_code)]
+    /// Communication key (通讯密钥) that signs the app's notifications.
     pub notify_key: String,
+}
+
+/// What a merchant-side order number identifies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OrderKind {
+    /// A payment's `merOrderId` (made by the simulator when the customer pays).
+    Payment,
+    /// A `refundOrderId`.
+    Refund,
+    /// A pre-authorisation completion's `authedOrderId`.
+    PreauthComplete,
+    /// A pre-authorisation cancellation's `cancelOrderId`.
+    PreauthCancel,
+}
+
+/// Where an order number is used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OrderRef {
+    pub kind: OrderKind,
+    pub bill_no: String,
 }
 
 /// A merchant number and the terminals it may use.
 #[derive(Debug, Clone)]
 pub(crate) struct Merchant {
     pub app_id: String,
+    /// `merName` of notifications.
+    pub name: String,
     pub tids: Vec<String>,
     /// Bills of this merchant by billNo (billNo is unique per merchant).
     pub bills: HashMap<String, Bill>,
+    /// Order numbers in use (unique per merchant, whatever their kind).
+    pub order_ids: HashMap<String, OrderRef>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,8 +82,7 @@ pub(crate) enum QrKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum QrStatus {
     Active,
-    /// Closed by close-qrcode (a later task); no further updates.
-    #[allow(dead_code)]
+    /// Closed by close-qrcode: no further updates or payments.
     Closed,
 }
 
@@ -80,39 +107,212 @@ pub(crate) struct QrCode {
 
 impl QrCode {
     pub fn url(&self) -> String {
-        format!(
-            "https://qr-test2.chinaums.com/bills/qrCode.do?id={}",
-            self.id
-        )
+        qr_code_url(&self.id)
     }
+
+    /// Whether the code's `expireTime` has passed at `now_ms`.
+    pub fn expired(&self, now_ms: i64) -> bool {
+        now_ms >= self.expire_at_ms
+    }
+}
+
+/// The landing page of a QR code (`billQRCode`).
+pub(crate) fn qr_code_url(id: &str) -> String {
+    format!("https://qr-test2.chinaums.com/bills/qrCode.do?id={id}")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum BillStatus {
     Unpaid,
-    /// Set by the payment simulation (a later task).
-    #[allow(dead_code)]
     Paid,
-    #[allow(dead_code)]
+    /// Fully or partly refunded.
     Refund,
-    #[allow(dead_code)]
     Closed,
 }
 
+impl BillStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BillStatus::Unpaid => "UNPAID",
+            BillStatus::Paid => "PAID",
+            BillStatus::Refund => "REFUND",
+            BillStatus::Closed => "CLOSED",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // fields are read by the query/refund operations of a later task
 pub(crate) struct Bill {
     pub bill_no: String,
     pub bill_date: String,
+    #[allow(dead_code)]
     pub mid: String,
+    #[allow(dead_code)]
     pub tid: String,
+    #[allow(dead_code)]
     pub inst_mid: String,
     pub qr_code_id: String,
     pub total_amount: Option<u64>,
     pub status: BillStatus,
     pub created_at_ms: i64,
+    #[allow(dead_code)]
     pub expire_at_ms: i64,
     pub details: Map<String, Value>,
+    /// The customer's payment, once paid.
+    pub payment: Option<Payment>,
+    /// Successful refunds, oldest first.
+    pub refunds: Vec<RefundRecord>,
+}
+
+impl Bill {
+    /// The sum of all refunds.
+    pub fn refunded(&self) -> u64 {
+        self.refunds.iter().map(|r| r.amount).sum()
+    }
+
+    /// A string detail (`notifyUrl`, `billDesc`, ...), if set.
+    pub fn detail(&self, key: &str) -> Option<&str> {
+        self.details
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// A customer's payment of a bill.
+#[derive(Debug, Clone)]
+pub(crate) struct Payment {
+    pub mer_order_id: String,
+    pub pay_seq_id: String,
+    /// `seqId` of notifications.
+    pub seq_id: String,
+    pub total_amount: u64,
+    pub paid_at_ms: i64,
+    pub target_order_id: String,
+    pub target_sys: String,
+    pub buyer_id: String,
+    /// How the bill's notifications are signed.
+    pub sign_type: NotifySignType,
+    pub kind: PaymentKind,
+}
+
+/// A plain payment, a pre-authorisation or a guaranteed (secure) trade.
+#[derive(Debug, Clone)]
+pub(crate) enum PaymentKind {
+    Plain,
+    Preauth(Preauth),
+    Secure(Secure),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Preauth {
+    /// The authorisation code the merchant quotes in preauthed / preauth-cancel.
+    pub auth_id_resp_cd: String,
+    pub outcome: PreauthOutcome,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum PreauthOutcome {
+    Authorised,
+    Completed(PreauthStep),
+    Cancelled(PreauthStep),
+}
+
+/// A completion (`authedOrderId`) or cancellation (`cancelOrderId`).
+#[derive(Debug, Clone)]
+pub(crate) struct PreauthStep {
+    pub order_id: String,
+    pub amount: u64,
+    pub target_order_id: String,
+    pub at_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SecureStatus {
+    Uncompleted,
+    PartlyCompleted,
+    AllCompleted,
+    Canceled,
+}
+
+impl SecureStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecureStatus::Uncompleted => "UNCOMPLETED",
+            SecureStatus::PartlyCompleted => "PARTLY_COMPLETED",
+            SecureStatus::AllCompleted => "ALL_COMPLETED",
+            SecureStatus::Canceled => "CANCELED",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Secure {
+    pub status: SecureStatus,
+    /// Released to the merchant so far.
+    pub completed: u64,
+}
+
+/// One successful refund.
+#[derive(Debug, Clone)]
+pub(crate) struct RefundRecord {
+    pub refund_order_id: String,
+    pub amount: u64,
+    pub target_order_id: String,
+    pub at_ms: i64,
+    pub desc: Option<String>,
+}
+
+impl Payment {
+    /// `status` of `billPayment` for a bill in `bill_status`.
+    pub fn status(&self, bill_status: BillStatus) -> &'static str {
+        match (bill_status, &self.kind) {
+            (BillStatus::Refund, _) => "TRADE_REFUND",
+            (BillStatus::Closed, _) => "TRADE_CLOSED",
+            _ => "TRADE_SUCCESS",
+        }
+    }
+
+    /// The `billPayment` object of the bill's answers and notifications.
+    pub fn to_json(&self, bill_status: BillStatus, refunded: u64) -> Value {
+        let paid = BeijingTime::from_unix_millis(self.paid_at_ms);
+        let mut map = Map::new();
+        let mut set = |k: &str, v: Value| {
+            map.insert(k.to_string(), v);
+        };
+        set("merOrderId", self.mer_order_id.clone().into());
+        set("paySeqId", self.pay_seq_id.clone().into());
+        set("totalAmount", self.total_amount.into());
+        set("buyerPayAmount", self.total_amount.into());
+        set("couponAmount", 0.into());
+        set("invoiceAmount", self.total_amount.into());
+        set("payTime", paid.date_time().into());
+        set("settleDate", paid.date().into());
+        set("status", self.status(bill_status).into());
+        set("targetOrderId", self.target_order_id.clone().into());
+        set("targetSys", self.target_sys.clone().into());
+        set("buyerId", self.buyer_id.clone().into());
+        if refunded > 0 {
+            set("refundAmount", refunded.into());
+        }
+        match &self.kind {
+            PaymentKind::Plain => {}
+            PaymentKind::Preauth(p) => {
+                set("authIdRespCd", p.auth_id_resp_cd.clone().into());
+                let status = match &p.outcome {
+                    PreauthOutcome::Authorised => "AUTHORISED",
+                    PreauthOutcome::Completed(_) => "COMPLETED",
+                    PreauthOutcome::Cancelled(_) => "CANCELED",
+                };
+                set("preauthStatus", status.into());
+            }
+            PaymentKind::Secure(s) => {
+                set("secureStatus", s.status.as_str().into());
+                set("completedAmount", s.completed.into());
+            }
+        }
+        Value::Object(map)
+    }
 }
 
 /// What became of a token that no longer works.
@@ -189,7 +389,13 @@ pub(crate) struct State {
     pub nonces: HashMap<String, NonceLog>,
     /// Sequence for generated QR code ids (deterministic).
     pub qr_sequence: u64,
+    /// Sequence for generated order numbers (merOrderId, bill numbers of
+    /// fixed codes, refund numbers).
+    pub order_sequence: u64,
     pub counters: Counters,
+    /// Notifications produced under the lock; the gateway hands them to the
+    /// notifier once the lock is released.
+    pub outbox: Vec<Outgoing>,
 }
 
 impl State {
@@ -204,7 +410,9 @@ impl State {
             dead_tokens: VecDeque::new(),
             nonces: HashMap::new(),
             qr_sequence: 0,
+            order_sequence: 0,
             counters: Counters::default(),
+            outbox: Vec::new(),
         };
         state.apps.insert(
             demo::APP_ID.to_string(),
@@ -215,13 +423,18 @@ impl State {
                 notify_key: demo::NOTIFY_KEY.to_string(),
             },
         );
-        for mid in [demo::MID, demo::SECOND_MID] {
+        for (mid, name) in [
+            (demo::MID, "银联商务模拟商户"),
+            (demo::SECOND_MID, "银联商务模拟商户二"),
+        ] {
             state.merchants.insert(
                 mid.to_string(),
                 Merchant {
                     app_id: demo::APP_ID.to_string(),
+                    name: name.to_string(),
                     tids: vec![demo::TID.to_string(), demo::TID_ALT.to_string()],
                     bills: HashMap::new(),
+                    order_ids: HashMap::new(),
                 },
             );
         }
@@ -312,7 +525,7 @@ impl State {
     /// The next QR code id: msgSrcId + yyMMddHHmmss + 10-digit sequence
     /// (26 characters, like the seed's), unique in this simulator.
     pub fn new_qr_code_id(&mut self, msg_src_id: &str, now_ms: i64) -> String {
-        let stamp = crate::clock::BeijingTime::from_unix_millis(now_ms).compact();
+        let stamp = BeijingTime::from_unix_millis(now_ms).compact();
         loop {
             self.qr_sequence += 1;
             let id = format!(
@@ -325,6 +538,33 @@ impl State {
             }
         }
     }
+
+    /// A new order number in the merchant style of PROTOCOL.md §4.2:
+    /// msgSrcId + `yyyyMMddHHmmssSSS` + 7 digits (28 characters), unique in
+    /// this simulator.
+    pub fn new_order_id(&mut self, msg_src_id: &str, now_ms: i64) -> String {
+        self.order_sequence += 1;
+        format!(
+            "{msg_src_id}{}{:07}",
+            BeijingTime::from_unix_millis(now_ms).compact_millis(),
+            self.order_sequence % 10_000_000
+        )
+    }
+
+    /// The msgSrcId of `app_id` (`3194` for the demo app).
+    pub fn msg_src_id(&self, app_id: &str) -> String {
+        self.apps
+            .get(app_id)
+            .map(|a| a.msg_src_id.clone())
+            .unwrap_or_else(|| demo::MSG_SRC_ID.to_string())
+    }
+}
+
+/// `n` random decimal digits.
+pub(crate) fn random_digits(n: usize) -> String {
+    let mut bytes = vec![0u8; n];
+    crate::clock::fill_random(&mut bytes);
+    bytes.iter().map(|b| char::from(b'0' + b % 10)).collect()
 }
 
 #[cfg(test)]

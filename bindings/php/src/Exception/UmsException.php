@@ -19,16 +19,19 @@ class UmsException extends \RuntimeException
     private string $statusName;
     /** @var array<string, mixed> */
     private array $document;
+    private string $documentText;
 
     /**
      * @param array<string, mixed> $document the parsed error document
+     * @param string|null $documentText the document as the library wrote it (JSON)
      */
-    public function __construct(int $status, string $statusName, string $message, array $document = [], ?\Throwable $previous = null)
+    public function __construct(int $status, string $statusName, string $message, array $document = [], ?string $documentText = null, ?\Throwable $previous = null)
     {
         parent::__construct($message, $status, $previous);
         $this->status = $status;
         $this->statusName = $statusName;
         $this->document = $document;
+        $this->documentText = $documentText ?? (string) json_encode($document, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES);
     }
 
     /** The UmsStatus number (also getCode()). */
@@ -51,6 +54,15 @@ class UmsException extends \RuntimeException
     public function getDocument(): array
     {
         return $this->document;
+    }
+
+    /**
+     * The error document as JSON text, exactly as the library wrote it (keeps
+     * {} and [] apart, which getDocument() cannot).
+     */
+    public function getDocumentJson(): string
+    {
+        return $this->documentText;
     }
 
     /** The configuration key or request field at fault, when known. */

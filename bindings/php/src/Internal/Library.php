@@ -244,7 +244,7 @@ C;
         $name = is_string($document['status'] ?? null) ? $document['status'] : (self::NAMES[$status] ?? 'UMS_ERR_UNKNOWN');
         $message = is_string($document['message'] ?? null) ? $document['message'] : self::statusString($status);
         $class = self::CLASSES[$status] ?? InternalException::class;
-        return new $class($status, $name, $message, $document);
+        return new $class($status, $name, $message, $document, $documentText);
     }
 
     /** The library's static description of a status. */

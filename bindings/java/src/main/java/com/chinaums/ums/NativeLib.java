@@ -1,0 +1,110 @@
+package com.chinaums.ums;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The native entry points of libumsjni.so and its loading. Package-private:
+ * a raw handle passed to the wrong place would crash the JVM, so only
+ * {@link UmsClient} and {@link Ums} call these, under their own checks.
+ *
+ * <p>All text goes in and out as UTF-8 {@code byte[]} (not JNI's modified
+ * UTF-8); {@code status[0]} receives the library's UmsStatus and the returned
+ * array is the library's JSON document.
+ */
+final class NativeLib {
+    /** The library major.minor this binding was written for. */
+    static final String EXPECTED_VERSION = "0.1";
+
+    // Operation indices: the order of OPS[] in ums_jni.c.
+    static final int OP_GET_QRCODE = 0;
+    static final int OP_UPDATE_QRCODE = 1;
+    static final int OP_CLOSE_QRCODE = 2;
+    static final int OP_QUERY_BILL = 3;
+    static final int OP_REFUND = 4;
+    static final int OP_QUERY_QRCODE_INFO = 5;
+    static final int OP_PREAUTH_COMPLETE = 6;
+    static final int OP_PREAUTH_CANCEL = 7;
+    static final int OP_SECURE_CANCEL = 8;
+    static final int OP_SECURE_COMPLETE = 9;
+
+    /** Why loading failed, or null once the library is loaded and checked. */
+    private static final String LOAD_ERROR = load();
+
+    private NativeLib() {
+    }
+
+    /** Throws a descriptive UnsatisfiedLinkError unless the glue is usable. */
+    static void ensureLoaded() {
+        if (LOAD_ERROR != null) {
+            throw new UnsatisfiedLinkError(LOAD_ERROR);
+        }
+    }
+
+    private static String load() {
+        String property = System.getProperty("ums.jni.library");
+        String env = System.getenv("UMS_JNI_LIBRARY");
+        String where = "nowhere";
+        try {
+            if (property != null && !property.isEmpty()) {
+                where = "system property ums.jni.library=" + property;
+                System.load(property);
+            } else if (env != null && !env.isEmpty()) {
+                where = "environment variable UMS_JNI_LIBRARY=" + env;
+                System.load(env);
+            } else {
+                where = "System.loadLibrary(\"umsjni\") in java.library.path="
+                        + System.getProperty("java.library.path")
+                        + " (neither -Dums.jni.library nor UMS_JNI_LIBRARY is set)";
+                System.loadLibrary("umsjni");
+            }
+        } catch (UnsatisfiedLinkError | SecurityException e) {
+            return "cannot load the libums JNI glue libumsjni.so; looked at " + where + ": "
+                    + e.getMessage()
+                    + ". Build it with bindings/java/run-tests.sh (see bindings/java/README.md) and"
+                    + " point -Dums.jni.library=/path/to/libumsjni.so or UMS_JNI_LIBRARY at it.";
+        }
+        String version;
+        try {
+            version = new String(version(), StandardCharsets.UTF_8);
+        } catch (UnsatisfiedLinkError e) {
+            return "the loaded libumsjni.so does not export the expected functions (" + where + "): "
+                    + e.getMessage();
+        }
+        if (!versionMatches(version)) {
+            return "libums version " + version + " does not match this Java binding, which needs "
+                    + EXPECTED_VERSION + ".x (loaded through " + where + ")";
+        }
+        return null;
+    }
+
+    /** True for "0.1" and "0.1.anything": same major.minor. */
+    static boolean versionMatches(String version) {
+        return version.equals(EXPECTED_VERSION) || version.startsWith(EXPECTED_VERSION + ".");
+    }
+
+    static native byte[] version();
+
+    static native byte[] statusStr(int status);
+
+    static native byte[] notifyReply(boolean handled);
+
+    static native byte[] clientNew(byte[] config, long[] handleOut, int[] status);
+
+    static native void clientFree(long handle);
+
+    static native byte[] operation(int op, long handle, byte[] request, int[] status);
+
+    static native byte[] call(long handle, byte[] path, byte[] request, int[] status);
+
+    static native byte[] prepare(long handle, byte[] operation, byte[] request, byte[] timestamp,
+            byte[] nonce, int[] status);
+
+    static native byte[] newId(long handle, int[] status);
+
+    static native byte[] signBody(long handle, byte[] body, byte[] timestamp, byte[] nonce,
+            int[] status);
+
+    static native byte[] tokenRequest(long handle, byte[] timestamp, byte[] nonce, int[] status);
+
+    static native byte[] verifyNotify(byte[] key, byte[] body, int[] status);
+}

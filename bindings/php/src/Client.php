@@ -1,0 +1,307 @@
+<?php
+
+declare(strict_types=1);
+
+namespace ChinaUms;
+
+use ChinaUms\Exception\UmsException;
+use ChinaUms\Exception\ValidationException;
+use ChinaUms\Internal\Json;
+use ChinaUms\Internal\Library;
+
+/**
+ * A ChinaUMS Open Platform client (one libums handle).
+ *
+ * Requests are PHP arrays (encoded with JSON_UNESCAPED_UNICODE |
+ * JSON_UNESCAPED_SLASHES) or JSON strings (sent as given). Answers are the
+ * gateway's JSON answer decoded to an associative array; callRaw() gives the
+ * exact text. Failures throw a ChinaUms\Exception\UmsException subclass.
+ *
+ * PHP arrays cannot tell [] from {}: an empty top-level request is sent as {},
+ * but a nested empty object must be written `new \stdClass()` or `(object) []`
+ * (or pass the request as a JSON string). In answers, an empty JSON object
+ * decodes to [].
+ */
+final class Client
+{
+    private ?\FFI\CData $handle = null;
+    /** @var array<string, mixed> */
+    private array $info;
+    private int $bufferSize;
+
+    /**
+     * @param array<string, mixed>|string $config the configuration object (camelCase keys,
+     *        see the README): e.g. ['environment' => 'sandbox'] or
+     *        ['environment' => 'production', 'appId' => ..., 'appKey' => ..., 'mid' => ..., 'tid' => ...].
+     *        An empty array means {} (the embedded sandbox with the demo app).
+     * @param int $initialBufferSize first output buffer in bytes (advanced; a bigger
+     *        answer costs one more library call, never a resend)
+     * @throws Exception\ConfigException when a key or value is wrong (getField() names it)
+     */
+    public function __construct(array|string $config = [], int $initialBufferSize = Library::DEFAULT_BUFFER)
+    {
+        $this->bufferSize = max(1, $initialBufferSize);
+        $ffi = Library::ffi();
+        $json = self::text(Json::encodeObject($config, 'the configuration'), 'config');
+        $slot = $ffi->new('UmsClient*');
+        [$status, $text] = Library::run(
+            static fn ($buf, $cap, $len) => $ffi->ums_client_new($json, \FFI::addr($slot), $buf, $cap, $len),
+            $this->bufferSize
+        );
+        if ($status !== Library::OK || \FFI::isNull($slot)) {
+            throw Library::exception($status, $text);
+        }
+        $this->handle = $slot;
+        $this->info = Json::decodeObjectOrNull($text) ?? [];
+    }
+
+    public function __destruct()
+    {
+        $this->close();
+    }
+
+    /** Frees the library handle. Idempotent; later calls throw ValidationException. */
+    public function close(): void
+    {
+        if ($this->handle !== null) {
+            $handle = $this->handle;
+            $this->handle = null;
+            Library::ffi()->ums_client_free($handle);
+        }
+    }
+
+    public function isClosed(): bool
+    {
+        return $this->handle === null;
+    }
+
+    /**
+     * What the library says about this client (environment, auth, ...; no secrets).
+     *
+     * @return array<string, mixed>
+     */
+    public function info(): array
+    {
+        return $this->info;
+    }
+
+    /** The libums version, e.g. "0.1.0". */
+    public static function libraryVersion(): string
+    {
+        return Library::version();
+    }
+
+    /** `bills/get-qrcode`: creates a QR code. @return array<string, mixed> */
+    public function getQrcode(array|string $request): array
+    {
+        return $this->operation('ums_get_qrcode', $request);
+    }
+
+    /** `bills/update-qrcode`: binds a new bill to a code. @return array<string, mixed> */
+    public function updateQrcode(array|string $request): array
+    {
+        return $this->operation('ums_update_qrcode', $request);
+    }
+
+    /** `bills/close-qrcode`: closes a code. @return array<string, mixed> */
+    public function closeQrcode(array|string $request): array
+    {
+        return $this->operation('ums_close_qrcode', $request);
+    }
+
+    /** `bills/query`: a bill's status; use it after an OutcomeUnknownException. @return array<string, mixed> */
+    public function queryBill(array|string $request): array
+    {
+        return $this->operation('ums_query_bill', $request);
+    }
+
+    /** `bills/refund`: give every refund its own refundOrderId (see newId()). @return array<string, mixed> */
+    public function refund(array|string $request): array
+    {
+        return $this->operation('ums_refund', $request);
+    }
+
+    /** `bills/query-qrcode-info`: the bill a code carries. @return array<string, mixed> */
+    public function queryQrcodeInfo(array|string $request): array
+    {
+        return $this->operation('ums_query_qrcode_info', $request);
+    }
+
+    /** `bills/preauthed`: completes a pre-authorisation. @return array<string, mixed> */
+    public function preauthComplete(array|string $request): array
+    {
+        return $this->operation('ums_preauth_complete', $request);
+    }
+
+    /** `bills/preauth-cancel`: cancels a pre-authorisation. @return array<string, mixed> */
+    public function preauthCancel(array|string $request): array
+    {
+        return $this->operation('ums_preauth_cancel', $request);
+    }
+
+    /** `secure-cancel`: cancels a guaranteed trade. @return array<string, mixed> */
+    public function secureCancel(array|string $request): array
+    {
+        return $this->operation('ums_secure_cancel', $request);
+    }
+
+    /** `secure-complete`: completes a guaranteed trade. @return array<string, mixed> */
+    public function secureComplete(array|string $request): array
+    {
+        return $this->operation('ums_secure_complete', $request);
+    }
+
+    /**
+     * Any `/v1/...` service path. A request that is exactly ['data' => [...]]
+     * is the official SDKs' needDataTag envelope: the inner object is checked
+     * and it is sent wrapped.
+     *
+     * @return array<string, mixed>
+     */
+    public function call(string $servicePath, array|string $request): array
+    {
+        return Json::decodeObject($this->callRaw($servicePath, $request));
+    }
+
+    /** Like call(), but returns the gateway's answer text exactly as received. */
+    public function callRaw(string $servicePath, array|string $request): string
+    {
+        $handle = $this->handle();
+        $path = self::text($servicePath, 'servicePath');
+        $json = self::request($request);
+        return Library::runOrThrow(
+            static fn ($buf, $cap, $len) => Library::ffi()->ums_call($handle, $path, $json, $buf, $cap, $len),
+            $this->bufferSize
+        );
+    }
+
+    /**
+     * Prepares a request without sending it: defaults, checks and signature as
+     * for a real call. $operation is an operation name ("update-qrcode",
+     * "refund", ...) or a `/v1/...` path; $timestamp (yyyyMMddHHmmss) and
+     * $nonce default to now and a random nonce.
+     *
+     * @return array{url: string, path: string, body: string, authorization: string}
+     */
+    public function prepare(string $operation, array|string $request, ?string $timestamp = null, ?string $nonce = null): array
+    {
+        $handle = $this->handle();
+        $op = self::text($operation, 'operation');
+        $json = self::request($request);
+        $ts = self::optionalText($timestamp, 'timestamp');
+        $nc = self::optionalText($nonce, 'nonce');
+        /** @var array{url: string, path: string, body: string, authorization: string} */
+        return Json::decodeObject(Library::runOrThrow(
+            static fn ($buf, $cap, $len) => Library::ffi()->ums_prepare($handle, $op, $json, $ts, $nc, $buf, $cap, $len),
+            $this->bufferSize
+        ));
+    }
+
+    /**
+     * A new 28-character merchant identifier (msgSrcId + Beijing time + 7
+     * digits) for billNo, merOrderId or refundOrderId. Needs msgSrcId in the
+     * config (the sandbox sets it).
+     */
+    public function newId(): string
+    {
+        $handle = $this->handle();
+        $doc = Json::decodeObject(Library::runOrThrow(
+            static fn ($buf, $cap, $len) => Library::ffi()->ums_new_id($handle, $buf, $cap, $len),
+            $this->bufferSize
+        ));
+        return (string) ($doc['id'] ?? '');
+    }
+
+    /**
+     * The OPEN-BODY-SIG Authorization header for $body, for your own HTTP
+     * stack: send exactly these bytes.
+     *
+     * @return array{authorization: string, timestamp: string, nonce: string}
+     */
+    public function signBody(string $body, ?string $timestamp = null, ?string $nonce = null): array
+    {
+        $handle = $this->handle();
+        $ts = self::optionalText($timestamp, 'timestamp');
+        $nc = self::optionalText($nonce, 'nonce');
+        $length = strlen($body);
+        // $body goes as a pointer plus its length, so it may hold any bytes.
+        /** @var array{authorization: string, timestamp: string, nonce: string} */
+        return Json::decodeObject(Library::runOrThrow(
+            static fn ($buf, $cap, $len) => Library::ffi()->ums_sign_body($handle, $body, $length, $ts, $nc, $buf, $cap, $len),
+            $this->bufferSize
+        ));
+    }
+
+    /**
+     * The signed token request body (POST /v1/token/access), for your own HTTP stack.
+     *
+     * @return array<string, mixed>
+     */
+    public function tokenRequest(?string $timestamp = null, ?string $nonce = null): array
+    {
+        $handle = $this->handle();
+        $ts = self::optionalText($timestamp, 'timestamp');
+        $nc = self::optionalText($nonce, 'nonce');
+        return Json::decodeObject(Library::runOrThrow(
+            static fn ($buf, $cap, $len) => Library::ffi()->ums_token_request($handle, $ts, $nc, $buf, $cap, $len),
+            $this->bufferSize
+        ));
+    }
+
+    /** Cloning would free the handle twice. */
+    private function __clone()
+    {
+    }
+
+    /** A handle cannot outlive its process: refuse serialisation. */
+    public function __serialize(): array
+    {
+        throw new \LogicException('a ChinaUms\\Client cannot be serialized');
+    }
+
+    /** @return array<string, mixed> */
+    private function operation(string $function, array|string $request): array
+    {
+        $handle = $this->handle();
+        $json = self::request($request);
+        return Json::decodeObject(Library::runOrThrow(
+            static fn ($buf, $cap, $len) => Library::ffi()->$function($handle, $json, $buf, $cap, $len),
+            $this->bufferSize
+        ));
+    }
+
+    private function handle(): \FFI\CData
+    {
+        if ($this->handle === null) {
+            throw new ValidationException(1, 'UMS_ERR_NULL_POINTER', 'the client is closed', [
+                'status' => 'UMS_ERR_NULL_POINTER',
+                'message' => 'the client is closed',
+            ]);
+        }
+        return $this->handle;
+    }
+
+    private static function request(array|string $request): string
+    {
+        return self::text(Json::encodeObject($request, 'the request'), 'request');
+    }
+
+    private static function optionalText(?string $value, string $name): ?string
+    {
+        return $value === null ? null : self::text($value, $name);
+    }
+
+    /** C strings end at NUL: refuse one inside rather than silently cut the text. */
+    private static function text(string $value, string $name): string
+    {
+        if (str_contains($value, "\0")) {
+            $message = "argument `$name` contains a NUL byte";
+            throw new ValidationException(5, 'UMS_ERR_INVALID_ARGUMENT', $message, [
+                'status' => 'UMS_ERR_INVALID_ARGUMENT',
+                'message' => $message,
+                'field' => $name,
+            ]);
+        }
+        return $value;
+    }
+}

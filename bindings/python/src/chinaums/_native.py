@@ -1,0 +1,182 @@
+"""Loading libums and calling it through ctypes.
+
+The library is loaded on first use (not at import), so ``chinaums.errors``
+and the documentation work without it. Search order:
+
+1. the ``UMS_LIBRARY`` environment variable (a path),
+2. ``libums.so`` next to this package,
+3. the system search path (``ctypes.util.find_library("ums")``, then
+   ``libums.so.0`` and ``libums.so`` through the dynamic loader).
+
+A library whose ``ums_version()`` is not 0.1.x is refused.
+"""
+
+import ctypes
+import ctypes.util
+import json
+import os
+import threading
+from ctypes import POINTER, c_char, c_char_p, c_int32, c_size_t, c_void_p
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from .errors import (
+    InternalError,
+    UmsLibraryNotFound,
+    UmsLibraryVersionError,
+    error_from_status,
+)
+
+# The ABI version this binding was written for (ums.h UMS_VERSION_MAJOR/MINOR).
+EXPECTED_VERSION = (0, 1)
+
+UMS_OK = 0
+UMS_ERR_BUFFER_TOO_SMALL = 4
+
+# First buffer for every call; a bigger answer costs one more call, which the
+# library serves from the answer it kept (the request is not sent again).
+# Tests lower it to exercise that path.
+initial_buffer_size = 64 * 1024
+
+_lock = threading.Lock()
+_lib: Optional[ctypes.CDLL] = None
+_lib_path: Optional[str] = None
+
+_OUT = [POINTER(c_char), c_size_t, POINTER(c_size_t)]
+
+
+def _declare(lib: ctypes.CDLL) -> None:
+    """argtypes/restype of every export of ums.h."""
+    def fn(name: str, restype: Any, *argtypes: Any) -> None:
+        f = getattr(lib, name)
+        f.restype = restype
+        f.argtypes = list(argtypes)
+
+    fn("ums_version", c_char_p)
+    fn("ums_status_str", c_char_p, c_int32)
+    fn("ums_notify_reply", c_char_p, c_int32)
+    fn("ums_client_new", c_int32, c_char_p, POINTER(c_void_p), *_OUT)
+    fn("ums_client_free", None, c_void_p)
+    for op in ("update_qrcode", "get_qrcode", "close_qrcode", "query_bill", "refund",
+               "query_qrcode_info", "preauth_complete", "preauth_cancel",
+               "secure_cancel", "secure_complete"):
+        fn("ums_" + op, c_int32, c_void_p, c_char_p, *_OUT)
+    fn("ums_call", c_int32, c_void_p, c_char_p, c_char_p, *_OUT)
+    fn("ums_prepare", c_int32, c_void_p, c_char_p, c_char_p, c_char_p, c_char_p, *_OUT)
+    fn("ums_new_id", c_int32, c_void_p, *_OUT)
+    # Bodies are byte buffers with an explicit length (c_char_p accepts bytes
+    # with NULs inside since the length is passed separately).
+    fn("ums_verify_notify", c_int32, c_char_p, c_char_p, c_size_t, *_OUT)
+    fn("ums_sign_body", c_int32, c_void_p, c_char_p, c_size_t, c_char_p, c_char_p, *_OUT)
+    fn("ums_token_request", c_int32, c_void_p, c_char_p, c_char_p, *_OUT)
+
+
+def _candidates() -> Tuple[List[Tuple[str, str]], List[Tuple[str, str]]]:
+    """(places to try as (description, dlopen argument), places already ruled out)."""
+    tried: List[Tuple[str, str]] = []
+    places: List[Tuple[str, str]] = []
+    env = os.environ.get("UMS_LIBRARY")
+    if env:
+        places.append(("UMS_LIBRARY=" + env, env))
+    else:
+        tried.append(("UMS_LIBRARY", "not set"))
+    beside = os.path.join(os.path.dirname(os.path.abspath(__file__)), "libums.so")
+    if os.path.exists(beside):
+        places.append((beside, beside))
+    else:
+        tried.append((beside, "no such file"))
+    found = ctypes.util.find_library("ums")
+    if found:
+        places.append(("system (find_library: %s)" % found, found))
+    else:
+        tried.append(('system: ctypes.util.find_library("ums")', "found nothing"))
+    for name in ("libums.so.0", "libums.so"):
+        places.append(("system dynamic loader: " + name, name))
+    return places, tried
+
+
+def _version_of(lib: ctypes.CDLL) -> str:
+    lib.ums_version.restype = c_char_p
+    lib.ums_version.argtypes = []
+    raw = lib.ums_version()
+    return raw.decode("utf-8", "replace") if raw else ""
+
+
+def library() -> ctypes.CDLL:
+    """The loaded, version-checked libums (loaded once per process)."""
+    global _lib, _lib_path
+    if _lib is not None:
+        return _lib
+    with _lock:
+        if _lib is not None:
+            return _lib
+        places, tried = _candidates()
+        for description, target in places:
+            try:
+                lib = ctypes.CDLL(target)
+            except OSError as e:
+                tried.append((description, str(e) or "could not be loaded"))
+                continue
+            if not hasattr(lib, "ums_version"):
+                tried.append((description, "loaded, but it is not libums (no ums_version)"))
+                continue
+            version = _version_of(lib)
+            parts = version.split(".")
+            if tuple(parts[:2]) != tuple(str(v) for v in EXPECTED_VERSION):
+                # A wrong library found first is a mistake to report, not to skip.
+                raise UmsLibraryVersionError(target, version,
+                                             "%d.%d" % EXPECTED_VERSION)
+            _declare(lib)
+            _lib, _lib_path = lib, target
+            return lib
+        raise UmsLibraryNotFound(tried)
+
+
+def library_path() -> str:
+    """Where the loaded libums came from (loads it if needed)."""
+    library()
+    assert _lib_path is not None
+    return _lib_path
+
+
+def version() -> str:
+    """The version of the loaded libums, e.g. ``"0.1.0"``."""
+    return _version_of(library())
+
+
+def status_str(status: int) -> str:
+    """The library's static description of a status."""
+    raw = library().ums_status_str(status)
+    return raw.decode("utf-8", "replace") if raw else ""
+
+
+def call_raw(fn: Callable[..., int], *args: Any) -> Tuple[int, str]:
+    """Calls an export that ends with (out_buf, out_cap, out_len); returns its
+    status and document. On BUFFER_TOO_SMALL it calls again with the same
+    arguments and the size the library asked for."""
+    cap = max(1, int(initial_buffer_size))
+    for _ in range(4):
+        buf = ctypes.create_string_buffer(cap)
+        length = c_size_t(0)
+        status = fn(*args, buf, cap, ctypes.byref(length))
+        if status == UMS_ERR_BUFFER_TOO_SMALL and length.value + 1 > cap:
+            cap = length.value + 1
+            continue
+        if length.value >= cap:
+            raise InternalError(98, {"message": "libums reported a document longer than the buffer"})
+        return status, ctypes.string_at(buf, length.value).decode("utf-8", "replace")
+    raise InternalError(98, {"message": "libums kept asking for a bigger buffer"})
+
+
+def call(fn: Callable[..., int], *args: Any) -> Dict[str, Any]:
+    """``call_raw`` and the JSON document parsed; a non-OK status raises the
+    matching ``UmsError``."""
+    status, text = call_raw(fn, *args)
+    try:
+        doc = json.loads(text) if text else {}
+    except ValueError:
+        doc = None
+    if status == UMS_OK:
+        if not isinstance(doc, dict):
+            raise InternalError(98, {"message": "libums returned a result that is not a JSON object"})
+        return doc
+    raise error_from_status(status, doc if isinstance(doc, dict) else {})

@@ -1,0 +1,234 @@
+"""Exceptions of the chinaums binding.
+
+Every failure reported by libums becomes one ``UmsError`` subclass, chosen by
+the status the library returned. The library's error document is kept whole
+in ``.document``; it never contains the appKey, signatures, tokens, the
+notification key or real-name values, and neither do the messages built here.
+
+    UmsError
+    ├── ConfigError            UMS_ERR_CONFIG                      .field
+    ├── ValidationError        VALIDATION, INVALID_JSON, INVALID_UTF8,
+    │   │                      INVALID_ARGUMENT, NULL_POINTER      .field
+    │   └── ClientClosedError  the Client was closed
+    ├── GatewayRejectedError   GATEWAY_REJECTED, TOKEN_REJECTED   .err_code .err_msg .http_status .response
+    ├── OutcomeUnknownError    OUTCOME_UNKNOWN (money may have moved: query, never resend)
+    ├── TransportError         CONNECT (nothing sent)
+    │   └── TlsError           TLS (nothing sent)
+    ├── NotificationError      NOTIFY_* (.reason; one subclass per status)
+    └── InternalError          INTERNAL, PANIC, anything unexpected
+
+Library loading problems are ``ImportError`` subclasses (``UmsLibraryNotFound``,
+``UmsLibraryVersionError``), because they mean the installation is incomplete.
+"""
+
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type
+
+__all__ = [
+    "UmsError",
+    "ConfigError",
+    "ValidationError",
+    "ClientClosedError",
+    "GatewayRejectedError",
+    "OutcomeUnknownError",
+    "TransportError",
+    "TlsError",
+    "NotificationError",
+    "BadSignatureError",
+    "MissingSignError",
+    "UnknownSignTypeError",
+    "DuplicateFieldError",
+    "MalformedNotificationError",
+    "InternalError",
+    "UmsLibraryNotFound",
+    "UmsLibraryVersionError",
+    "STATUS_NAMES",
+    "error_from_status",
+]
+
+# The statuses of ums.h, by value.
+STATUS_NAMES: Dict[int, str] = {
+    0: "UMS_OK",
+    1: "UMS_ERR_NULL_POINTER",
+    2: "UMS_ERR_INVALID_UTF8",
+    3: "UMS_ERR_INVALID_JSON",
+    4: "UMS_ERR_BUFFER_TOO_SMALL",
+    5: "UMS_ERR_INVALID_ARGUMENT",
+    6: "UMS_ERR_CONFIG",
+    7: "UMS_ERR_VALIDATION",
+    8: "UMS_ERR_CONNECT",
+    9: "UMS_ERR_TLS",
+    10: "UMS_ERR_GATEWAY_REJECTED",
+    11: "UMS_ERR_OUTCOME_UNKNOWN",
+    12: "UMS_ERR_TOKEN_REJECTED",
+    13: "UMS_ERR_NOTIFY_BAD_SIGNATURE",
+    14: "UMS_ERR_NOTIFY_MISSING_SIGN",
+    15: "UMS_ERR_NOTIFY_UNKNOWN_SIGN_TYPE",
+    16: "UMS_ERR_NOTIFY_DUPLICATE_FIELD",
+    17: "UMS_ERR_NOTIFY_MALFORMED",
+    98: "UMS_ERR_INTERNAL",
+    99: "UMS_ERR_PANIC",
+}
+
+
+class UmsError(Exception):
+    """Base of every error reported by libums.
+
+    Attributes: ``status`` (the UmsStatus value), ``status_name``
+    (``"UMS_ERR_..."``), ``message`` (the library's explanation) and
+    ``document`` (the parsed error document). The optional keys of the
+    document are also attributes, ``None`` when the library did not set them:
+    ``field``, ``err_code``, ``err_msg``, ``http_status``, ``response``,
+    ``outcome_unknown``, ``nothing_sent``.
+    """
+
+    def __init__(self, status: int, document: Optional[Mapping[str, Any]] = None) -> None:
+        doc: Dict[str, Any] = dict(document or {})
+        self.status: int = status
+        self.status_name: str = str(doc.get("status") or STATUS_NAMES.get(status, "UMS_ERR_UNKNOWN"))
+        self.message: str = str(doc.get("message") or "")
+        self.document: Dict[str, Any] = doc
+        self.field: Optional[str] = doc.get("field")
+        self.err_code: Optional[str] = doc.get("errCode")
+        self.err_msg: Optional[str] = doc.get("errMsg")
+        self.http_status: Optional[int] = doc.get("httpStatus")
+        response = doc.get("response")
+        self.response: Optional[Dict[str, Any]] = response if isinstance(response, dict) else None
+        self.outcome_unknown: Optional[bool] = doc.get("outcomeUnknown")
+        self.nothing_sent: Optional[bool] = doc.get("nothingSent")
+        super().__init__(self._summary())
+
+    def _summary(self) -> str:
+        # Built only from the library's document, which carries no secrets.
+        parts = [self.status_name]
+        if self.message:
+            parts.append(self.message)
+        if self.field and self.field not in self.message:
+            parts.append("field " + repr(self.field))
+        if self.err_code and self.err_code not in self.message:
+            parts.append("errCode " + repr(self.err_code))
+        if self.http_status is not None and "HTTP" not in self.message:
+            parts.append("HTTP " + str(self.http_status))
+        return ": ".join(parts[:2]) + "".join(" (" + p + ")" for p in parts[2:])
+
+
+class ConfigError(UmsError):
+    """The client configuration is invalid; ``field`` names the key."""
+
+
+class ValidationError(UmsError):
+    """A request or argument is invalid; ``field`` names it. Nothing was sent."""
+
+
+class ClientClosedError(ValidationError):
+    """The Client was closed (the library would have been handed a NULL client)."""
+
+    def __init__(self) -> None:
+        super().__init__(1, {
+            "status": "UMS_ERR_NULL_POINTER",
+            "kind": "closed",
+            "message": "the client is closed",
+            "nothingSent": True,
+            "outcomeUnknown": False,
+        })
+
+
+class GatewayRejectedError(UmsError):
+    """The gateway refused the request (``err_code``/``err_msg``), or the
+    token endpoint refused to issue a token (status TOKEN_REJECTED)."""
+
+
+class OutcomeUnknownError(UmsError):
+    """The request may have been processed: never resend a money-moving call,
+    query the bill first."""
+
+
+class TransportError(UmsError):
+    """No connection to the gateway could be made. Nothing was sent."""
+
+
+class TlsError(TransportError):
+    """The TLS handshake failed. Nothing was sent."""
+
+
+class NotificationError(UmsError):
+    """A notification failed verification: do not trust it, answer FAILED.
+    ``reason`` is a short word: bad_signature, missing_sign,
+    unknown_sign_type, duplicate_field or malformed."""
+
+    reason: str = "invalid"
+
+
+class BadSignatureError(NotificationError):
+    reason = "bad_signature"
+
+
+class MissingSignError(NotificationError):
+    reason = "missing_sign"
+
+
+class UnknownSignTypeError(NotificationError):
+    reason = "unknown_sign_type"
+
+
+class DuplicateFieldError(NotificationError):
+    reason = "duplicate_field"
+
+
+class MalformedNotificationError(NotificationError):
+    reason = "malformed"
+
+
+class InternalError(UmsError):
+    """A bug in the library or the binding, or a status this binding does not know."""
+
+
+class UmsLibraryNotFound(ImportError):
+    """libums could not be loaded from any of the places searched; ``tried``
+    lists each place and why it failed."""
+
+    def __init__(self, tried: Sequence[Tuple[str, str]]) -> None:
+        self.tried: List[Tuple[str, str]] = list(tried)
+        lines = ["libums (the ChinaUMS client library) could not be loaded; looked in:"]
+        lines += ["  - %s: %s" % (place, why) for place, why in self.tried]
+        lines.append("Build it with `make lib` in the chinaums repository and set "
+                     "UMS_LIBRARY=/path/to/libums.so, or copy libums.so next to the chinaums package.")
+        super().__init__("\n".join(lines))
+
+
+class UmsLibraryVersionError(ImportError):
+    """The loaded libums has a version this binding was not written for."""
+
+    def __init__(self, path: str, found: str, expected: str) -> None:
+        self.path = path
+        self.found = found
+        self.expected = expected
+        super().__init__(
+            "libums at %s is version %s, but this chinaums binding needs %s.x; "
+            "install the matching library or binding" % (path, found, expected))
+
+
+_BY_STATUS: Dict[int, Type[UmsError]] = {
+    1: ValidationError,
+    2: ValidationError,
+    3: ValidationError,
+    5: ValidationError,
+    6: ConfigError,
+    7: ValidationError,
+    8: TransportError,
+    9: TlsError,
+    10: GatewayRejectedError,
+    11: OutcomeUnknownError,
+    12: GatewayRejectedError,
+    13: BadSignatureError,
+    14: MissingSignError,
+    15: UnknownSignTypeError,
+    16: DuplicateFieldError,
+    17: MalformedNotificationError,
+    98: InternalError,
+    99: InternalError,
+}
+
+
+def error_from_status(status: int, document: Optional[Mapping[str, Any]] = None) -> UmsError:
+    """The exception for a status and its error document (unknown → InternalError)."""
+    return _BY_STATUS.get(status, InternalError)(status, document)
