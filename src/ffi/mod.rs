@@ -392,40 +392,35 @@ pub unsafe extern "C" fn ums_prepare(
     out_cap: usize,
     out_len: *mut usize,
 ) -> UmsStatus {
-    run(OutBuf::new(out_buf, out_cap, out_len), |_| {
-        let result = (|| -> Result<String, Failure> {
-            let handle = client
-                .as_ref()
-                .ok_or_else(|| Failure::abi(UMS_ERR_NULL_POINTER, "`client` is NULL"))?;
-            let operation = text_arg(operation, "operation")?;
-            let request = text_arg(request_json, "request_json")?;
-            let (timestamp, nonce) = timestamp_and_nonce(&handle.client, timestamp, nonce)?;
-            let now = crate::clock::BeijingTime::parse_compact(&timestamp).ok_or_else(|| {
-                Failure::abi(
-                    UMS_ERR_INVALID_ARGUMENT,
-                    "`timestamp` must be yyyyMMddHHmmss",
-                )
-            })?;
-            let prepared = handle.client.prepare_call(operation, request, now)?;
-            let config = handle.client.config();
-            let authorization = sign::sign_body(
-                &config.app_id,
-                config.app_key.expose(),
-                &timestamp,
-                &nonce,
-                &prepared.body,
-            );
-            let body = String::from_utf8(prepared.body)
-                .map_err(|_| Failure::abi(UMS_ERR_INTERNAL, "the prepared body is not UTF-8"))?;
-            Ok(serde_json::json!({
-                "url": prepared.url,
-                "path": prepared.path,
-                "body": body,
-                "authorization": authorization,
-            })
-            .to_string())
-        })();
-        result.map_or_else(Produced::from, Produced::ok)
+    local_call(out_buf, out_cap, out_len, || {
+        let handle = client_ref(client)?;
+        let operation = text_arg(operation, "operation")?;
+        let request = text_arg(request_json, "request_json")?;
+        let (timestamp, nonce) = timestamp_and_nonce(&handle.client, timestamp, nonce)?;
+        let now = crate::clock::BeijingTime::parse_compact(&timestamp).ok_or_else(|| {
+            Failure::abi(
+                UMS_ERR_INVALID_ARGUMENT,
+                "`timestamp` must be yyyyMMddHHmmss",
+            )
+        })?;
+        let prepared = handle.client.prepare_call(operation, request, now)?;
+        let config = handle.client.config();
+        let authorization = sign::sign_body(
+            &config.app_id,
+            config.app_key.expose(),
+            &timestamp,
+            &nonce,
+            &prepared.body,
+        );
+        let body = String::from_utf8(prepared.body)
+            .map_err(|_| Failure::abi(UMS_ERR_INTERNAL, "the prepared body is not UTF-8"))?;
+        Ok(serde_json::json!({
+            "url": prepared.url,
+            "path": prepared.path,
+            "body": body,
+            "authorization": authorization,
+        })
+        .to_string())
     })
 }
 
@@ -443,14 +438,9 @@ pub unsafe extern "C" fn ums_new_id(
     out_cap: usize,
     out_len: *mut usize,
 ) -> UmsStatus {
-    run(OutBuf::new(out_buf, out_cap, out_len), |_| {
-        let result = (|| -> Result<String, Failure> {
-            let handle = client
-                .as_ref()
-                .ok_or_else(|| Failure::abi(UMS_ERR_NULL_POINTER, "`client` is NULL"))?;
-            Ok(serde_json::json!({"id": handle.client.new_id()?}).to_string())
-        })();
-        result.map_or_else(Produced::from, Produced::ok)
+    local_call(out_buf, out_cap, out_len, || {
+        let handle = client_ref(client)?;
+        Ok(serde_json::json!({"id": handle.client.new_id()?}).to_string())
     })
 }
 
@@ -464,6 +454,26 @@ pub extern "C" fn ums_notify_reply(handled: i32) -> *const c_char {
     } else {
         c"FAILED".as_ptr()
     }
+}
+
+/// Runs an export that does no network work: `body` yields the document or
+/// a failure; panics are caught and the document written by [`run`].
+unsafe fn local_call(
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+    body: impl FnOnce() -> Result<String, Failure>,
+) -> UmsStatus {
+    run(OutBuf::new(out_buf, out_cap, out_len), |_| {
+        body().map_or_else(Produced::from, Produced::ok)
+    })
+}
+
+/// The client behind a handle, or the NULL-pointer failure.
+unsafe fn client_ref<'a>(client: *const UmsClient) -> Result<&'a UmsClient, Failure> {
+    client
+        .as_ref()
+        .ok_or_else(|| Failure::abi(UMS_ERR_NULL_POINTER, "`client` is NULL"))
 }
 
 /// Shared body of every export that sends a request: keeps an answer that
@@ -530,13 +540,10 @@ pub unsafe extern "C" fn ums_verify_notify(
     out_cap: usize,
     out_len: *mut usize,
 ) -> UmsStatus {
-    run(OutBuf::new(out_buf, out_cap, out_len), |_| {
-        let result = (|| -> Result<String, Failure> {
-            let key = text_arg(notify_key, "notify_key")?;
-            let body = bytes_arg(body, body_len, "body")?;
-            Ok(crate::notify::verify(key, body)?.to_json().to_string())
-        })();
-        result.map_or_else(Produced::from, Produced::ok)
+    local_call(out_buf, out_cap, out_len, || {
+        let key = text_arg(notify_key, "notify_key")?;
+        let body = bytes_arg(body, body_len, "body")?;
+        Ok(crate::notify::verify(key, body)?.to_json().to_string())
     })
 }
 
@@ -560,24 +567,19 @@ pub unsafe extern "C" fn ums_sign_body(
     out_cap: usize,
     out_len: *mut usize,
 ) -> UmsStatus {
-    run(OutBuf::new(out_buf, out_cap, out_len), |_| {
-        let result = (|| -> Result<String, Failure> {
-            let handle = client
-                .as_ref()
-                .ok_or_else(|| Failure::abi(UMS_ERR_NULL_POINTER, "`client` is NULL"))?;
-            let body = bytes_arg(body, body_len, "body")?;
-            let (timestamp, nonce) = timestamp_and_nonce(&handle.client, timestamp, nonce)?;
-            let config = handle.client.config();
-            let authorization = sign::sign_body(
-                &config.app_id,
-                config.app_key.expose(),
-                &timestamp,
-                &nonce,
-                body,
-            );
-            Ok(serde_json::json!({"authorization": authorization, "timestamp": timestamp, "nonce": nonce}).to_string())
-        })();
-        result.map_or_else(Produced::from, Produced::ok)
+    local_call(out_buf, out_cap, out_len, || {
+        let handle = client_ref(client)?;
+        let body = bytes_arg(body, body_len, "body")?;
+        let (timestamp, nonce) = timestamp_and_nonce(&handle.client, timestamp, nonce)?;
+        let config = handle.client.config();
+        let authorization = sign::sign_body(
+            &config.app_id,
+            config.app_key.expose(),
+            &timestamp,
+            &nonce,
+            body,
+        );
+        Ok(serde_json::json!({"authorization": authorization, "timestamp": timestamp, "nonce": nonce}).to_string())
     })
 }
 
@@ -597,25 +599,20 @@ pub unsafe extern "C" fn ums_token_request(
     out_cap: usize,
     out_len: *mut usize,
 ) -> UmsStatus {
-    run(OutBuf::new(out_buf, out_cap, out_len), |_| {
-        let result = (|| -> Result<String, Failure> {
-            let handle = client
-                .as_ref()
-                .ok_or_else(|| Failure::abi(UMS_ERR_NULL_POINTER, "`client` is NULL"))?;
-            let (timestamp, nonce) = timestamp_and_nonce(&handle.client, timestamp, nonce)?;
-            let config = handle.client.config();
-            let signature =
-                sign::token_signature(&config.app_id, config.app_key.expose(), &timestamp, &nonce);
-            Ok(serde_json::json!({
-                "appId": config.app_id,
-                "timestamp": timestamp,
-                "nonce": nonce,
-                "signMethod": "SHA256",
-                "signature": signature,
-            })
-            .to_string())
-        })();
-        result.map_or_else(Produced::from, Produced::ok)
+    local_call(out_buf, out_cap, out_len, || {
+        let handle = client_ref(client)?;
+        let (timestamp, nonce) = timestamp_and_nonce(&handle.client, timestamp, nonce)?;
+        let config = handle.client.config();
+        let signature =
+            sign::token_signature(&config.app_id, config.app_key.expose(), &timestamp, &nonce);
+        Ok(serde_json::json!({
+            "appId": config.app_id,
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "signMethod": "SHA256",
+            "signature": signature,
+        })
+        .to_string())
     })
 }
 
