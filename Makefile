@@ -13,7 +13,7 @@ LDFLAGS := -L$(LIBDIR) -Wl,-rpath,$(abspath $(LIBDIR))
 LDLIBS  := -lums
 
 .PHONY: all setup lib header check-header demo test test-rust test-c test-c-valgrind test-c-asan \
-        lint clean
+        test-bindings lint bench clean
 
 all: lib
 
@@ -37,18 +37,22 @@ $(BUILD):
 $(BUILD)/update_qrcode: examples/update_qrcode.c include/ums.h lib | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/test_abi: tests/c/test_abi.c include/ums.h lib | $(BUILD)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(LDLIBS)
+# C test programs: one plain, one with AddressSanitizer + UBSan each.
+C_TESTS := test_abi test_hostile test_lifecycle
 
-$(BUILD)/test_abi_asan: tests/c/test_abi.c include/ums.h lib | $(BUILD)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=address,undefined -fno-omit-frame-pointer $< -o $@ $(LDFLAGS) $(LDLIBS)
+$(BUILD)/%: tests/c/%.c include/ums.h lib | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread $< -o $@ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/%_asan: tests/c/%.c include/ums.h lib | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread -fsanitize=address,undefined -fno-omit-frame-pointer $< -o $@ \
+	  $(LDFLAGS) $(LDLIBS)
 
 # The main job: the doc page's update-qrcode through the C ABI against the
 # ums-sandbox simulator, end to end.
 demo: $(BUILD)/update_qrcode
 	@scripts/demo $(LIBDIR)/ums-sandbox $(BUILD)/update_qrcode
 
-test: setup lint test-rust test-c test-c-valgrind test-c-asan
+test: setup lint test-rust test-c test-c-valgrind test-c-asan test-bindings
 	@echo "all tests passed"
 
 lint:
@@ -58,15 +62,25 @@ lint:
 test-rust:
 	$(CARGO) test
 
-test-c: $(BUILD)/test_abi
-	$(BUILD)/test_abi
+test-c: $(addprefix $(BUILD)/,$(C_TESTS))
+	@for t in $(C_TESTS); do echo "== $$t"; $(BUILD)/$$t || exit 1; done
 
-test-c-valgrind: $(BUILD)/test_abi
-	valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
-	  --suppressions=tests/c/valgrind.supp $(BUILD)/test_abi
+VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --show-possibly-lost=no \
+            --suppressions=tests/c/valgrind.supp
+test-c-valgrind: $(addprefix $(BUILD)/,$(C_TESTS))
+	@for t in $(C_TESTS); do echo "== valgrind $$t"; $(VALGRIND) -q $(BUILD)/$$t || exit 1; done
 
-test-c-asan: $(BUILD)/test_abi_asan
-	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=tests/c/lsan.supp $(BUILD)/test_abi_asan
+test-c-asan: $(addprefix $(BUILD)/,$(addsuffix _asan,$(C_TESTS)))
+	@for t in $(C_TESTS); do echo "== asan $$t"; \
+	  ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=tests/c/lsan.supp $(BUILD)/$${t}_asan || exit 1; done
+
+# Python (ctypes), PHP (FFI) and Java (JNI) against the same libums.
+export UMS_LIBRARY := $(abspath $(LIB))
+test-bindings: lib $(BUILD)/prepare_vector
+	bindings/python/run-tests.sh
+	bindings/php/run-tests.sh
+	bindings/java/run-tests.sh
+	scripts/cross-language-check
 
 clean:
 	rm -rf $(BUILD)

@@ -143,7 +143,8 @@ impl Client {
             None => Err(Error::new(
                 ErrorKind::InvalidArgument,
                 format!(
-                    "unknown operation `{operation}` (use a known name or a /v1/... service path)"
+                    "unknown operation `{}` (use a known name or a /v1/... service path)",
+                    crate::error::clip(operation)
                 ),
             )),
         }
@@ -366,9 +367,12 @@ impl Client {
             .transport
             .post_json(&url, None, &body)
             .map_err(|mut e| {
+                // Fetching a token does no business: whatever broke, the
+                // caller's request was not sent.
                 if e.kind == ErrorKind::OutcomeUnknown {
-                    e.kind = ErrorKind::TokenRejected;
-                    e.message = format!("fetching the access token failed: {}", e.message);
+                    e.kind = ErrorKind::Connect;
+                    e.message =
+                        "fetching the access token failed; the request was not sent".to_string();
                 }
                 e
             })?;
@@ -403,28 +407,17 @@ pub fn parse_request(request_json: &str) -> Result<Map<String, Value>> {
             format!("the request is larger than {MAX_REQUEST_BYTES} bytes"),
         ));
     }
-    match serde_json::from_str::<Value>(request_json) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(Error::new(
-            ErrorKind::InvalidJson,
-            "the request must be a JSON object",
-        )),
-        Err(e) => Err(Error::new(
-            ErrorKind::InvalidJson,
-            format!(
-                "the request is not valid JSON: {}",
-                crate::json_error_position(&e)
-            ),
-        )),
-    }
+    crate::json::parse_object(request_json, "the request")
 }
 
 /// A service path is `/v1/` followed by path segments of safe characters.
 pub fn check_service_path(path: &str) -> Result<()> {
+    // Every segment after /v1/ is non-empty and not made of dots only.
     let ok = path.starts_with("/v1/")
         && path.len() <= 256
-        && !path.contains("//")
-        && !path.split('/').any(|seg| seg == "." || seg == "..")
+        && path[4..]
+            .split('/')
+            .all(|seg| !seg.is_empty() && !seg.bytes().all(|b| b == b'.'))
         && path[1..]
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b));
@@ -566,6 +559,9 @@ mod tests {
             "/v1/x?y=1",
             "/v1/x y",
             "/v1/é",
+            "/v1/",
+            "/v1/...",
+            "/v1/x/",
         ] {
             assert!(check_service_path(bad).is_err(), "{bad}");
         }

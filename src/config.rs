@@ -84,22 +84,7 @@ const KNOWN_KEYS: &[&str] = &[
 impl Config {
     /// Parses a JSON config document.
     pub fn from_json(text: &str) -> Result<Config> {
-        let value: Value = serde_json::from_str(text).map_err(|e| {
-            Error::new(
-                crate::error::ErrorKind::InvalidJson,
-                format!(
-                    "config is not valid JSON: {}",
-                    crate::json_error_position(&e)
-                ),
-            )
-        })?;
-        match value {
-            Value::Object(map) => Config::from_map(&map),
-            _ => Err(Error::new(
-                crate::error::ErrorKind::InvalidJson,
-                "config must be a JSON object",
-            )),
-        }
+        Config::from_map(&crate::json::parse_object(text, "config")?)
     }
 
     pub fn from_map(map: &Map<String, Value>) -> Result<Config> {

@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod ffi;
 pub mod ids;
+pub mod json;
 pub mod log;
 pub mod notify;
 pub mod ops;
@@ -25,13 +26,3 @@ pub mod transport;
 pub use client::{Answer, Client, PreparedRequest};
 pub use config::Config;
 pub use error::{Error, ErrorKind, Result};
-
-/// Where a JSON parse failed, without quoting the input (it may hold secrets).
-pub(crate) fn json_error_position(e: &serde_json::Error) -> String {
-    format!(
-        "{:?} error at line {} column {}",
-        e.classify(),
-        e.line(),
-        e.column()
-    )
-}

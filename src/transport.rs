@@ -49,8 +49,13 @@ impl Transport {
             .tls_config(tls)
             .proxy(proxy)
             .build();
+        let agent = ureq::Agent::with_parts(
+            agent_config,
+            ureq::unversioned::transport::DefaultConnector::default(),
+            NamingResolver::default(),
+        );
         Ok(Transport {
-            agent: agent_config.into(),
+            agent,
             max_response_bytes: config.max_response_bytes,
         })
     }
@@ -103,6 +108,27 @@ impl Transport {
             status,
             content_type,
             body,
+        })
+    }
+}
+
+/// ureq's resolver reports a failed name lookup as a plain I/O error, which
+/// would read as "the exchange broke" (outcome unknown). Nothing is ever sent
+/// before the name resolves, so say so: every resolver I/O error becomes
+/// `HostNotFound` (nothing sent). Timeouts keep their `Resolve` reason.
+#[derive(Debug, Default)]
+struct NamingResolver(ureq::unversioned::resolver::DefaultResolver);
+
+impl ureq::unversioned::resolver::Resolver for NamingResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> std::result::Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        self.0.resolve(uri, config, timeout).map_err(|e| match e {
+            ureq::Error::Io(_) => ureq::Error::HostNotFound,
+            other => other,
         })
     }
 }

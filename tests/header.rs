@@ -7,8 +7,10 @@ use std::path::PathBuf;
 fn generate() -> String {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
+    // Only the ABI layer: src/ffi/ and the modules it declares. Parsing the
+    // whole crate would export every public constant of the core.
     let bindings = cbindgen::Builder::new()
-        .with_crate(&root)
+        .with_src(root.join("src/ffi/mod.rs"))
         .with_config(config)
         .generate()
         .expect("cbindgen generates the header");

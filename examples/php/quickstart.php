@@ -19,7 +19,6 @@ use ChinaUms\Client;
 use ChinaUms\Exception\GatewayRejectedException;
 use ChinaUms\Exception\OutcomeUnknownException;
 use ChinaUms\Exception\TransportException;
-use ChinaUms\Exception\UmsException;
 use ChinaUms\Exception\ValidationException;
 
 $client = new Client(['environment' => 'sandbox', 'mid' => '898340149000005', 'tid' => '00000001']);

@@ -4,10 +4,8 @@
 //! http://127.0.0.1:PORT`, so scripts (C, Python, PHP, Java tests) can start
 //! it with `--port 0` and read the port from that line.
 
-use std::io::Write as _;
 use std::process::ExitCode;
-use std::time::Duration;
-use ums::sandbox::{demo, Sandbox, SandboxConfig};
+use ums::sandbox::{serve, Sandbox, SandboxConfig};
 
 const USAGE: &str = "\
 usage: ums-sandbox [--port N] [--token-lifetime-secs S] [--clock-skew-secs S]
@@ -22,15 +20,12 @@ options:
   -h, --help               print this help
 
 The first line on stdout is `ums-sandbox listening on http://127.0.0.1:PORT`.
-Control endpoints: GET /_sandbox/health, GET /_sandbox/stats.";
+Control endpoints: GET /_sandbox/health, GET /_sandbox/stats, POST /_sandbox/pay,
+GET /_sandbox/notifications, GET|POST /_sandbox/clock (see the README).";
 
-const DEFAULT_PORT: u16 = 8765;
-
+/// The option values, or `None` for `--help`.
 fn parse_args(args: &[String]) -> Result<Option<SandboxConfig>, String> {
-    let mut config = SandboxConfig {
-        port: DEFAULT_PORT,
-        ..SandboxConfig::default()
-    };
+    let (mut port, mut lifetime, mut skew) = (None, None, None);
     let mut i = 0;
     while i < args.len() {
         let arg = args[i].as_str();
@@ -41,12 +36,12 @@ fn parse_args(args: &[String]) -> Result<Option<SandboxConfig>, String> {
             Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
             _ => (arg, None),
         };
-        if !matches!(
-            name,
-            "--port" | "--token-lifetime-secs" | "--clock-skew-secs"
-        ) {
-            return Err(format!("unknown argument `{arg}`"));
-        }
+        let slot = match name {
+            "--port" => &mut port,
+            "--token-lifetime-secs" => &mut lifetime,
+            "--clock-skew-secs" => &mut skew,
+            _ => return Err(format!("unknown argument `{arg}`")),
+        };
         let value = match inline {
             Some(v) => v,
             None => {
@@ -56,32 +51,10 @@ fn parse_args(args: &[String]) -> Result<Option<SandboxConfig>, String> {
                     .ok_or_else(|| format!("{name} needs a value"))?
             }
         };
-        match name {
-            "--port" => {
-                config.port = value
-                    .parse()
-                    .map_err(|_| format!("--port must be 0..=65535, got `{value}`"))?;
-            }
-            "--token-lifetime-secs" => {
-                config.token_lifetime = Duration::from_secs(positive_secs(name, &value)?);
-            }
-            _ => {
-                config.clock_skew = Duration::from_secs(positive_secs(name, &value)?);
-            }
-        }
+        *slot = Some(value);
         i += 1;
     }
-    Ok(Some(config))
-}
-
-/// 1 second to 10 years.
-fn positive_secs(name: &str, value: &str) -> Result<u64, String> {
-    match value.parse::<u64>() {
-        Ok(n) if (1..=315_360_000).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "{name} must be a whole number of seconds from 1 to 315360000, got `{value}`"
-        )),
-    }
+    serve::config_from_options(port.as_deref(), lifetime.as_deref(), skew.as_deref()).map(Some)
 }
 
 fn main() -> ExitCode {
@@ -104,35 +77,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let mut out = std::io::stdout().lock();
-    // A closed stdout (nobody reading) must not stop the server: ignore errors.
-    let _ = writeln!(out, "ums-sandbox listening on {}", sandbox.base_url())
-        .and_then(|_| {
-            writeln!(
-                out,
-                "demo app id:     {}\n\
-                 demo app key:    {} (the public demo key of this simulator, not a secret)\n\
-                 demo notify key: {} (public demo key)\n\
-                 demo mid:        {} (also {})\n\
-                 demo tid:        {} (also {})\n\
-                 demo instMid:    {}\n\
-                 seed qrCodeId:   {}",
-                demo::APP_ID,
-                demo::APP_KEY,
-                demo::NOTIFY_KEY,
-                demo::MID,
-                demo::SECOND_MID,
-                demo::TID,
-                demo::TID_ALT,
-                demo::INST_MID,
-                demo::SEED_QR_CODE_ID,
-            )
-        })
-        .and_then(|_| out.flush());
-    drop(out);
-    loop {
-        std::thread::park();
-    }
+    serve::announce_and_serve(sandbox)
 }
 
 #[cfg(test)]
@@ -146,7 +91,7 @@ mod tests {
     #[test]
     fn parses_options() {
         let c = parse_args(&args(&[])).unwrap().unwrap();
-        assert_eq!(c.port, DEFAULT_PORT);
+        assert_eq!(c.port, serve::DEFAULT_PORT);
         let c = parse_args(&args(&[
             "--port",
             "0",

@@ -74,7 +74,9 @@ pub unsafe extern "C" fn ums_client_new(
     out_len: *mut usize,
 ) -> UmsStatus {
     if out_client.is_null() {
-        return UMS_ERR_NULL_POINTER;
+        return run(OutBuf::new(out_buf, out_cap, out_len), |_| {
+            Failure::abi(UMS_ERR_NULL_POINTER, "`out_client` is NULL").into()
+        });
     }
     *out_client = std::ptr::null_mut();
     run(OutBuf::new(out_buf, out_cap, out_len), |out| {

@@ -60,13 +60,18 @@ fn check_timestamp(ts: &str, now_ms: i64, skew_ms: i64) -> Result<i64, TimeCheck
 /// - `1005`: `nonce` already used within the skew window
 ///
 /// Issuing an 11th token for an appId invalidates its oldest valid one.
+///
+/// `now_ms` is the simulator's time (token expiry); `wall_ms` the configured
+/// clock without the control offset, which `timestamp` and the nonce window
+/// are checked against.
 pub(crate) fn issue_token(
     state: &mut State,
     settings: Settings,
     now_ms: i64,
+    wall_ms: i64,
     body: &[u8],
 ) -> Value {
-    match try_issue_token(state, settings, now_ms, body) {
+    match try_issue_token(state, settings, now_ms, wall_ms, body) {
         Ok(answer) => answer,
         Err((code, info)) => {
             state.counters.token_failures += 1;
@@ -79,6 +84,7 @@ fn try_issue_token(
     state: &mut State,
     settings: Settings,
     now_ms: i64,
+    wall_ms: i64,
     body: &[u8],
 ) -> Result<Value, (&'static str, String)> {
     let malformed = |why: &str| ("1000", format!("请求报文格式错误: {why}"));
@@ -113,7 +119,7 @@ fn try_issue_token(
                 .to_string(),
         ));
     }
-    let at = check_timestamp(timestamp, now_ms, settings.clock_skew_ms).map_err(|e| {
+    let at = check_timestamp(timestamp, wall_ms, settings.clock_skew_ms).map_err(|e| {
         let why = match e {
             TimeCheck::Malformed => "timestamp 必须是北京时间 yyyyMMddHHmmss".to_string(),
             TimeCheck::Skewed => format!(
@@ -124,7 +130,7 @@ fn try_issue_token(
         ("1004", why)
     })?;
     let log = state.nonces.entry(app_id.to_string()).or_default();
-    if !log.record(nonce, at.saturating_add(settings.clock_skew_ms), now_ms) {
+    if !log.record(nonce, at.saturating_add(settings.clock_skew_ms), wall_ms) {
         return Err(("1005", "nonce 重复".to_string()));
     }
     let mut raw = [0u8; 16];
@@ -170,10 +176,14 @@ impl AuthFailure {
 /// Authenticates a business request; returns its appId.
 ///
 /// `authorization` holds every `Authorization` header of the request.
+/// `now_ms` decides token expiry; `wall_ms` (the configured clock without
+/// the control offset) is what `Timestamp` and the nonce window are checked
+/// against.
 pub(crate) fn authenticate(
     state: &mut State,
     settings: Settings,
     now_ms: i64,
+    wall_ms: i64,
     authorization: &[&str],
     body: &[u8],
 ) -> Result<String, AuthFailure> {
@@ -188,7 +198,7 @@ pub(crate) fn authenticate(
         _ => return Err(AuthFailure::new("UNAUTHORIZED", "Authorization 请求头重复")),
     };
     if header.starts_with("OPEN-BODY-SIG") {
-        body_signature(state, settings, now_ms, header, body)
+        body_signature(state, settings, wall_ms, header, body)
     } else if header.starts_with("OPEN-ACCESS-TOKEN") {
         access_token(state, now_ms, header)
     } else {
@@ -202,7 +212,7 @@ pub(crate) fn authenticate(
 fn body_signature(
     state: &mut State,
     settings: Settings,
-    now_ms: i64,
+    wall_ms: i64,
     header: &str,
     body: &[u8],
 ) -> Result<String, AuthFailure> {
@@ -241,14 +251,14 @@ fn body_signature(
             "签名错误: Signature 应为 Base64(HmacSHA256(AppId+Timestamp+Nonce+SHA256_HEX(body), AppKey)), body 为收到的原始字节",
         ));
     }
-    let at = match check_timestamp(&parsed.timestamp, now_ms, settings.clock_skew_ms) {
+    let at = match check_timestamp(&parsed.timestamp, wall_ms, settings.clock_skew_ms) {
         Ok(at) => at,
         Err(_) => {
             return Err(AuthFailure::new(
                 "ABNORMAL_REQUEST_TIME",
                 format!(
                     "Timestamp 与网关时间 (北京时间 {}) 相差超过 {} 秒",
-                    BeijingTime::from_unix_millis(now_ms).compact(),
+                    BeijingTime::from_unix_millis(wall_ms).compact(),
                     settings.clock_skew_ms / 1000
                 ),
             ))
@@ -258,7 +268,7 @@ fn body_signature(
     if !log.record(
         &parsed.nonce,
         at.saturating_add(settings.clock_skew_ms),
-        now_ms,
+        wall_ms,
     ) {
         return Err(AuthFailure::new(
             "NONCE_REPLAYED",
@@ -330,20 +340,27 @@ mod tests {
     #[test]
     fn token_issue_and_use() {
         let mut state = State::with_demo_data(NOW);
-        let answer = issue_token(&mut state, SETTINGS, NOW, &token_request("n1", TS));
+        let answer = issue_token(&mut state, SETTINGS, NOW, NOW, &token_request("n1", TS));
         assert_eq!(answer["errCode"], "0000");
         assert_eq!(answer["expiresIn"], 3600);
         let token = answer["accessToken"].as_str().unwrap().to_string();
         assert_eq!(token.len(), 32);
         let header = format!("OPEN-ACCESS-TOKEN AccessToken={token}");
         assert_eq!(
-            authenticate(&mut state, SETTINGS, NOW, &[&header], b"{}"),
+            authenticate(&mut state, SETTINGS, NOW, NOW, &[&header], b"{}"),
             Ok(demo::APP_ID.to_string())
         );
-        let late = authenticate(&mut state, SETTINGS, NOW + 3_600_000, &[&header], b"{}");
+        let late = authenticate(
+            &mut state,
+            SETTINGS,
+            NOW + 3_600_000,
+            NOW,
+            &[&header],
+            b"{}",
+        );
         assert_eq!(late.unwrap_err().code, "INVALID_TOKEN");
         // Same nonce again is a replay.
-        let again = issue_token(&mut state, SETTINGS, NOW, &token_request("n1", TS));
+        let again = issue_token(&mut state, SETTINGS, NOW, NOW, &token_request("n1", TS));
         assert_eq!(again["errCode"], "1005");
     }
 
@@ -351,7 +368,7 @@ mod tests {
     fn token_failures_have_distinct_codes() {
         let mut state = State::with_demo_data(NOW);
         let code = |state: &mut State, body: &[u8]| {
-            issue_token(state, SETTINGS, NOW, body)["errCode"]
+            issue_token(state, SETTINGS, NOW, NOW, body)["errCode"]
                 .as_str()
                 .unwrap()
                 .to_string()
@@ -380,7 +397,7 @@ mod tests {
         let body = br#"{"a":1}"#;
         let good = sign_body(demo::APP_ID, demo::APP_KEY, TS, "nonce-1", body);
         let auth = |state: &mut State, h: &str, b: &[u8]| {
-            authenticate(state, SETTINGS, NOW, &[h], b).map_err(|f| f.code)
+            authenticate(state, SETTINGS, NOW, NOW, &[h], b).map_err(|f| f.code)
         };
         assert_eq!(auth(&mut state, &good, body), Ok(demo::APP_ID.to_string()));
         assert_eq!(auth(&mut state, &good, body), Err("NONCE_REPLAYED"));
@@ -401,7 +418,7 @@ mod tests {
         assert_eq!(auth(&mut state, &long_nonce, body), Err("UNAUTHORIZED"));
         assert_eq!(auth(&mut state, "Bearer abc", body), Err("UNAUTHORIZED"));
         assert_eq!(
-            authenticate(&mut state, SETTINGS, NOW, &[], body)
+            authenticate(&mut state, SETTINGS, NOW, NOW, &[], body)
                 .unwrap_err()
                 .code,
             "UNAUTHORIZED"
@@ -414,7 +431,7 @@ mod tests {
         let body = b"{}";
         let header = sign_body(demo::APP_ID, "wrong-key", TS, "n", body);
         let sig = parse_body_sig_header(&header).unwrap().signature;
-        let failure = authenticate(&mut state, SETTINGS, NOW, &[&header], body).unwrap_err();
+        let failure = authenticate(&mut state, SETTINGS, NOW, NOW, &[&header], body).unwrap_err();
         let text = failure.to_json().to_string();
         assert!(!text.contains(&sig) && !text.contains(demo::APP_KEY));
         let expected = open_body_signature(demo::APP_ID, demo::APP_KEY, TS, "n", body);

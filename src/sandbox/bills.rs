@@ -1,11 +1,16 @@
 //! The bills operations (PROTOCOL.md §4). Each operation is a plain function
 //! in [`ROUTES`]; adding one means writing the function and a table row.
+//! This file holds the QR-code operations (get, update, close, static info);
+//! `refunds.rs` the bill query and refunds; `guarantee.rs` pre-authorisations
+//! and guaranteed trades.
 //!
 //! Answers are HTTP 200 with `errCode` (`SUCCESS` or a platform code),
 //! `errMsg`, `responseTimeStamp`, and the echoed `msgId`, `srcReserve`, `mid`,
 //! `tid`, `instMid`.
 
 use super::fields::{check_bill_desc, Checked, Fields, Reject};
+use super::guarantee;
+use super::refunds;
 use super::state::{Bill, BillStatus, QrCode, QrKind, QrStatus, State, FIXED_CODE_LIFETIME_MS};
 use crate::clock::BeijingTime;
 use serde_json::{Map, Value};
@@ -13,7 +18,12 @@ use serde_json::{Map, Value};
 /// One authenticated business call.
 pub(crate) struct Call<'a> {
     pub app_id: &'a str,
+    /// The simulator's "now" (its clock plus any `/_sandbox/clock` offset):
+    /// expiry, payment and response times.
     pub now_ms: i64,
+    /// The configured clock without the offset: what `requestTimestamp` is
+    /// compared with (clients' clocks do not move with the offset).
+    pub wall_ms: i64,
     /// Tolerated distance between `requestTimestamp` and the simulator clock.
     pub skew_ms: i64,
     pub body: &'a Map<String, Value>,
@@ -25,6 +35,14 @@ pub(crate) type Operation = fn(&mut State, &Call<'_>) -> Checked<Reply>;
 pub(crate) const ROUTES: &[(&str, Operation)] = &[
     ("/v1/netpay/bills/get-qrcode", get_qrcode),
     ("/v1/netpay/bills/update-qrcode", update_qrcode),
+    ("/v1/netpay/bills/close-qrcode", close_qrcode),
+    ("/v1/netpay/bills/query", refunds::query_bill),
+    ("/v1/netpay/bills/refund", refunds::refund),
+    ("/v1/netpay/bills/query-qrcode-info", query_qrcode_info),
+    ("/v1/netpay/bills/preauthed", guarantee::preauth_complete),
+    ("/v1/netpay/bills/preauth-cancel", guarantee::preauth_cancel),
+    ("/v1/netpay/secure-cancel", guarantee::secure_cancel),
+    ("/v1/netpay/secure-complete", guarantee::secure_complete),
 ];
 
 pub(crate) fn operation(path: &str) -> Option<Operation> {
@@ -38,7 +56,7 @@ const ONE_OFF_MAX_LIFETIME_MS: i64 = 90 * 24 * 3600 * 1000;
 /// (the two documents disagree; each is taken at its word).
 const GET_MAX_AMOUNT: u64 = 100_000_000;
 const UPDATE_MAX_AMOUNT: u64 = 1_000_000;
-const COMMON_ECHOES: [&str; 5] = ["msgId", "srcReserve", "mid", "tid", "instMid"];
+pub(crate) const COMMON_ECHOES: [&str; 5] = ["msgId", "srcReserve", "mid", "tid", "instMid"];
 
 /// A business answer under construction (keys keep insertion order).
 pub(crate) struct Reply(Map<String, Value>);
@@ -83,25 +101,32 @@ pub(crate) fn refusal(reject: &Reject, call: &Call<'_>) -> Value {
 }
 
 /// The checked common fields.
-struct Common<'a> {
-    mid: &'a str,
-    tid: &'a str,
-    inst_mid: &'a str,
+pub(crate) struct Common<'a> {
+    pub mid: &'a str,
+    /// Empty for query-qrcode-info when no tid was sent.
+    pub tid: &'a str,
+    pub inst_mid: &'a str,
 }
 
 /// requestTimestamp, mid, tid, instMid, msgId, srcReserve.
-fn common<'a>(state: &State, call: &Call<'a>) -> Checked<Common<'a>> {
+pub(crate) fn common<'a>(state: &State, call: &Call<'a>) -> Checked<Common<'a>> {
+    common_fields(state, call, true)
+}
+
+/// As [`common`]; `tid` is optional unless `tid_required` (query-qrcode-info
+/// has none), but checked when present.
+fn common_fields<'a>(state: &State, call: &Call<'a>, tid_required: bool) -> Checked<Common<'a>> {
     let f = Fields(call.body);
     let Some(at) = f.opt_date_time("requestTimestamp")? else {
         return Err(Reject::bad_request("缺少必填字段 requestTimestamp"));
     };
     // A client in UTC instead of Beijing time is 8 hours off: say so.
-    if call.now_ms.abs_diff(at) > call.skew_ms.unsigned_abs() {
+    if call.wall_ms.abs_diff(at) > call.skew_ms.unsigned_abs() {
         return Err(Reject::new(
             "ABNORMAL_REQUEST_TIME",
             format!(
                 "requestTimestamp 与网关时间 (北京时间 {}) 相差超过 {} 秒",
-                BeijingTime::from_unix_millis(call.now_ms).date_time(),
+                BeijingTime::from_unix_millis(call.wall_ms).date_time(),
                 call.skew_ms / 1000
             ),
         ));
@@ -109,7 +134,11 @@ fn common<'a>(state: &State, call: &Call<'a>) -> Checked<Common<'a>> {
     f.opt_str("msgId", 64)?;
     f.opt_str("srcReserve", 255)?;
     let mid = f.req_fixed_len("mid", 15)?;
-    let tid = f.req_fixed_len("tid", 8)?;
+    let tid = if tid_required || f.present("tid").is_some() {
+        f.req_fixed_len("tid", 8)?
+    } else {
+        ""
+    };
     let inst_mid = f.req_str("instMid", 32)?;
     if inst_mid != INST_MID {
         return Err(Reject::bad_request(format!(
@@ -121,10 +150,25 @@ fn common<'a>(state: &State, call: &Call<'a>) -> Checked<Common<'a>> {
         .get(mid)
         .filter(|m| m.app_id == call.app_id)
         .ok_or_else(|| Reject::new("NO_MERCHANT", "商户号 mid 不存在或不属于该 appId"))?;
-    if !merchant.tids.iter().any(|t| t == tid) {
+    if !tid.is_empty() && !merchant.tids.iter().any(|t| t == tid) {
         return Err(Reject::new("NO_MERCHANT", "终端号 tid 不属于该商户"));
     }
     Ok(Common { mid, tid, inst_mid })
+}
+
+/// The bill `bill_no` of merchant `mid`, dated `bill_date`.
+pub(crate) fn find_bill<'s>(
+    state: &'s State,
+    mid: &str,
+    bill_no: &str,
+    bill_date: &str,
+) -> Checked<&'s Bill> {
+    state
+        .merchants
+        .get(mid)
+        .and_then(|m| m.bills.get(bill_no))
+        .filter(|b| b.bill_date == bill_date)
+        .ok_or_else(|| Reject::new("NO_ORDER", "账单不存在 (billNo 与 billDate 对不上任何账单)"))
 }
 
 /// The bill fields of get-qrcode and update-qrcode, checked.
@@ -253,6 +297,7 @@ fn duplicate_bill() -> Reject {
 /// code with amount (totalAmount only) or fixed code without amount (none).
 fn get_qrcode(state: &mut State, call: &Call<'_>) -> Checked<Reply> {
     let common = common(state, call)?;
+    let own_id = Fields(call.body).opt_ident("qrCodeId", 32)?;
     let input = bill_input(Fields(call.body), GET_MAX_AMOUNT)?;
     let kind = match (input.bill_no, input.total_amount) {
         (Some(_), Some(_)) => QrKind::OneOff,
@@ -275,12 +320,17 @@ fn get_qrcode(state: &mut State, call: &Call<'_>) -> Checked<Reply> {
     {
         return Err(duplicate_bill());
     }
-    let msg_src_id = state
-        .apps
-        .get(call.app_id)
-        .map(|a| a.msg_src_id.clone())
-        .unwrap_or_default();
-    let id = state.new_qr_code_id(&msg_src_id, call.now_ms);
+    let id = match own_id {
+        // A merchant may number its codes itself (PROTOCOL.md §4.2).
+        Some(id) if state.qr_codes.contains_key(id) => {
+            return Err(Reject::new("DUP_ORDER", "二维码编号 qrCodeId 重复"))
+        }
+        Some(id) => id.to_string(),
+        None => {
+            let msg_src_id = state.msg_src_id(call.app_id);
+            state.new_qr_code_id(&msg_src_id, call.now_ms)
+        }
+    };
     let code = QrCode {
         id: id.clone(),
         app_id: call.app_id.to_string(),
@@ -328,18 +378,19 @@ fn new_bill(code: &QrCode, bill_no: &str, bill_date: &str, now_ms: i64) -> Bill 
         created_at_ms: now_ms,
         expire_at_ms: code.expire_at_ms,
         details: code.details.clone(),
+        payment: None,
+        refunds: Vec::new(),
     }
 }
 
-/// `bills/update-qrcode`: binds a new bill to an existing code, or changes
-/// the current one. mid, instMid and message source must match the code's;
-/// a new billNo must differ from the code's and be unused by the merchant.
-fn update_qrcode(state: &mut State, call: &Call<'_>) -> Checked<Reply> {
-    let common = common(state, call)?;
-    let f = Fields(call.body);
-    let qr_code_id = f.req_str("qrCodeId", 32)?;
-    let input = bill_input(f, UPDATE_MAX_AMOUNT)?;
-
+/// The code `qr_code_id`, if the caller may act on it: it exists and its
+/// merchant, business type and message source are the caller's.
+fn own_code<'s>(
+    state: &'s State,
+    call: &Call<'_>,
+    common: &Common<'_>,
+    qr_code_id: &str,
+) -> Checked<&'s QrCode> {
     let code = state
         .qr_codes
         .get(qr_code_id)
@@ -362,10 +413,29 @@ fn update_qrcode(state: &mut State, call: &Call<'_>) -> Checked<Reply> {
             "消息来源与二维码的原消息来源不一致",
         ));
     }
+    Ok(code)
+}
+
+/// `bills/update-qrcode`: binds a new bill to an existing code, or changes
+/// the current one. mid, instMid and message source must match the code's;
+/// a new billNo must differ from the code's and be unused by the merchant.
+fn update_qrcode(state: &mut State, call: &Call<'_>) -> Checked<Reply> {
+    let common = common(state, call)?;
+    let f = Fields(call.body);
+    let qr_code_id = f.req_str("qrCodeId", 32)?;
+    let input = bill_input(f, UPDATE_MAX_AMOUNT)?;
+
+    let code = own_code(state, call, &common, qr_code_id)?;
     if code.status == QrStatus::Closed {
         return Err(Reject::new(
             "OPERATION_NOT_ALLOWED",
             "二维码已关闭, 不能更新",
+        ));
+    }
+    if code.expired(call.now_ms) {
+        return Err(Reject::new(
+            "OPERATION_NOT_ALLOWED",
+            "二维码已过期, 不能更新",
         ));
     }
     let merchant = state
@@ -377,7 +447,9 @@ fn update_qrcode(state: &mut State, call: &Call<'_>) -> Checked<Reply> {
         .as_ref()
         .and_then(|no| merchant.bills.get(no))
         .map(|bill| bill.status);
-    if code.kind == QrKind::OneOff && current_status == Some(BillStatus::Paid) {
+    if code.kind == QrKind::OneOff
+        && matches!(current_status, Some(BillStatus::Paid | BillStatus::Refund))
+    {
         return Err(Reject::new(
             "OPERATION_NOT_ALLOWED",
             "一次性码已支付, 不能更新",
@@ -456,6 +528,156 @@ fn update_qrcode(state: &mut State, call: &Call<'_>) -> Checked<Reply> {
     Ok(reply)
 }
 
+/// `bills/close-qrcode`: closes a code for good (no further payments or
+/// updates). Its unpaid bill becomes CLOSED; a paid bill stays as it is,
+/// unless `attachRefund` is true (one-off codes only), which refunds what is
+/// left of it first. `systemId`, when given, must be the code's.
+fn close_qrcode(state: &mut State, call: &Call<'_>) -> Checked<Reply> {
+    let common = common(state, call)?;
+    let f = Fields(call.body);
+    let qr_code_id = f.req_str("qrCodeId", 32)?;
+    let attach_refund = f.opt_bool("attachRefund")?.unwrap_or(false);
+    let system_id = f.opt_ident("systemId", 32)?;
+    let code = own_code(state, call, &common, qr_code_id)?.clone();
+    if system_id.is_some_and(|s| s != code.system_id) {
+        return Err(Reject::new(
+            "NO_ORDER",
+            "二维码不存在 (qrCodeId 与 systemId 不匹配)",
+        ));
+    }
+    if code.status == QrStatus::Closed {
+        return Err(Reject::new("OPERATION_NOT_ALLOWED", "二维码已关闭"));
+    }
+    if attach_refund && code.kind != QrKind::OneOff {
+        return Err(Reject::bad_request(
+            "attachRefund 只适用于一次性码 (有 billNo 的码)",
+        ));
+    }
+    let mut refund = None;
+    if let (true, Some(bill_no)) = (attach_refund, &code.bill_no) {
+        let paid = state
+            .merchants
+            .get(&code.mid)
+            .and_then(|m| m.bills.get(bill_no))
+            .filter(|b| b.payment.is_some());
+        if let Some(bill) = paid {
+            let left = refunds::refundable(bill)?;
+            if left > 0 {
+                let record =
+                    refunds::apply_refund(state, call, &code.mid, bill_no, left, None, None);
+                refund = Some(record);
+            }
+        }
+    }
+    if let Some(c) = state.qr_codes.get_mut(qr_code_id) {
+        c.status = QrStatus::Closed;
+    }
+    let bill = code.bill_no.as_ref().and_then(|no| {
+        state
+            .merchants
+            .get_mut(&code.mid)
+            .and_then(|m| m.bills.get_mut(no))
+    });
+    let bill = bill.map(|b| {
+        if b.status == BillStatus::Unpaid {
+            b.status = BillStatus::Closed;
+        }
+        (b.bill_no.clone(), b.bill_date.clone(), b.status)
+    });
+
+    let mut reply = Reply::new("SUCCESS", "关闭二维码成功", call.now_ms);
+    reply.echo(call.body, &COMMON_ECHOES);
+    reply.set("qrCodeId", code.id.clone());
+    reply.set("systemId", code.system_id.clone());
+    if let Some((no, date, status)) = bill {
+        reply.set("billNo", no);
+        reply.set("billDate", date);
+        reply.set("billStatus", status.as_str());
+    }
+    if let Some(r) = refund {
+        reply.set("refundStatus", "SUCCESS");
+        reply.set("refundOrderId", r.refund_order_id);
+        reply.set("refundTargetOrderId", r.target_order_id);
+        reply.set("refundAmount", r.amount);
+    }
+    Ok(reply)
+}
+
+/// Request fields that query-qrcode-info never shows: real-name data and
+/// fields it answers itself.
+const INFO_HIDDEN: &[&str] = &[
+    "name",
+    "mobile",
+    "certNo",
+    "certType",
+    "fixBuyer",
+    "clientIp",
+    "expireTime",
+];
+
+/// `bills/query-qrcode-info`: what a code carries. `qrCodeId` and `systemId`
+/// must both match (with the merchant); no `tid` is needed.
+fn query_qrcode_info(state: &mut State, call: &Call<'_>) -> Checked<Reply> {
+    let common = common_fields(state, call, false)?;
+    let f = Fields(call.body);
+    let qr_code_id = f.req_str("qrCodeId", 32)?;
+    let system_id = f.req_str("systemId", 32)?;
+    let code = state
+        .qr_codes
+        .get(qr_code_id)
+        .filter(|c| c.mid == common.mid && c.app_id == call.app_id && c.system_id == system_id)
+        .ok_or_else(|| {
+            Reject::new(
+                "NO_ORDER",
+                "二维码不存在 (qrCodeId、systemId 与商户号对不上)",
+            )
+        })?;
+    let bill = code
+        .bill_no
+        .as_ref()
+        .and_then(|no| state.merchants.get(&code.mid).and_then(|m| m.bills.get(no)));
+    let mut reply = Reply::new("SUCCESS", "查询成功", call.now_ms);
+    reply.echo(call.body, &COMMON_ECHOES);
+    reply.set("qrCodeId", code.id.clone());
+    reply.set("systemId", code.system_id.clone());
+    reply.set("billQRCode", code.url());
+    reply.set("qrCodeUrl", code.url());
+    let status = if code.status == QrStatus::Closed {
+        "CLOSED"
+    } else if code.expired(call.now_ms) {
+        "EXPIRED"
+    } else {
+        "VALID"
+    };
+    reply.set("qrCodeStatus", status);
+    reply.set(
+        "qrCodeType",
+        match code.kind {
+            QrKind::OneOff => "ONE_OFF",
+            QrKind::FixedAmount => "FIXED_AMOUNT",
+            QrKind::Fixed => "FIXED",
+        },
+    );
+    reply.set(
+        "expireTime",
+        BeijingTime::from_unix_millis(code.expire_at_ms).date_time(),
+    );
+    if let Some(bill) = bill {
+        reply.set("billNo", bill.bill_no.clone());
+        reply.set("billDate", bill.bill_date.clone());
+        reply.set("billStatus", bill.status.as_str());
+    }
+    if let Some(amount) = bill.and_then(|b| b.total_amount).or(code.total_amount) {
+        reply.set("totalAmount", amount);
+    }
+    for (key, value) in &code.details {
+        if !INFO_HIDDEN.contains(&key.as_str()) {
+            reply.set(key, value.clone());
+        }
+    }
+    Ok(reply)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -471,6 +693,7 @@ mod tests {
         let call = Call {
             app_id: demo::APP_ID,
             now_ms: NOW,
+            wall_ms: NOW,
             skew_ms: 300_000,
             body: &body,
         };

@@ -4,29 +4,85 @@
 
 use super::auth::{self, Settings};
 use super::bills::{self, Call};
+use super::customer;
 use super::http::{Answer, Rejection, Request, Service};
+use super::notifier::{Delivery, Notifier, Policy};
 use super::state::State;
-use crate::clock::Clock;
+use crate::clock::{BeijingTime, Clock};
 use serde_json::{json, Map, Value};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub(crate) const TOKEN_PATH: &str = "/v1/token/access";
 pub(crate) const CONTROL_PREFIX: &str = "/_sandbox/";
+/// The control clock moves at most this far in one call: 10 years.
+const MAX_ADVANCE_SECONDS: i64 = 315_360_000;
+
+/// The simulator's clock: the configured clock plus an offset that
+/// `POST /_sandbox/clock` moves forward.
+pub(crate) struct SimClock {
+    base: Arc<dyn Clock>,
+    offset_ms: AtomicI64,
+}
+
+/// One reading of the simulator clock.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Now {
+    /// Configured clock plus offset: the simulator's "now".
+    pub at_ms: i64,
+    /// The configured clock alone: what request timestamps are checked against.
+    pub wall_ms: i64,
+}
+
+impl SimClock {
+    pub fn new(base: Arc<dyn Clock>) -> SimClock {
+        SimClock {
+            base,
+            offset_ms: AtomicI64::new(0),
+        }
+    }
+
+    pub fn now(&self) -> Now {
+        let wall_ms = self.base.now_unix_millis();
+        Now {
+            at_ms: wall_ms.saturating_add(self.offset_ms.load(Ordering::SeqCst)),
+            wall_ms,
+        }
+    }
+
+    /// Moves the simulator's time forward; returns the new offset.
+    pub fn advance(&self, by_ms: i64) -> i64 {
+        let by_ms = by_ms.max(0);
+        self.offset_ms.fetch_add(by_ms, Ordering::SeqCst) + by_ms
+    }
+
+    pub fn offset_ms(&self) -> i64 {
+        self.offset_ms.load(Ordering::SeqCst)
+    }
+}
 
 /// The simulated gateway: all state behind one mutex.
 pub(crate) struct Gateway {
     state: Mutex<State>,
     settings: Settings,
-    clock: Arc<dyn Clock>,
+    clock: SimClock,
+    notifier: Notifier,
 }
 
 impl Gateway {
-    pub fn new(settings: Settings, clock: Arc<dyn Clock>) -> Gateway {
-        let state = State::with_demo_data(clock.now_unix_millis());
+    pub fn new(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        policy: Policy,
+        notify_refunds: bool,
+    ) -> Gateway {
+        let mut state = State::with_demo_data(clock.now_unix_millis());
+        state.notify_refunds = notify_refunds;
         Gateway {
             state: Mutex::new(state),
             settings,
-            clock,
+            clock: SimClock::new(clock),
+            notifier: Notifier::new(policy),
         }
     }
 
@@ -36,30 +92,128 @@ impl Gateway {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn control(&self, request: &Request) -> Answer {
-        let known = matches!(
-            request.path.as_str(),
-            "/_sandbox/health" | "/_sandbox/stats"
-        );
-        if !known {
-            return error(404, "NO_SERVICE", "没有这个模拟器控制接口");
-        }
-        if request.method != "GET" {
-            return error(405, "BAD_REQUEST", "控制接口只支持 GET");
-        }
-        match request.path.as_str() {
-            "/_sandbox/health" => Answer::json(200, &json!({"ok": true})),
-            _ => Answer::json(200, &self.lock().stats().to_json()),
+    /// Moves the simulator clock forward by `by_ms`; returns the new offset.
+    pub fn advance_clock(&self, by_ms: i64) -> i64 {
+        self.clock.advance(by_ms)
+    }
+
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.notifier.deliveries()
+    }
+
+    /// Stops notification retries (the simulator is going away).
+    pub fn stop_notifier(&self) {
+        self.notifier.stop();
+    }
+
+    /// Hands the notifications queued under the lock to the notifier.
+    fn flush(&self, mut state: MutexGuard<'_, State>) {
+        let outbox = std::mem::take(&mut state.outbox);
+        drop(state);
+        if !outbox.is_empty() {
+            self.notifier.dispatch(outbox);
         }
     }
 
-    fn token(&self, request: &Request, state: &mut State, now_ms: i64) -> Answer {
+    fn control(&self, request: &Request) -> Answer {
+        let methods: &[&str] = match request.path.as_str() {
+            "/_sandbox/health" | "/_sandbox/stats" | "/_sandbox/notifications" => &["GET"],
+            "/_sandbox/pay" => &["POST"],
+            "/_sandbox/clock" => &["GET", "POST"],
+            _ => return error(404, "NO_SERVICE", "没有这个模拟器控制接口"),
+        };
+        if !methods.contains(&request.method.as_str()) {
+            return error(
+                405,
+                "BAD_REQUEST",
+                &format!("该控制接口只支持 {}", methods.join(" / ")),
+            );
+        }
+        match (request.method.as_str(), request.path.as_str()) {
+            (_, "/_sandbox/health") => Answer::json(200, &json!({"ok": true})),
+            (_, "/_sandbox/stats") => Answer::json(200, &self.lock().stats().to_json()),
+            (_, "/_sandbox/notifications") => self.notifications(request),
+            (_, "/_sandbox/pay") => self.pay(request),
+            ("POST", _) => self.move_clock(request),
+            _ => Answer::json(200, &self.clock_json()),
+        }
+    }
+
+    fn notifications(&self, request: &Request) -> Answer {
+        let filters: Vec<(&str, &str)> = request
+            .query
+            .as_deref()
+            .unwrap_or("")
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .filter(|(k, _)| matches!(*k, "billNo" | "notifyId"))
+            .collect();
+        let list: Vec<Value> = self
+            .deliveries()
+            .iter()
+            .filter(|d| {
+                filters.iter().all(|(k, v)| match *k {
+                    "billNo" => d.bill_no == *v,
+                    _ => d.notify_id == *v,
+                })
+            })
+            .map(Delivery::to_json)
+            .collect();
+        Answer::json(200, &json!({"notifications": list}))
+    }
+
+    fn pay(&self, request: &Request) -> Answer {
+        let body = match control_body(request) {
+            Ok(body) => body,
+            Err(answer) => return answer,
+        };
+        let now = self.clock.now();
+        let mut state = self.lock();
+        let result = customer::pay(&mut state, &body, now.at_ms);
+        self.flush(state);
+        match result {
+            Ok(answer) => Answer::json(200, &answer),
+            Err(refusal) => Answer::json(refusal.status, &refusal.to_json()),
+        }
+    }
+
+    fn move_clock(&self, request: &Request) -> Answer {
+        let body = match control_body(request) {
+            Ok(body) => body,
+            Err(answer) => return answer,
+        };
+        let seconds = match body.get("advanceSeconds").and_then(Value::as_i64) {
+            Some(s) if (0..=MAX_ADVANCE_SECONDS).contains(&s) => s,
+            _ => {
+                return control_error(
+                    400,
+                    "BAD_REQUEST",
+                    &format!(
+                        "advanceSeconds 必须是 0..={MAX_ADVANCE_SECONDS} 的整数 (时钟只能前进)"
+                    ),
+                )
+            }
+        };
+        self.clock.advance(seconds.saturating_mul(1000));
+        Answer::json(200, &self.clock_json())
+    }
+
+    fn clock_json(&self) -> Value {
+        let now = self.clock.now();
+        json!({
+            "ok": true,
+            "now": BeijingTime::from_unix_millis(now.at_ms).date_time(),
+            "offsetSeconds": self.clock.offset_ms() / 1000,
+        })
+    }
+
+    fn token(&self, request: &Request, state: &mut State, now: Now) -> Answer {
         if let Some(refusal) = check_post_json(request) {
             return refusal;
         }
         Answer::json(
             200,
-            &auth::issue_token(state, self.settings, now_ms, &request.body),
+            &auth::issue_token(state, self.settings, now.at_ms, now.wall_ms, &request.body),
         )
     }
 
@@ -67,7 +221,7 @@ impl Gateway {
         &self,
         request: &Request,
         state: &mut State,
-        now_ms: i64,
+        now: Now,
         operation: bills::Operation,
     ) -> Answer {
         if let Some(refusal) = check_post_json(request) {
@@ -79,21 +233,28 @@ impl Gateway {
             .filter(|(n, _)| n.eq_ignore_ascii_case("authorization"))
             .map(|(_, v)| v.as_str())
             .collect();
-        let app_id =
-            match auth::authenticate(state, self.settings, now_ms, &authorization, &request.body) {
-                Ok(app_id) => app_id,
-                Err(failure) => {
-                    state.counters.auth_failures += 1;
-                    return Answer::json(401, &failure.to_json());
-                }
-            };
+        let app_id = match auth::authenticate(
+            state,
+            self.settings,
+            now.at_ms,
+            now.wall_ms,
+            &authorization,
+            &request.body,
+        ) {
+            Ok(app_id) => app_id,
+            Err(failure) => {
+                state.counters.auth_failures += 1;
+                return Answer::json(401, &failure.to_json());
+            }
+        };
         let body: Map<String, Value> = match serde_json::from_slice(&request.body) {
-            Ok(Value::Object(map)) => map,
+            Ok(Value::Object(map)) => unwrap_data_envelope(map),
             _ => return error(200, "BAD_REQUEST", "请求体必须是 UTF-8 编码的 JSON 对象"),
         };
         let call = Call {
             app_id: &app_id,
-            now_ms,
+            now_ms: now.at_ms,
+            wall_ms: now.wall_ms,
             skew_ms: self.settings.clock_skew_ms,
             body: &body,
         };
@@ -105,8 +266,34 @@ impl Gateway {
     }
 }
 
+/// A body that is exactly `{"data": {...}}` (the official SDKs'
+/// `needDataTag` envelope) is the inner object.
+fn unwrap_data_envelope(mut body: Map<String, Value>) -> Map<String, Value> {
+    if body.len() == 1 && body.get("data").is_some_and(Value::is_object) {
+        if let Some(Value::Object(inner)) = body.remove("data") {
+            return inner;
+        }
+    }
+    body
+}
+
 fn error(status: u16, code: &str, message: &str) -> Answer {
     Answer::json(status, &json!({"errCode": code, "errMsg": message}))
+}
+
+fn control_error(status: u16, code: &str, message: &str) -> Answer {
+    Answer::json(
+        status,
+        &json!({"ok": false, "error": code, "message": message}),
+    )
+}
+
+/// The JSON object body of a control POST (any Content-Type).
+fn control_body(request: &Request) -> Result<Map<String, Value>, Answer> {
+    match serde_json::from_slice(&request.body) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(control_error(400, "BAD_REQUEST", "请求体必须是 JSON 对象")),
+    }
 }
 
 /// POST with `Content-Type: application/json` (parameters such as charset
@@ -133,16 +320,19 @@ impl Service for Gateway {
         if request.path.starts_with(CONTROL_PREFIX) || request.path == "/_sandbox" {
             return self.control(request);
         }
-        let now_ms = self.clock.now_unix_millis();
+        let now = self.clock.now();
         let mut state = self.lock();
         state.count_request(&request.path);
-        if request.path == TOKEN_PATH {
-            return self.token(request, &mut state, now_ms);
-        }
-        match bills::operation(&request.path) {
-            Some(operation) => self.business(request, &mut state, now_ms, operation),
-            None => error(404, "NO_SERVICE", "没有这个服务 (路径不存在)"),
-        }
+        let answer = if request.path == TOKEN_PATH {
+            self.token(request, &mut state, now)
+        } else {
+            match bills::operation(&request.path) {
+                Some(operation) => self.business(request, &mut state, now, operation),
+                None => error(404, "NO_SERVICE", "没有这个服务 (路径不存在)"),
+            }
+        };
+        self.flush(state);
+        answer
     }
 
     fn rejected(&self, what: Rejection) {
@@ -151,5 +341,33 @@ impl Service for Gateway {
             Rejection::Malformed => state.counters.malformed_requests += 1,
             Rejection::TooManyConnections => state.counters.connections_refused += 1,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_data_envelope_is_unwrapped_only_when_alone() {
+        let map = |v: Value| match v {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        };
+        let inner = unwrap_data_envelope(map(json!({"data": {"mid": "1"}})));
+        assert_eq!(Value::Object(inner), json!({"mid": "1"}));
+        let both = json!({"data": {"mid": "1"}, "tid": "2"});
+        assert_eq!(Value::Object(unwrap_data_envelope(map(both.clone()))), both);
+        let text = json!({"data": "x"});
+        assert_eq!(Value::Object(unwrap_data_envelope(map(text.clone()))), text);
+    }
+
+    #[test]
+    fn the_clock_only_moves_forward() {
+        let clock = SimClock::new(Arc::new(crate::clock::FixedClock(1_000)));
+        assert_eq!(clock.advance(500), 500);
+        assert_eq!(clock.advance(-100), 500);
+        let now = clock.now();
+        assert_eq!((now.at_ms, now.wall_ms), (1_500, 1_000));
     }
 }

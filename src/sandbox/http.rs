@@ -47,8 +47,8 @@ pub(crate) struct Request {
     pub method: String,
     /// The path part of the target, without the query.
     pub path: String,
-    /// The query string after `?`, if any (not used yet by any route).
-    #[allow(dead_code)]
+    /// The query string after `?`, if any (`GET /_sandbox/notifications`
+    /// filters by it).
     pub query: Option<String>,
     /// Header names are kept as received; look them up with [`Request::header`].
     pub headers: Vec<(String, String)>,

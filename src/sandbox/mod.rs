@@ -1,11 +1,12 @@
 //! Local gateway simulator ("sandbox") for the bills family.
 //!
 //! It behaves like the ChinaUMS gateway, strictly and deterministically, on
-//! `127.0.0.1` only: the token endpoint, both authentication schemes and the
-//! bills operations implemented so far (`bills/get-qrcode`,
-//! `bills/update-qrcode`). All tests of the project and new users' first
-//! steps run against it; it starts with the [`demo`] credentials and the QR
-//! code of the update-qrcode doc page.
+//! `127.0.0.1` only: the token endpoint, both authentication schemes and
+//! every bills operation of PROTOCOL.md §4, with the state a real gateway
+//! keeps (codes, bills, payments, refunds), plus a customer who pays and the
+//! signed notifications the gateway then sends. All tests of the project and
+//! new users' first steps run against it; it starts with the [`demo`]
+//! credentials and the QR code of the update-qrcode doc page.
 //!
 //! ```no_run
 //! let sandbox = ums::sandbox::Sandbox::start_default()?;
@@ -24,18 +25,142 @@
 //! | body not a JSON object | 200 | `BAD_REQUEST` |
 //! | unknown path | 404 | `NO_SERVICE` |
 //! | not POST | 405 | `BAD_REQUEST` |
-//! | business answer | 200 | `SUCCESS`, `BAD_REQUEST`, `ABNORMAL_REQUEST_TIME` (requestTimestamp), `NO_MERCHANT`, `NO_ORDER`, `DUP_ORDER`, `OPERATION_NOT_ALLOWED` |
+//! | business answer | 200 | `SUCCESS`, `BAD_REQUEST`, `ABNORMAL_REQUEST_TIME` (requestTimestamp), `NO_MERCHANT`, `NO_ORDER`, `DUP_ORDER`, `OPERATION_NOT_ALLOWED`, `HAS_CANCELLED` |
 //! | bad HTTP framing | 400 / 408 / 411 / 413 / 417 / 431 / 505 | `BAD_REQUEST`, connection closed |
 //!
-//! Control endpoints (no authentication): `GET /_sandbox/health` →
-//! `{"ok":true}`; `GET /_sandbox/stats` → [`Stats::to_json`].
+//! A business body that is exactly `{"data": {...}}` (the official SDKs'
+//! `needDataTag` envelope) is unwrapped and processed as the inner object;
+//! the answer is flat as always. (The signature covers the bytes received,
+//! envelope included.)
+//!
+//! # Bills and their states
+//!
+//! A bill is UNPAID when a code gets it (one-off code from get-qrcode, or
+//! update-qrcode), PAID once the customer pays, REFUND after any successful
+//! refund (partial or full; `billPayment.refundAmount` is the refunded sum,
+//! `billPayment.status` becomes TRADE_REFUND), CLOSED when its code is closed
+//! unpaid or its pre-authorisation / guaranteed trade is cancelled. An unpaid
+//! bill whose code has expired stays UNPAID but can no longer be paid.
+//!
+//! - One-off codes expire at `expireTime` (default 30 minutes, at most 90
+//!   days), fixed codes after 10 years. Paying an expired code, updating it,
+//!   paying or updating a closed code, and paying or updating a paid one-off
+//!   code are refused (update-qrcode: `OPERATION_NOT_ALLOWED` "二维码已过期" /
+//!   "二维码已关闭..." / "一次性码已支付..."). A fixed code can be paid again
+//!   and again: each payment pays its unpaid bill, or gets a new bill numbered
+//!   by the gateway (msgSrcId + time + sequence, billDate today).
+//! - get-qrcode accepts a merchant-made `qrCodeId` (`DUP_ORDER` if taken).
+//! - close-qrcode: `NO_ORDER` for an unknown code or a `systemId` that is not
+//!   the code's; `OPERATION_NOT_ALLOWED` for another merchant's code or one
+//!   already closed; `attachRefund` only for one-off codes (else
+//!   `BAD_REQUEST`): on a paid bill it first refunds what is left (the answer
+//!   then has `refundOrderId`, `refundTargetOrderId`, `refundAmount`); when
+//!   that refund is refused (a pre-authorisation or guaranteed trade not yet
+//!   completed, or cancelled) the close is refused with the same error.
+//! - bills/query: `NO_ORDER` unless billNo and billDate match a bill of the
+//!   merchant; answers `billStatus`, `totalAmount`, `billQRCode`, `qrCodeId`,
+//!   `createTime`, `billDesc`, and once paid `billPayment` (merOrderId,
+//!   paySeqId, totalAmount, buyerPayAmount, couponAmount, invoiceAmount,
+//!   payTime, settleDate, status, targetOrderId, targetSys, buyerId,
+//!   refundAmount, and authIdRespCd / secureStatus / completedAmount for
+//!   pre-authorisations and guaranteed trades). With `refundOrderId` it adds
+//!   that refund's `refundBillPayment`, with `authedOrderId` that
+//!   completion's `authedBillPayment` (`NO_ORDER` when it does not exist).
+//! - bills/refund (`refundStatus` is always SUCCESS: refunds are immediate):
+//!   unknown bill → `NO_ORDER`; unpaid or closed bill → `OPERATION_NOT_ALLOWED`;
+//!   `refundAmount` above what is left → `OPERATION_NOT_ALLOWED`
+//!   "退款金额超过可退金额 (可退 N 分)"; a second refund without
+//!   `refundOrderId` → `OPERATION_NOT_ALLOWED` (without one, the first refund
+//!   is numbered by the gateway). A `refundOrderId` this bill already used
+//!   answers the first refund's result again (same `refundStatus`,
+//!   `refundAmount`, `refundTargetOrderId`; nothing is refunded) when
+//!   `refundAmount` is the same, and `DUP_ORDER` when it differs; a number
+//!   used by another order of the merchant is `DUP_ORDER`. Never twice.
+//! - query-qrcode-info needs no `tid`; `qrCodeId`, `systemId` and `mid` must
+//!   all match (`NO_ORDER`). It answers the code (`qrCodeStatus` VALID /
+//!   EXPIRED / CLOSED, `qrCodeType`, `expireTime`, `billQRCode`, `qrCodeUrl`),
+//!   its bill and the stored request fields (billDesc, goods, notifyUrl, ...)
+//!   except real-name data.
+//! - Pre-authorisations and guaranteed trades: see `guarantee.rs`. In short:
+//!   a bill with `preauthTransaction` "true" is paid as an authorisation
+//!   (`authIdRespCd` in `billPayment`, which preauthed / preauth-cancel must
+//!   quote); it is completed once with `totalAmount` ≤ the authorised amount
+//!   (only that is refundable) or cancelled (bill CLOSED; then
+//!   `HAS_CANCELLED`). A bill with `secureTransaction` "true" is UNCOMPLETED
+//!   until `secure-complete` releases `completedAmount` (PARTLY_COMPLETED,
+//!   ALL_COMPLETED; refunds only of the released part) or `secure-cancel`
+//!   gives it back while nothing is released (CANCELED, bill CLOSED; then
+//!   `HAS_CANCELLED`). secure-* find the payment by `merOrderId`.
+//!
+//! # Control endpoints
+//!
+//! Under `/_sandbox/`, without authentication, not counted in [`Stats`];
+//! errors are `{"ok":false,"error":CODE,"message":..}` (404 / 405 for
+//! unknown paths and methods):
+//!
+//! - `GET /_sandbox/health` → `{"ok":true}`; `GET /_sandbox/stats` →
+//!   [`Stats::to_json`].
+//! - `POST /_sandbox/pay` `{"qrCodeId":"..", "amount":<fen>, "targetSys":"WXPay",
+//!   "signType":"SHA256"}`: the customer pays the code. `amount` is required
+//!   for codes without an amount and must equal the bill's `totalAmount`
+//!   when it has one; `targetSys` one of PROTOCOL.md §4.3 (default WXPay);
+//!   `signType` MD5 or SHA256 (default SHA256) signs the bill's
+//!   notifications. Answers `{"ok":true,"qrCodeId","billNo","billDate",
+//!   "billStatus":"PAID","totalAmount","merOrderId","targetOrderId",
+//!   "targetSys","notifyId"}` (`notifyId` null without `notifyUrl`;
+//!   `authIdRespCd` for pre-authorisations) or 400 `BAD_REQUEST` /
+//!   `AMOUNT_REQUIRED` / `AMOUNT_MISMATCH`, 404 `NO_ORDER` (unknown code),
+//!   409 `CLOSED` / `EXPIRED` / `ALREADY_PAID` (one-off code). The body may
+//!   have any Content-Type.
+//! - `GET /_sandbox/notifications` (optionally `?billNo=..` or
+//!   `?notifyId=..`) → `{"notifications":[{"notifyId","kind":"payment"|"refund",
+//!   "url","billNo","billDate","status","delivered","attempts","lastReply",
+//!   "body"}]}`, oldest first; `status` is `pending`, `delivered`, `failed`
+//!   (gave up), `stopped` or `not delivered: not loopback`.
+//! - `POST /_sandbox/clock` `{"advanceSeconds":N}` (0 ≤ N ≤ 10 years; the
+//!   clock only moves forward) and `GET /_sandbox/clock` →
+//!   `{"ok":true,"now":"yyyy-MM-dd HH:mm:ss","offsetSeconds":..}`. The offset
+//!   moves the simulator's time: code and token expiry, payment, refund and
+//!   answer times. Request timestamps (`Authorization` Timestamp, token
+//!   `timestamp`, `requestTimestamp`) and the nonce window are still checked
+//!   against the configured clock, because clients' clocks do not move. Rust
+//!   code can also use [`Sandbox::advance_clock`] or a [`SandboxConfig::clock`].
+//!
+//! # Notifications
+//!
+//! After a payment, and after each refund (unless
+//! [`SandboxConfig::notify_refunds`] is off), a bill with a `notifyUrl` gets
+//! an `application/x-www-form-urlencoded` POST as PROTOCOL.md §6 describes:
+//! mid, tid, instMid, billNo, billQRCode, billDate, createTime, billStatus,
+//! billDesc, totalAmount, memberId, counterNo (when set), merName, notifyId (a
+//! UUID), billPayment (JSON text), refundBillPayment (refunds), seqId,
+//! signType, a random two-letter key with a random value, and `sign`
+//! (upper-case hex MD5 or SHA-256 with the app's notify key, made by
+//! [`crate::notify::sign_form`]). Delivery runs in a background thread, never
+//! in the paying request. The same body (same notifyId) is sent until the
+//! receiver answers 2xx with the text `SUCCESS` (white space around it
+//! ignored), pausing [`SandboxConfig::notify_backoff`] between attempts (0.2
+//! s, 0.5 s, 1 s, 2 s, then 5 s), at most [`SandboxConfig::notify_max_attempts`]
+//! (20) attempts of [`SandboxConfig::notify_timeout`] (2 s) each. Only
+//! `http://` URLs on a loopback address (127.0.0.0/8, `[::1]`, `localhost`)
+//! are called, at the IP itself, without proxy or redirects; anything else is
+//! recorded as "not delivered: not loopback": the simulator never sends
+//! traffic off the machine. [`Sandbox::notifications`] and
+//! `GET /_sandbox/notifications` show every attempt's outcome.
 
 mod auth;
 mod bills;
+mod customer;
 mod fields;
 mod gateway;
+mod guarantee;
 mod http;
+mod notifier;
+mod refunds;
+pub mod serve;
 mod state;
+
+pub use notifier::{Delivery, DeliveryStatus};
 
 use crate::clock::{Clock, SystemClock};
 use gateway::Gateway;
@@ -87,6 +212,17 @@ pub struct SandboxConfig {
     pub max_connections: usize,
     /// A connection silent this long is closed. Default 60 s.
     pub idle_timeout: Duration,
+    /// Pauses between notification attempts: after the 1st failed attempt
+    /// the first pause, and so on; the last one repeats. Default 0.2 s,
+    /// 0.5 s, 1 s, 2 s, then 5 s.
+    pub notify_backoff: Vec<Duration>,
+    /// Attempts per notification before the simulator gives up. Default 20.
+    pub notify_max_attempts: u32,
+    /// Time limit of one notification attempt (connect, send, answer).
+    /// Default 2 s.
+    pub notify_timeout: Duration,
+    /// Whether refunds are notified too (payments always are). Default true.
+    pub notify_refunds: bool,
 }
 
 impl Default for SandboxConfig {
@@ -98,6 +234,13 @@ impl Default for SandboxConfig {
             clock: Arc::new(SystemClock),
             max_connections: 256,
             idle_timeout: Duration::from_secs(60),
+            notify_backoff: [200, 500, 1000, 2000, 5000]
+                .into_iter()
+                .map(Duration::from_millis)
+                .collect(),
+            notify_max_attempts: 20,
+            notify_timeout: Duration::from_secs(2),
+            notify_refunds: true,
         }
     }
 }
@@ -111,6 +254,10 @@ impl fmt::Debug for SandboxConfig {
             .field("clock_now_unix_millis", &self.clock.now_unix_millis())
             .field("max_connections", &self.max_connections)
             .field("idle_timeout", &self.idle_timeout)
+            .field("notify_backoff", &self.notify_backoff)
+            .field("notify_max_attempts", &self.notify_max_attempts)
+            .field("notify_timeout", &self.notify_timeout)
+            .field("notify_refunds", &self.notify_refunds)
             .finish()
     }
 }
@@ -187,7 +334,17 @@ impl Sandbox {
             token_lifetime_ms: millis(config.token_lifetime),
             clock_skew_ms: millis(config.clock_skew),
         };
-        let gateway = Arc::new(Gateway::new(settings, Arc::clone(&config.clock)));
+        let policy = notifier::Policy {
+            backoff: config.notify_backoff.clone(),
+            max_attempts: config.notify_max_attempts.max(1),
+            attempt_timeout: config.notify_timeout.max(Duration::from_millis(1)),
+        };
+        let gateway = Arc::new(Gateway::new(
+            settings,
+            Arc::clone(&config.clock),
+            policy,
+            config.notify_refunds,
+        ));
         let limits = Limits {
             max_connections: config.max_connections.max(1),
             idle_timeout: config.idle_timeout.max(Duration::from_millis(1)),
@@ -216,8 +373,31 @@ impl Sandbox {
         self.gateway.lock().stats()
     }
 
-    /// Stops accepting, closes live connections and lets their threads end.
+    /// Moves the simulator's clock forward by `by` (like `POST
+    /// /_sandbox/clock`): QR codes and tokens expire, payments and answers
+    /// carry the later time. Request timestamps are still checked against
+    /// the configured clock.
+    pub fn advance_clock(&self, by: Duration) {
+        self.gateway.advance_clock(millis(by));
+    }
+
+    /// Every notification sent or being sent, oldest first (at most the
+    /// last 1000), as `GET /_sandbox/notifications` lists them.
+    pub fn notifications(&self) -> Vec<Delivery> {
+        self.gateway.deliveries()
+    }
+
+    /// Stops accepting, closes live connections, stops notification retries
+    /// and lets their threads end.
     pub fn shutdown(mut self) {
         self.server.shutdown();
+        self.gateway.stop_notifier();
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.server.shutdown();
+        self.gateway.stop_notifier();
     }
 }

@@ -147,9 +147,7 @@ pub(crate) struct Bill {
     pub bill_date: String,
     #[allow(dead_code)]
     pub mid: String,
-    #[allow(dead_code)]
     pub tid: String,
-    #[allow(dead_code)]
     pub inst_mid: String,
     pub qr_code_id: String,
     pub total_amount: Option<u64>,
@@ -264,12 +262,14 @@ pub(crate) struct RefundRecord {
 }
 
 impl Payment {
-    /// `status` of `billPayment` for a bill in `bill_status`.
+    /// `status` of `billPayment` for a bill in `bill_status`: TRADE_REFUND
+    /// once any refund succeeded, TRADE_CLOSED after a cancelled
+    /// pre-authorisation or guaranteed trade, TRADE_SUCCESS otherwise.
     pub fn status(&self, bill_status: BillStatus) -> &'static str {
-        match (bill_status, &self.kind) {
-            (BillStatus::Refund, _) => "TRADE_REFUND",
-            (BillStatus::Closed, _) => "TRADE_CLOSED",
-            _ => "TRADE_SUCCESS",
+        match bill_status {
+            BillStatus::Refund => "TRADE_REFUND",
+            BillStatus::Closed => "TRADE_CLOSED",
+            BillStatus::Paid | BillStatus::Unpaid => "TRADE_SUCCESS",
         }
     }
 
@@ -396,6 +396,8 @@ pub(crate) struct State {
     /// Notifications produced under the lock; the gateway hands them to the
     /// notifier once the lock is released.
     pub outbox: Vec<Outgoing>,
+    /// Whether refunds are notified too (payments always are).
+    pub notify_refunds: bool,
 }
 
 impl State {
@@ -413,6 +415,7 @@ impl State {
             order_sequence: 0,
             counters: Counters::default(),
             outbox: Vec::new(),
+            notify_refunds: true,
         };
         state.apps.insert(
             demo::APP_ID.to_string(),

@@ -118,9 +118,16 @@ static void test_validation_error_names_field(UmsClient *client) {
     CHECK(strstr(out, "\"field\":\"walletOption\"") != NULL && strstr(out, "SINGLE") != NULL,
           "error names field and rule: %s", out);
     CHECK(strstr(out, "\"nothingSent\":true") != NULL, "validation sends nothing: %s", out);
-    update_request(req, sizeof req, "31940001", ",\"totalAmount\":\"12.5\"");
+    snprintf(req, sizeof req,
+             "{\"mid\":\"898340149000005\",\"tid\":\"00000001\",\"qrCodeId\":\"31942002267733902130410550\","
+             "\"totalAmount\":\"12.5\"}");
     s = ums_update_qrcode(client, req, out, sizeof out, &out_len);
-    CHECK(s == UMS_ERR_VALIDATION && strstr(out, "totalAmount") != NULL, "amount: %s", out);
+    CHECK(s == UMS_ERR_VALIDATION && strstr(out, "\"field\":\"totalAmount\"") != NULL, "amount: %s", out);
+
+    /* A key given twice would silently pick one amount: refused, named. */
+    update_request(req, sizeof req, "31940001", ",\"totalAmount\":\"2600\"");
+    s = ums_update_qrcode(client, req, out, sizeof out, &out_len);
+    CHECK(s == UMS_ERR_INVALID_JSON && strstr(out, "\"field\":\"totalAmount\"") != NULL, "repeated key: %s", out);
 }
 
 static void test_success_and_gateway_rejection(UmsClient *client) {

@@ -4,7 +4,8 @@
  * "PORT <n>" on its first line, then serves at most 4 connections or 20
  * seconds, whichever comes first, and exits.
  *
- *   php fake_server.php garbage       accept, write non-TLS, non-HTTP bytes, close
+ *   php fake_server.php garbage       accept, read what the client sends first (a TLS
+ *                                     ClientHello), answer non-TLS, non-HTTP bytes, close
  *   php fake_server.php hangup        accept, read the whole request, close without answering
  */
 
@@ -29,6 +30,9 @@ for ($served = 0; $served < 4 && microtime(true) < $deadline; ) {
     $served++;
     stream_set_timeout($conn, 5);
     if ($mode === 'garbage') {
+        // Read first, so that closing sends FIN, not a reset that could
+        // overtake the garbage.
+        fread($conn, 16384);
         fwrite($conn, "this is not TLS, nor HTTP\r\n\r\n");
     } else {
         read_request($conn);

@@ -37,6 +37,7 @@ final class Library
     public const CDEF = <<<'C'
 typedef struct UmsClient UmsClient;
 typedef int32_t UmsStatus;
+typedef void (*UmsLogCallback)(void *userdata, int32_t level, const char *message);
 
 const char *ums_version(void);
 const char *ums_status_str(UmsStatus status);
@@ -59,6 +60,7 @@ const char *ums_notify_reply(int32_t handled);
 UmsStatus ums_verify_notify(const char *notify_key, const char *body, size_t body_len, char *out_buf, size_t out_cap, size_t *out_len);
 UmsStatus ums_sign_body(const UmsClient *client, const char *body, size_t body_len, const char *timestamp, const char *nonce, char *out_buf, size_t out_cap, size_t *out_len);
 UmsStatus ums_token_request(const UmsClient *client, const char *timestamp, const char *nonce, char *out_buf, size_t out_cap, size_t *out_len);
+UmsStatus ums_set_log_callback(UmsLogCallback callback, void *userdata, int32_t max_level);
 C;
 
     public const OK = 0;

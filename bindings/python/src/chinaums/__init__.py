@@ -9,6 +9,7 @@
 Errors are in ``chinaums.errors``; the official-SDK call shapes in ``chinaums.compat``.
 """
 
+from ._logging import disable_logging, enable_logging
 from ._native import library_path, status_str, version
 from .client import Client, notify_reply, verify_notify
 from .errors import (
@@ -40,6 +41,8 @@ __all__ = [
     "version",
     "status_str",
     "library_path",
+    "enable_logging",
+    "disable_logging",
     "UmsError",
     "ConfigError",
     "ValidationError",

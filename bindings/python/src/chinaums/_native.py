@@ -43,6 +43,9 @@ _lib_path: Optional[str] = None
 
 _OUT = [POINTER(c_char), c_size_t, POINTER(c_size_t)]
 
+# typedef void (*UmsLogCallback)(void *userdata, int32_t level, const char *message);
+LOG_CALLBACK = ctypes.CFUNCTYPE(None, c_void_p, c_int32, c_char_p)
+
 
 def _declare(lib: ctypes.CDLL) -> None:
     """argtypes/restype of every export of ums.h."""
@@ -68,6 +71,7 @@ def _declare(lib: ctypes.CDLL) -> None:
     fn("ums_verify_notify", c_int32, c_char_p, c_char_p, c_size_t, *_OUT)
     fn("ums_sign_body", c_int32, c_void_p, c_char_p, c_size_t, c_char_p, c_char_p, *_OUT)
     fn("ums_token_request", c_int32, c_void_p, c_char_p, c_char_p, *_OUT)
+    fn("ums_set_log_callback", c_int32, LOG_CALLBACK, c_void_p, c_int32)
 
 
 def _candidates() -> Tuple[List[Tuple[str, str]], List[Tuple[str, str]]]:

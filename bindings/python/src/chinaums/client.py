@@ -80,7 +80,7 @@ def verify_notify(notify_key: str, raw_body: Union[bytes, bytearray, memoryview,
 def notify_reply(handled: bool) -> str:
     """The text to answer a notification with: "SUCCESS" (verified and
     processed; ChinaUMS stops retrying) or "FAILED" (ChinaUMS retries)."""
-    raw = _native.library().ums_notify_reply(1 if handled else 0)
+    raw: bytes = _native.library().ums_notify_reply(1 if handled else 0)
     return raw.decode("ascii")
 
 

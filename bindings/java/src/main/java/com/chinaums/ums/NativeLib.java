@@ -1,5 +1,6 @@
 package com.chinaums.ums;
 
+import java.io.File;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -47,10 +48,10 @@ final class NativeLib {
         try {
             if (property != null && !property.isEmpty()) {
                 where = "system property ums.jni.library=" + property;
-                System.load(property);
+                System.load(new File(property).getAbsolutePath());
             } else if (env != null && !env.isEmpty()) {
                 where = "environment variable UMS_JNI_LIBRARY=" + env;
-                System.load(env);
+                System.load(new File(env).getAbsolutePath());
             } else {
                 where = "System.loadLibrary(\"umsjni\") in java.library.path="
                         + System.getProperty("java.library.path")

@@ -35,21 +35,37 @@ public final class UmsClient implements AutoCloseable {
     public UmsClient(String configJson) throws UmsException {
         NativeLib.ensureLoaded();
         byte[] config = Text.utf8(configJson, "configJson");
+        // Before the native client exists, so a failure here cannot leak it.
+        byte[] key = notifyKeyOf(configJson);
         long[] h = new long[1];
         int[] status = new int[1];
-        byte[] doc;
+        boolean created = false;
         try {
-            doc = NativeLib.clientNew(config, h, status);
+            byte[] doc;
+            try {
+                doc = NativeLib.clientNew(config, h, status);
+            } finally {
+                Arrays.fill(config, (byte) 0); // the config may hold the appKey
+            }
+            this.info = Text.check(status[0], doc);
+            this.handle = h[0];
+            if (handle == 0) {
+                throw UmsException.local(UmsStatus.INTERNAL, "internal",
+                        "ums_client_new succeeded without a handle", null);
+            }
+            this.notifyKey = key;
+            created = true;
         } finally {
-            Arrays.fill(config, (byte) 0); // the config may hold the appKey
+            if (!created) {
+                wipe(key);
+            }
         }
-        this.info = Text.check(status[0], doc);
-        this.handle = h[0];
-        if (handle == 0) {
-            throw UmsException.local(UmsStatus.INTERNAL, "internal",
-                    "ums_client_new succeeded without a handle", null);
+    }
+
+    private static void wipe(byte[] secret) {
+        if (secret != null) {
+            Arrays.fill(secret, (byte) 0);
         }
-        this.notifyKey = notifyKeyOf(configJson);
     }
 
     /** Creates a client from a configuration given as a Map (written as JSON). */
@@ -101,10 +117,8 @@ public final class UmsClient implements AutoCloseable {
                 NativeLib.clientFree(handle);
                 handle = 0;
             }
-            if (notifyKey != null) {
-                Arrays.fill(notifyKey, (byte) 0);
-                notifyKey = null;
-            }
+            wipe(notifyKey);
+            notifyKey = null;
         } finally {
             lock.writeLock().unlock();
         }

@@ -1,0 +1,244 @@
+package com.chinaums.ums.compat;
+
+import com.chinaums.ums.ConfigException;
+import com.chinaums.ums.GatewayRejectedException;
+import com.chinaums.ums.UmsClient;
+import com.chinaums.ums.UmsException;
+import com.chinaums.ums.UmsStatus;
+import com.chinaums.ums.ValidationException;
+import com.chinaums.ums.internal.Json;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What the official call shapes turn into: a libums configuration derived
+ * from the context (and the UMS_* environment variables), one cached
+ * UmsClient per configuration, and the call itself.
+ */
+final class Adapter {
+    /** Where the overrides come from; tests pass their own. */
+    interface Env {
+        String get(String name);
+    }
+
+    static final Env SYSTEM_ENV = new Env() {
+        @Override
+        public String get(String name) {
+            return System.getenv(name);
+        }
+    };
+
+    static final String PRODUCTION_HOST = "api-mop.chinaums.com";
+    static final String TEST_HOST = "test-api-open.chinaums.com";
+
+    // One client per configuration, shared by every thread (clients are
+    // thread-safe and keep the token cache and connection pool).
+    private static final Map<String, UmsClient> CLIENTS = new HashMap<String, UmsClient>();
+
+    private Adapter() {
+    }
+
+    /** The libums configuration and service path a context stands for. */
+    static final class Settings {
+        final Map<String, Object> config = new LinkedHashMap<String, Object>();
+        String servicePath;
+        String cacheKey;
+    }
+
+    static void requireContext(OpenApiContext context) throws ValidationException {
+        if (context == null) {
+            throw validation(UmsStatus.NULL_POINTER, "argument `context` is null", "context");
+        }
+    }
+
+    static Settings resolve(OpenApiContext context, Env env) throws UmsException {
+        requireContext(context);
+        Settings s = new Settings();
+
+        String base = nonEmpty(context.getOpenServUrl()) ? context.getOpenServUrl()
+                : context.getApiServiceUrl();
+        String override = env.get("UMS_ENVIRONMENT");
+        String environment;
+        if (nonEmpty(override)) {
+            environment = override;
+        } else {
+            if (!nonEmpty(base)) {
+                throw config("the context has neither openServUrl nor apiServiceUrl", "openServUrl");
+            }
+            environment = environmentOf(base);
+        }
+        s.config.put("environment", environment);
+
+        String appId = nonEmpty(env.get("UMS_APP_ID")) ? env.get("UMS_APP_ID") : context.getAppId();
+        String appKey = nonEmpty(env.get("UMS_APP_KEY")) ? env.get("UMS_APP_KEY")
+                : context.getAppKey();
+        // The embedded simulator only knows its demo app: with
+        // UMS_ENVIRONMENT=sandbox and no UMS_APP_ID the sample's placeholder
+        // credentials are left out so the library uses the demo ones.
+        boolean demo = "sandbox".equals(environment) && !nonEmpty(env.get("UMS_APP_ID"));
+        if (!demo) {
+            if (appId != null) {
+                s.config.put("appId", appId);
+            }
+            if (appKey != null) {
+                s.config.put("appKey", appKey);
+            }
+        }
+        s.config.put("auth", context.isNeedToken() ? "token" : "body-sig");
+        ConfigBean bean = context.getConfigBean();
+        if (bean != null) {
+            if (bean.getConnectTimeoutMs() != null) {
+                s.config.put("connectTimeoutMs", bean.getConnectTimeoutMs());
+            }
+            if (bean.getTimeoutMs() != null) {
+                s.config.put("timeoutMs", bean.getTimeoutMs());
+            }
+        }
+        s.servicePath = servicePath(context);
+
+        // The key names the configuration without holding the appKey itself.
+        Map<String, Object> keyed = new LinkedHashMap<String, Object>(s.config);
+        if (keyed.containsKey("appKey")) {
+            keyed.put("appKey", sha256Hex((String) keyed.get("appKey")));
+        }
+        s.cacheKey = Json.write(keyed);
+        return s;
+    }
+
+    /** api-mop → production, test-api-open → test, anything else → that base URL. */
+    static String environmentOf(String url) throws ConfigException {
+        URI uri;
+        try {
+            uri = new URI(url.trim());
+        } catch (URISyntaxException e) {
+            throw config("openServUrl is not a URL", "openServUrl");
+        }
+        String host = uri.getHost();
+        if (host == null || uri.getScheme() == null) {
+            throw config("openServUrl has no scheme or host", "openServUrl");
+        }
+        if (host.equalsIgnoreCase(PRODUCTION_HOST)) {
+            return "production";
+        }
+        if (host.equalsIgnoreCase(TEST_HOST)) {
+            return "test";
+        }
+        String hostPart = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
+        return uri.getScheme() + "://" + hostPart + (uri.getPort() >= 0 ? ":" + uri.getPort() : "");
+    }
+
+    /** The /v1/... path: apiServiceUrl's path, else "/" + version + serviceCode. */
+    static String servicePath(OpenApiContext context) throws ValidationException {
+        String path = null;
+        if (nonEmpty(context.getApiServiceUrl())) {
+            try {
+                path = new URI(context.getApiServiceUrl().trim()).getPath();
+            } catch (URISyntaxException e) {
+                throw validation(UmsStatus.INVALID_ARGUMENT, "apiServiceUrl is not a URL",
+                        "apiServiceUrl");
+            }
+        } else if (nonEmpty(context.getVersion()) && nonEmpty(context.getServiceCode())) {
+            String code = context.getServiceCode();
+            path = "/" + context.getVersion() + (code.startsWith("/") ? code : "/" + code);
+        }
+        if (path == null || !path.startsWith("/v")) {
+            throw validation(UmsStatus.INVALID_ARGUMENT,
+                    "the context names no /v1/... service (apiServiceUrl, or version and serviceCode)",
+                    "apiServiceUrl");
+        }
+        return path;
+    }
+
+    /** The cached client for these settings, created on first use. */
+    static UmsClient client(Settings s) throws UmsException {
+        synchronized (CLIENTS) {
+            UmsClient client = CLIENTS.get(s.cacheKey);
+            if (client == null) {
+                client = new UmsClient(s.config);
+                CLIENTS.put(s.cacheKey, client);
+            }
+            return client;
+        }
+    }
+
+    static int cachedClients() {
+        synchronized (CLIENTS) {
+            return CLIENTS.size();
+        }
+    }
+
+    static void clear() {
+        synchronized (CLIENTS) {
+            for (UmsClient c : CLIENTS.values()) {
+                c.close(); // waits for calls still running on it
+            }
+            CLIENTS.clear();
+        }
+    }
+
+    static String doPost(OpenApiContext context, String request, Env env) throws UmsException {
+        Settings s = resolve(context, env);
+        if (request == null) {
+            throw validation(UmsStatus.NULL_POINTER, "argument `request` is null", "request");
+        }
+        UmsClient client = client(s);
+        String body = context.isNeedDataTag() ? "{\"data\":" + request + "}" : request;
+        try {
+            return client.call(s.servicePath, body);
+        } catch (GatewayRejectedException e) {
+            // The official SDK hands back whatever the gateway answered; a
+            // refusal without an answer (e.g. no token could be fetched) is
+            // a local failure and stays an exception.
+            Map<String, Object> response = e.getResponse();
+            if (response == null) {
+                throw e;
+            }
+            return Json.write(response);
+        }
+    }
+
+    private static boolean nonEmpty(String s) {
+        return s != null && !s.trim().isEmpty();
+    }
+
+    private static Map<String, Object> doc(int status, String kind, String message, String field) {
+        Map<String, Object> doc = new LinkedHashMap<String, Object>();
+        doc.put("status", UmsStatus.name(status));
+        doc.put("kind", kind);
+        doc.put("message", message);
+        doc.put("field", field);
+        doc.put("outcomeUnknown", Boolean.FALSE);
+        doc.put("nothingSent", Boolean.TRUE);
+        return doc;
+    }
+
+    private static ConfigException config(String message, String field) {
+        return new ConfigException(UmsStatus.CONFIG, message,
+                doc(UmsStatus.CONFIG, "config", message, field));
+    }
+
+    private static ValidationException validation(int status, String message, String field) {
+        return new ValidationException(status, message,
+                doc(status, status == UmsStatus.NULL_POINTER ? "null_pointer" : "invalid_argument",
+                        message, field));
+    }
+
+    private static String sha256Hex(String s) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+            StringBuilder sb = new StringBuilder();
+            for (byte b : d) {
+                sb.append(String.format("%02x", b & 0xff));
+            }
+            return sb.toString();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+}

@@ -1,0 +1,257 @@
+package com.chinaums.ums.tests;
+
+import com.chinaums.ums.ConfigException;
+import com.chinaums.ums.GatewayRejectedException;
+import com.chinaums.ums.InternalException;
+import com.chinaums.ums.NotificationException;
+import com.chinaums.ums.OutcomeUnknownException;
+import com.chinaums.ums.TlsException;
+import com.chinaums.ums.TransportException;
+import com.chinaums.ums.UmsClient;
+import com.chinaums.ums.UmsException;
+import com.chinaums.ums.UmsStatus;
+import com.chinaums.ums.ValidationException;
+import java.util.Map;
+
+/** Each exception class, from real failures where they can be provoked. */
+public final class ErrorTests {
+    private ErrorTests() {
+    }
+
+    public static void testValidationErrorNamesTheField() throws Exception {
+        final UmsClient c = Fixtures.client();
+        final Map<String, Object> r = Fixtures.updateRequest(c.newId());
+        r.put("walletOption", "TRIPLE");
+        ValidationException e = T.expect(ValidationException.class, new T.Body() {
+            @Override
+            public void run() throws Exception {
+                c.updateQrcode(r);
+            }
+        });
+        T.eq("walletOption", e.getField(), "field");
+        T.eq(UmsStatus.VALIDATION, e.getStatus(), "status");
+        T.eq("UMS_ERR_VALIDATION", e.getStatusName(), "status name");
+        T.eq("validation", e.getKind(), "kind");
+        T.contains(e.getMessage(), "SINGLE", "message states the rule");
+        T.check(e.isNothingSent() && !e.isOutcomeUnknown(), "nothing sent");
+    }
+
+    public static void testDuplicateBillIsGatewayRejected() throws Exception {
+        final UmsClient c = Fixtures.client();
+        final String request = Fixtures.updateJson(c.newId());
+        c.updateQrcode(request);
+        GatewayRejectedException e = T.expect(GatewayRejectedException.class, new T.Body() {
+            @Override
+            public void run() throws Exception {
+                c.updateQrcode(request);
+            }
+        });
+        T.eq("DUP_ORDER", e.getErrCode(), "errCode");
+        T.check(e.getErrMsg() != null && !e.getErrMsg().isEmpty(), "errMsg");
+        T.eq(Integer.valueOf(200), e.getHttpStatus(), "httpStatus");
+        T.eq("DUP_ORDER", e.getResponse().get("errCode"), "response document");
+        T.check(!e.isOutcomeUnknown() && !e.isNothingSent() && !e.isTokenRejected(), "flags");
+        T.eq(UmsStatus.GATEWAY_REJECTED, e.getStatus(), "status");
+    }
+
+    public static void testUnknownQrCodeIsNoOrder() throws Exception {
+        final UmsClient c = Fixtures.client();
+        final Map<String, Object> r = Fixtures.updateRequest(c.newId());
+        r.put("qrCodeId", "31949999999999999999999999");
+        GatewayRejectedException e = T.expect(GatewayRejectedException.class, new T.Body() {
+            @Override
+            public void run() throws Exception {
+                c.updateQrcode(r);
+            }
+        });
+        T.eq("NO_ORDER", e.getErrCode(), "errCode");
+    }
+
+    public static void testConfigErrorNamesTheKey() throws Exception {
+        ConfigException e = T.expect(ConfigException.class, new T.Body() {
+            @Override
+            public void run() throws Exception {
+                new UmsClient("{\"environment\":\"sandbox\",\"bogus\":1}");
+            }
+        });
+        T.eq("bogus", e.getField(), "unknown key");
+        T.eq(UmsStatus.CONFIG, e.getStatus(), "status");
+        e = T.expect(ConfigException.class, new T.Body() {
+            @Override
+            public void run() throws Exception {
+                new UmsClient("{\"environment\":\"sandbox\",\"timeoutMs\":0}");
+            }
+        });
+        T.eq("timeoutMs", e.getField(), "bad value");
+    }
+
+    /** Nothing listens on port 1: connection refused, nothing sent. */
+    public static void testTransportError() throws Exception {
+        final UmsClient c = new UmsClient("{\"environment\":\"http://127.0.0.1:1\",\"appId\":\""
+                + Fixtures.DEMO_APP_ID + "\",\"appKey\":\"" + Fixtures.DEMO_APP_KEY + "\",\"mid\":\""
+                + Fixtures.MID + "\",\"tid\":\"" + Fixtures.TID + "\"}");
+        try {
+            TransportException e = T.expect(TransportException.class, new T.Body() {
+                @Override
+                public void run() throws Exception {
+                    c.updateQrcode(Fixtures.updateJson("31940000000000000000000008"));
+                }
+            });
+            T.eq(UmsStatus.CONNECT, e.getStatus(), "status");
+            T.check(e.isNothingSent() && !e.isOutcomeUnknown(), "nothing sent");
+        } finally {
+            c.close();
+        }
+    }
+
+    /**
+     * A plain TCP server that answers the TLS ClientHello with garbage: the
+     * handshake fails. Deterministically TlsException (checked: the exact
+     * class), and never OutcomeUnknown, since no request was sent.
+     */
+    public static void testTlsErrorAgainstGarbageServer() throws Exception {
+        try (Fixtures.FakeServer server = new Fixtures.FakeServer(Fixtures.Behaviour.GARBAGE)) {
+            final UmsClient c = new UmsClient(config("https://127.0.0.1:" + server.port()));
+            try {
+                TlsException e = T.expect(TlsException.class, new T.Body() {
+                    @Override
+                    public void run() throws Exception {
+                        c.updateQrcode(Fixtures.updateJson("31940000000000000000000005"));
+                    }
+                });
+                T.check(e instanceof TransportException, "TlsException is a TransportException");
+                T.eq(UmsStatus.TLS, e.getStatus(), "status");
+                T.check(e.isNothingSent() && !e.isOutcomeUnknown(), "nothing sent");
+            } finally {
+                c.close();
+            }
+        }
+    }
+
+    /** A server that reads the request and hangs up: the outcome is unknown. */
+    public static void testOutcomeUnknownWhenServerHangsUp() throws Exception {
+        try (Fixtures.FakeServer server = new Fixtures.FakeServer(Fixtures.Behaviour.SWALLOW)) {
+            final UmsClient c = new UmsClient(config("http://127.0.0.1:" + server.port()));
+            try {
+                OutcomeUnknownException e = T.expect(OutcomeUnknownException.class, new T.Body() {
+                    @Override
+                    public void run() throws Exception {
+                        c.updateQrcode(Fixtures.updateJson("31940000000000000000000006"));
+                    }
+                });
+                T.eq(UmsStatus.OUTCOME_UNKNOWN, e.getStatus(), "status");
+                T.check(e.isOutcomeUnknown() && !e.isNothingSent(), "flags");
+                T.eq(1, server.requestsRead, "sent exactly once: never resent");
+            } finally {
+                c.close();
+            }
+        }
+    }
+
+    public static void testOutcomeUnknownOnHttp500() throws Exception {
+        try (Fixtures.FakeServer server = new Fixtures.FakeServer(Fixtures.Behaviour.HTTP_500)) {
+            final UmsClient c = new UmsClient(config("http://127.0.0.1:" + server.port()));
+            try {
+                OutcomeUnknownException e = T.expect(OutcomeUnknownException.class, new T.Body() {
+                    @Override
+                    public void run() throws Exception {
+                        c.updateQrcode(Fixtures.updateJson("31940000000000000000000007"));
+                    }
+                });
+                T.eq(Integer.valueOf(500), e.getHttpStatus(), "httpStatus");
+                T.eq(1, server.requestsRead, "sent exactly once");
+            } finally {
+                c.close();
+            }
+        }
+    }
+
+    private static String config(String environment) {
+        return "{\"environment\":\"" + environment + "\",\"appId\":\"" + Fixtures.DEMO_APP_ID
+                + "\",\"appKey\":\"" + Fixtures.DEMO_APP_KEY + "\",\"mid\":\"" + Fixtures.MID
+                + "\",\"tid\":\"" + Fixtures.TID + "\",\"connectTimeoutMs\":3000,\"timeoutMs\":10000}";
+    }
+
+    /** Every status maps to its class in the shared hierarchy. */
+    public static void testStatusToExceptionClass() {
+        Object[][] table = {
+            {UmsStatus.NULL_POINTER, ValidationException.class},
+            {UmsStatus.INVALID_UTF8, ValidationException.class},
+            {UmsStatus.INVALID_JSON, ValidationException.class},
+            {UmsStatus.BUFFER_TOO_SMALL, InternalException.class},
+            {UmsStatus.INVALID_ARGUMENT, ValidationException.class},
+            {UmsStatus.CONFIG, ConfigException.class},
+            {UmsStatus.VALIDATION, ValidationException.class},
+            {UmsStatus.CONNECT, TransportException.class},
+            {UmsStatus.TLS, TlsException.class},
+            {UmsStatus.GATEWAY_REJECTED, GatewayRejectedException.class},
+            {UmsStatus.OUTCOME_UNKNOWN, OutcomeUnknownException.class},
+            {UmsStatus.TOKEN_REJECTED, GatewayRejectedException.class},
+            {UmsStatus.NOTIFY_BAD_SIGNATURE, NotificationException.class},
+            {UmsStatus.NOTIFY_MISSING_SIGN, NotificationException.class},
+            {UmsStatus.NOTIFY_UNKNOWN_SIGN_TYPE, NotificationException.class},
+            {UmsStatus.NOTIFY_DUPLICATE_FIELD, NotificationException.class},
+            {UmsStatus.NOTIFY_MALFORMED, NotificationException.class},
+            {UmsStatus.INTERNAL, InternalException.class},
+            {UmsStatus.PANIC, InternalException.class},
+            {12345, InternalException.class},
+        };
+        for (Object[] row : table) {
+            int status = (Integer) row[0];
+            String doc = "{\"status\":\"" + UmsStatus.name(status) + "\",\"message\":\"m\",\"field\":\"f\","
+                    + "\"errCode\":\"E\",\"errMsg\":\"M\",\"httpStatus\":418}";
+            UmsException e = UmsException.fromDocument(status, doc);
+            T.eq(row[1], e.getClass(), "class for " + UmsStatus.name(status));
+            T.eq(status, e.getStatus(), "status");
+            T.eq("m", e.getMessage(), "message from the document");
+            T.eq("f", e.getField(), "field");
+            T.eq("E", e.getErrCode(), "errCode");
+            T.eq("M", e.getErrMsg(), "errMsg");
+            T.eq(Integer.valueOf(418), e.getHttpStatus(), "httpStatus");
+        }
+        T.check(((GatewayRejectedException) UmsException.fromDocument(UmsStatus.TOKEN_REJECTED, "{}"))
+                .isTokenRejected(), "token rejected flag");
+        T.eq("DUPLICATE_FIELD", ((NotificationException) UmsException.fromDocument(
+                UmsStatus.NOTIFY_DUPLICATE_FIELD, "{}")).getReason(), "notification reason");
+        UmsException broken = UmsException.fromDocument(UmsStatus.INTERNAL, "not json");
+        T.eq("UMS_ERR_INTERNAL", broken.getDocument().get("status"), "a document is made up");
+        T.check(broken.getMessage() != null, "message");
+        T.eq("UMS_STATUS_12345", UmsStatus.name(12345), "unknown status name");
+    }
+
+    /** Secrets never show in messages or documents. */
+    public static void testSecretsStayOutOfErrors() throws Exception {
+        final String appKey = "0f0e0d0c0b0a09080706050403020100";
+        ConfigException e = T.expect(ConfigException.class, new T.Body() {
+            @Override
+            public void run() throws Exception {
+                // A non-demo app with the sandbox is refused.
+                new UmsClient("{\"environment\":\"sandbox\",\"appId\":\"someone-else\",\"appKey\":\""
+                        + appKey + "\"}");
+            }
+        });
+        T.lacks(e.getMessage(), appKey, "config message");
+        T.lacks(e.getDocumentJson(), appKey, "config document");
+
+        final UmsClient c = Fixtures.client();
+        final Map<String, Object> r = Fixtures.updateRequest(c.newId());
+        r.put("name", "欧阳诸葛司马上官夏侯皇甫尉迟公羊");
+        ValidationException v = T.expect(ValidationException.class, new T.Body() {
+            @Override
+            public void run() throws Exception {
+                c.updateQrcode(r);
+            }
+        });
+        T.eq("name", v.getField(), "too long a real name");
+        T.lacks(v.getDocumentJson(), "欧阳", "real name in the document");
+
+        final String key = Fixtures.DEMO_NOTIFY_KEY;
+        NotificationException n = T.expect(NotificationException.class, new T.Body() {
+            @Override
+            public void run() throws Exception {
+                com.chinaums.ums.Ums.verifyNotify(key, "a=1&sign=00".getBytes("UTF-8"));
+            }
+        });
+        T.lacks(n.getDocumentJson(), key, "notification key");
+    }
+}

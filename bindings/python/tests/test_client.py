@@ -1,0 +1,497 @@
+"""The Client against the simulator embedded in libums and against local
+servers that misbehave on purpose."""
+
+import gc
+import json
+import socket
+import threading
+import time
+import unittest
+
+import support
+from support import MID, SEED_QR, TID, today
+
+import chinaums
+from chinaums import _native
+from chinaums.errors import (
+    ClientClosedError,
+    ConfigError,
+    GatewayRejectedError,
+    OutcomeUnknownError,
+    TlsError,
+    TransportError,
+    UmsError,
+    ValidationError,
+)
+
+
+def not_supported_yet(error: UmsError) -> bool:
+    """The simulator answers HTTP 404 NO_SERVICE for operations it does not
+    implement yet; the full assertions switch on by themselves once it does."""
+    return (isinstance(error, GatewayRejectedError) and error.err_code == "NO_SERVICE"
+            and error.http_status == 404)
+
+
+class SandboxTestCase(unittest.TestCase):
+    client: chinaums.Client
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.client = chinaums.Client(support.sandbox_config())
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.client.close()
+
+    def new_bill(self) -> dict:
+        return {"qrCodeId": SEED_QR, "billNo": self.client.new_id(), "billDate": today(),
+                "totalAmount": "26"}
+
+    def requests_to(self, path: str) -> int:
+        stats = support.sandbox_stats(self.client.info["baseUrl"])
+        return int(stats["requests"].get(path, 0))
+
+
+class OperationsTest(SandboxTestCase):
+    def test_update_qrcode(self) -> None:
+        request = self.new_bill()
+        answer = self.client.update_qrcode(request)
+        self.assertEqual(answer["errCode"], "SUCCESS")
+        self.assertEqual(answer["billNo"], request["billNo"])
+        self.assertEqual(answer["billDate"], request["billDate"])
+        self.assertIn(SEED_QR, answer["billQRCode"])
+        # Defaults from the config were filled in and echoed back.
+        self.assertEqual((answer["mid"], answer["tid"]), (MID, TID))
+
+    def test_update_qrcode_from_json_text(self) -> None:
+        request = self.new_bill()
+        answer = self.client.update_qrcode(json.dumps(request))
+        self.assertEqual(answer["billNo"], request["billNo"])
+
+    def test_get_qrcode(self) -> None:
+        bill_no = self.client.new_id()
+        answer = self.client.get_qrcode({"billNo": bill_no, "billDate": today(), "totalAmount": 1})
+        self.assertEqual(answer["errCode"], "SUCCESS")
+        self.assertEqual(answer["billNo"], bill_no)
+        self.assertTrue(answer["qrCodeId"])
+        self.assertIn(answer["qrCodeId"], answer["billQRCode"])
+
+    def check_operation(self, name: str, request: dict, full_check) -> None:
+        """Calls one operation: either the full assertions pass, or the
+        simulator does not have it yet and the call must still have reached
+        the gateway and mapped to GatewayRejectedError(NO_SERVICE)."""
+        method = getattr(self.client, name)
+        try:
+            answer = method(request)
+        except UmsError as e:
+            if not_supported_yet(e):
+                self.assertFalse(e.nothing_sent, name)
+                self.assertEqual(e.response, {"errCode": "NO_SERVICE", "errMsg": e.err_msg})
+                return
+            full_check(None, e)
+            return
+        full_check(answer, None)
+
+    def test_every_other_operation(self) -> None:
+        bill_no = self.client.new_id()
+        created = self.client.get_qrcode({"billNo": bill_no, "billDate": today(), "totalAmount": 5})
+        code, system_id = created["qrCodeId"], created["systemId"]
+        unknown = "3194" + "0" * 24
+
+        def success(answer, error, **expected):
+            self.assertIsNone(error, "expected SUCCESS, got %r" % (error,))
+            self.assertEqual(answer["errCode"], "SUCCESS")
+            for key, value in expected.items():
+                self.assertEqual(answer[key], value, key)
+
+        def rejected(answer, error):
+            # An unpaid bill / unknown trade: the gateway must refuse.
+            self.assertIsNone(answer, "expected a rejection, got %r" % (answer,))
+            self.assertIsInstance(error, GatewayRejectedError)
+            self.assertNotEqual(error.err_code, "SUCCESS")
+
+        cases = [
+            ("query_qrcode_info", {"qrCodeId": code, "systemId": system_id},
+             lambda a, e: success(a, e, billNo=bill_no)),
+            ("query_bill", {"billNo": bill_no, "billDate": today()},
+             lambda a, e: success(a, e, billNo=bill_no)),
+            ("refund", {"billNo": bill_no, "billDate": today(), "refundAmount": 1,
+                        "refundOrderId": self.client.new_id()}, rejected),
+            ("preauth_complete", {"billNo": bill_no, "billDate": today(), "authedOrderId": unknown,
+                                  "authIdRespCd": "123456", "totalAmount": 5, "authedDesc": "t"},
+             rejected),
+            ("preauth_cancel", {"billNo": bill_no, "billDate": today(), "cancelOrderId": unknown,
+                                "authIdRespCd": "123456"}, rejected),
+            ("secure_cancel", {"merOrderId": unknown}, rejected),
+            ("secure_complete", {"merOrderId": unknown, "completedAmount": 1}, rejected),
+            ("close_qrcode", {"qrCodeId": code}, lambda a, e: success(a, e, qrCodeId=code)),
+        ]
+        for name, request, check in cases:
+            with self.subTest(operation=name):
+                self.check_operation(name, request, check)
+
+    def test_every_operation_validates_before_sending(self) -> None:
+        names = ["get_qrcode", "update_qrcode", "close_qrcode", "query_bill", "refund",
+                 "query_qrcode_info", "preauth_complete", "preauth_cancel", "secure_cancel",
+                 "secure_complete"]
+        for name in names:
+            with self.subTest(operation=name):
+                with self.assertRaises(ValidationError) as caught:
+                    getattr(self.client, name)({"mid": "short"})
+                self.assertTrue(caught.exception.nothing_sent)
+                self.assertTrue(caught.exception.field)
+
+    def test_call_with_a_service_path(self) -> None:
+        request = self.new_bill()
+        answer = self.client.call("/v1/netpay/bills/update-qrcode", request)
+        self.assertEqual(answer["billNo"], request["billNo"])
+        with self.assertRaises(GatewayRejectedError) as caught:
+            self.client.call("/v1/netpay/no-such-service", {"a": 1})
+        self.assertEqual((caught.exception.err_code, caught.exception.http_status), ("NO_SERVICE", 404))
+
+    def test_call_rejects_a_bad_path(self) -> None:
+        with self.assertRaises(ValidationError) as caught:
+            self.client.call("not-a-path", {"a": 1})
+        self.assertEqual(caught.exception.status, 5)
+
+    def test_data_envelope_is_prepared_inside(self) -> None:
+        inner = self.new_bill()
+        prepared = self.client.prepare("/v1/netpay/bills/update-qrcode", {"data": inner})
+        sent = json.loads(prepared["body"])
+        self.assertEqual(list(sent), ["data"])
+        self.assertEqual(sent["data"]["mid"], MID)  # defaults filled inside
+        self.assertEqual(sent["data"]["totalAmount"], 26)  # normalised inside
+        with self.assertRaises(ValidationError) as caught:
+            self.client.prepare("update-qrcode", {"data": dict(inner, walletOption="X")})
+        self.assertEqual(caught.exception.field, "walletOption")
+
+    def test_new_id(self) -> None:
+        ids = {self.client.new_id() for _ in range(500)}
+        self.assertEqual(len(ids), 500)
+        for i in ids:
+            self.assertEqual(len(i), 28)
+            self.assertTrue(i.startswith("3194") and i.isdigit(), i)
+
+    def test_new_id_needs_msg_src_id(self) -> None:
+        with chinaums.Client(environment="https://gateway.invalid", app_id="a", app_key="k") as c:
+            with self.assertRaises(ConfigError) as caught:
+                c.new_id()
+            self.assertEqual(caught.exception.field, "msgSrcId")
+
+
+class ErrorsTest(SandboxTestCase):
+    def test_validation_names_the_field(self) -> None:
+        with self.assertRaises(ValidationError) as caught:
+            self.client.update_qrcode(dict(self.new_bill(), walletOption="TRIPLE"))
+        e = caught.exception
+        self.assertEqual((e.status, e.status_name, e.field), (7, "UMS_ERR_VALIDATION", "walletOption"))
+        self.assertIn("walletOption", str(e))
+        self.assertTrue(e.nothing_sent)
+        self.assertFalse(e.outcome_unknown)
+
+    def test_invalid_json_text(self) -> None:
+        for text in ["{not json", "[1, 2]"]:
+            with self.assertRaises(ValidationError) as caught:
+                self.client.update_qrcode(text)
+            self.assertEqual(caught.exception.status_name, "UMS_ERR_INVALID_JSON")
+
+    def test_invalid_utf8(self) -> None:
+        with self.assertRaises(ValidationError) as caught:
+            self.client.update_qrcode(b'{"qrCodeId":"\xff"}')
+        self.assertEqual(caught.exception.status_name, "UMS_ERR_INVALID_UTF8")
+
+    def test_nul_and_wrong_types_are_refused_here(self) -> None:
+        with self.assertRaises(ValidationError):
+            self.client.update_qrcode('{"a":"\0"}')
+        with self.assertRaises(TypeError):
+            self.client.update_qrcode(42)  # type: ignore[arg-type]
+        with self.assertRaises(ValidationError) as caught:
+            self.client.prepare("update-qrcode", self.new_bill(), timestamp="2026")
+        self.assertEqual(caught.exception.status_name, "UMS_ERR_INVALID_ARGUMENT")
+
+    def test_duplicate_bill_is_rejected(self) -> None:
+        request = self.new_bill()
+        self.client.update_qrcode(request)
+        with self.assertRaises(GatewayRejectedError) as caught:
+            self.client.update_qrcode(request)
+        e = caught.exception
+        self.assertEqual((e.err_code, e.http_status), ("DUP_ORDER", 200))
+        self.assertTrue(e.err_msg)
+        self.assertEqual(e.response["errCode"], "DUP_ORDER")
+        self.assertFalse(e.nothing_sent)
+        self.assertIn("DUP_ORDER", str(e))
+
+    def test_unknown_qrcode_is_no_order(self) -> None:
+        with self.assertRaises(GatewayRejectedError) as caught:
+            self.client.update_qrcode(dict(self.new_bill(), qrCodeId="31940000000000000000000009"))
+        self.assertEqual(caught.exception.err_code, "NO_ORDER")
+
+    def test_config_error_names_the_key(self) -> None:
+        with self.assertRaises(ConfigError) as caught:
+            chinaums.Client({"environment": "sandbox", "colour": "blue"})
+        self.assertEqual(caught.exception.field, "colour")
+        self.assertEqual(caught.exception.status_name, "UMS_ERR_CONFIG")
+
+    def test_keyword_config_uses_python_names(self) -> None:
+        with self.assertRaises(ConfigError) as caught:
+            chinaums.Client(environment="sandbox", connect_timeout_ms=0)
+        self.assertEqual(caught.exception.field, "connectTimeoutMs")
+        with chinaums.Client({"environment": "https://gateway.invalid", "appId": "x", "appKey": "k"},
+                             app_id="from-kwargs", auth="token") as c:
+            self.assertEqual((c.info["appId"], c.info["auth"]), ("from-kwargs", "token"))
+            self.assertEqual(c.info["baseUrl"], "https://gateway.invalid")
+        with chinaums.Client('{"environment":"https://gateway.invalid","appId":"j","appKey":"k"}') as c:
+            self.assertEqual(c.info["appId"], "j")
+
+    def test_transport_error_when_nothing_listens(self) -> None:
+        with chinaums.Client(support.local_config(1)) as c:
+            with self.assertRaises(TransportError) as caught:
+                c.update_qrcode(self.new_bill())
+        e = caught.exception
+        self.assertNotIsInstance(e, TlsError)
+        self.assertEqual(e.status_name, "UMS_ERR_CONNECT")
+        self.assertTrue(e.nothing_sent)
+
+    def test_tls_error_from_a_plain_tcp_server(self) -> None:
+        # The server reads the ClientHello, then answers plain text: the
+        # handshake fails deterministically, before any request is sent.
+        with support.garbage_server() as server:
+            config = support.local_config(server.port, environment="https://127.0.0.1:%d" % server.port)
+            with chinaums.Client(config) as c:
+                with self.assertRaises(TlsError) as caught:
+                    c.update_qrcode(self.new_bill())
+        e = caught.exception
+        self.assertIsInstance(e, TransportError)
+        self.assertNotIsInstance(e, OutcomeUnknownError)
+        self.assertTrue(e.nothing_sent)
+        self.assertFalse(e.outcome_unknown)
+
+    def test_outcome_unknown_when_the_server_hangs_up(self) -> None:
+        with support.hang_up_server() as server:
+            with chinaums.Client(support.local_config(server.port)) as c:
+                with self.assertRaises(OutcomeUnknownError) as caught:
+                    c.update_qrcode(self.new_bill())
+            self.assertEqual(len(server.requests), 1, "a money-moving call must not be resent")
+        e = caught.exception
+        self.assertTrue(e.outcome_unknown)
+        self.assertFalse(e.nothing_sent)
+
+    def test_outcome_unknown_on_a_gateway_timeout_code(self) -> None:
+        with support.json_server({"errCode": "TIMEOUT", "errMsg": "超时"}) as server:
+            with chinaums.Client(support.local_config(server.port)) as c:
+                with self.assertRaises(OutcomeUnknownError) as caught:
+                    c.update_qrcode(self.new_bill())
+        self.assertEqual(caught.exception.err_code, "TIMEOUT")
+        self.assertEqual(caught.exception.response, {"errCode": "TIMEOUT", "errMsg": "超时"})
+
+    def test_token_rejected_is_a_gateway_rejection_without_secrets(self) -> None:
+        wrong_key = "0123456789abcdef0123456789abcdef"
+        config = {"environment": self.client.info["baseUrl"], "appId": support.DEMO_APP_ID,
+                  "appKey": wrong_key, "auth": "token", "mid": MID, "tid": TID}
+        with chinaums.Client(config) as c:
+            with self.assertRaises(GatewayRejectedError) as caught:
+                c.update_qrcode(self.new_bill())
+        e = caught.exception
+        self.assertEqual(e.status_name, "UMS_ERR_TOKEN_REJECTED")
+        self.assertNotIn(wrong_key, str(e) + json.dumps(e.document) + repr(c))
+
+    def test_secrets_never_in_errors(self) -> None:
+        secret_name = "张秘密"
+        with self.assertRaises(ValidationError) as caught:
+            self.client.update_qrcode(dict(self.new_bill(), name=secret_name, fixBuyer="T"))
+        e = caught.exception
+        text = str(e) + json.dumps(e.document, ensure_ascii=False)
+        self.assertNotIn(secret_name, text)
+        self.assertNotIn(support.DEMO_APP_KEY, text)
+        self.assertNotIn(support.DEMO_APP_KEY, repr(self.client) + json.dumps(self.client.info))
+
+    def test_status_mapping(self) -> None:
+        from chinaums import errors
+        expected = {
+            1: errors.ValidationError, 2: errors.ValidationError, 3: errors.ValidationError,
+            5: errors.ValidationError, 6: errors.ConfigError, 7: errors.ValidationError,
+            8: errors.TransportError, 9: errors.TlsError, 10: errors.GatewayRejectedError,
+            11: errors.OutcomeUnknownError, 12: errors.GatewayRejectedError,
+            13: errors.BadSignatureError, 14: errors.MissingSignError,
+            15: errors.UnknownSignTypeError, 16: errors.DuplicateFieldError,
+            17: errors.MalformedNotificationError, 98: errors.InternalError,
+            99: errors.InternalError, 12345: errors.InternalError,
+        }
+        for status, cls in expected.items():
+            e = errors.error_from_status(status, {"message": "m"})
+            self.assertIs(type(e), cls, status)
+            self.assertIsInstance(e, UmsError)
+            self.assertEqual(e.status, status)
+        for status in range(13, 18):
+            self.assertIsInstance(errors.error_from_status(status), errors.NotificationError)
+        for status, name in errors.STATUS_NAMES.items():
+            self.assertTrue(chinaums.status_str(status), name)
+        self.assertEqual(errors.error_from_status(99).status_name, "UMS_ERR_PANIC")
+
+
+class BuffersTest(SandboxTestCase):
+    def setUp(self) -> None:
+        self.saved = _native.initial_buffer_size
+
+    def tearDown(self) -> None:
+        _native.initial_buffer_size = self.saved
+
+    def test_small_buffer_gets_the_answer_without_resending(self) -> None:
+        before = self.requests_to("/v1/netpay/bills/update-qrcode")
+        _native.initial_buffer_size = 16
+        request = self.new_bill()
+        answer = self.client.update_qrcode(request)  # a resend would be DUP_ORDER
+        self.assertEqual(answer["billNo"], request["billNo"])
+        self.assertEqual(self.requests_to("/v1/netpay/bills/update-qrcode"), before + 1)
+        # A rejection's error document takes the same path.
+        with self.assertRaises(GatewayRejectedError) as caught:
+            self.client.update_qrcode(request)
+        self.assertEqual(caught.exception.err_code, "DUP_ORDER")
+        self.assertEqual(self.requests_to("/v1/netpay/bills/update-qrcode"), before + 2)
+
+    def test_small_buffer_for_local_results(self) -> None:
+        _native.initial_buffer_size = 1
+        self.assertEqual(len(self.client.new_id()), 28)
+        prepared = self.client.prepare("update-qrcode", self.new_bill())
+        self.assertIn("OPEN-BODY-SIG", prepared["authorization"])
+
+    def test_large_answer(self) -> None:
+        big = {"errCode": "SUCCESS", "errMsg": "大", "items": ["条目%06d" % i for i in range(30000)]}
+        with support.json_server(big) as server:
+            with chinaums.Client(support.local_config(server.port)) as c:
+                answer = c.call("/v1/custom/large", {"a": 1})
+            self.assertEqual(len(server.requests), 1, "the retry must not resend")
+        self.assertEqual(answer, big)
+        self.assertGreater(len(json.dumps(big, ensure_ascii=False).encode()), 4 * 64 * 1024)
+
+    def test_small_answer(self) -> None:
+        with support.json_server({"errCode": "SUCCESS"}) as server:
+            with chinaums.Client(support.local_config(server.port)) as c:
+                self.assertEqual(c.call("/v1/custom/small", {}), {"errCode": "SUCCESS"})
+
+
+class ThreadsTest(SandboxTestCase):
+    def test_many_threads_share_one_client(self) -> None:
+        threads, per_thread = 24, 4
+        results: list = []
+        errors: list = []
+        lock = threading.Lock()
+        start = threading.Barrier(threads)
+
+        def work() -> None:
+            start.wait()
+            for _ in range(per_thread):
+                request = self.new_bill()
+                try:
+                    answer = self.client.update_qrcode(request)
+                except Exception as e:  # collected, asserted below
+                    with lock:
+                        errors.append(e)
+                    continue
+                with lock:
+                    results.append((request["billNo"], answer["billNo"], answer["errCode"]))
+
+        pool = [threading.Thread(target=work) for _ in range(threads)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join(60)
+        self.assertEqual(errors, [])
+        self.assertEqual(len(results), threads * per_thread)
+        self.assertTrue(all(sent == got and code == "SUCCESS" for sent, got, code in results))
+        self.assertEqual(len({r[0] for r in results}), threads * per_thread)
+
+    def test_close_waits_for_a_call_in_progress(self) -> None:
+        with support.json_server({"errCode": "SUCCESS", "n": 1}, delay_until_released=True) as server:
+            client = chinaums.Client(support.local_config(server.port))
+            outcome: dict = {}
+
+            def slow_call() -> None:
+                outcome["answer"] = client.call("/v1/custom/slow", {"a": 1})
+                outcome["finished"] = time.monotonic()
+
+            t = threading.Thread(target=slow_call)
+            t.start()
+            self.assertTrue(server.received.wait(10))
+            threading.Timer(0.3, server.release.set).start()
+            client.close()  # must wait for slow_call, not free under it
+            closed_at = time.monotonic()
+            t.join(10)
+            self.assertEqual(outcome["answer"], {"errCode": "SUCCESS", "n": 1})
+            self.assertLessEqual(outcome["finished"], closed_at)
+            self.assertTrue(client.closed)
+            with self.assertRaises(ClientClosedError):
+                client.call("/v1/custom/slow", {"a": 1})
+
+    def test_closing_while_threads_call(self) -> None:
+        client = chinaums.Client(support.sandbox_config())
+        outcomes: list = []
+        lock = threading.Lock()
+
+        def work() -> None:
+            while True:  # until the client is closed under it
+                try:
+                    client.new_id()
+                    client.prepare("update-qrcode", self.new_bill())
+                    kind = "ok"
+                except ClientClosedError:
+                    kind = "closed"
+                except Exception as e:  # anything else is a failure
+                    kind = repr(e)
+                with lock:
+                    outcomes.append(kind)
+                if kind == "closed":
+                    return
+
+        pool = [threading.Thread(target=work) for _ in range(16)]
+        for t in pool:
+            t.start()
+        time.sleep(0.05)
+        client.close()
+        client.close()
+        for t in pool:
+            t.join(30)
+        self.assertFalse(any(t.is_alive() for t in pool))
+        self.assertEqual(set(outcomes) - {"ok", "closed"}, set())
+        self.assertEqual(outcomes.count("closed"), 16)  # every thread saw the close
+        self.assertGreater(outcomes.count("ok"), 0)
+
+
+class LifecycleTest(unittest.TestCase):
+    def test_context_manager_and_idempotent_close(self) -> None:
+        with chinaums.Client(support.sandbox_config()) as c:
+            self.assertFalse(c.closed)
+            self.assertEqual(len(c.new_id()), 28)
+            self.assertIn("open", repr(c))
+        self.assertTrue(c.closed)
+        self.assertIn("closed", repr(c))
+        c.close()
+        c.close()
+        for call in (c.new_id, lambda: c.update_qrcode({}), lambda: c.sign_body(b"x"),
+                     lambda: c.token_request(), lambda: c.prepare("update-qrcode", {})):
+            with self.assertRaises(ClientClosedError) as caught:
+                call()
+            self.assertIsInstance(caught.exception, ValidationError)
+
+    def test_context_manager_closes_on_exception(self) -> None:
+        with self.assertRaises(RuntimeError):
+            with chinaums.Client(support.sandbox_config()) as c:
+                raise RuntimeError("boom")
+        self.assertTrue(c.closed)
+
+    def test_del_is_safe(self) -> None:
+        for _ in range(20):
+            c = chinaums.Client(support.sandbox_config())
+            c.new_id()
+            del c
+        try:
+            chinaums.Client({"bogus": True})  # half-built: __del__ must cope
+        except ConfigError:
+            pass
+        gc.collect()
+        with chinaums.Client(support.sandbox_config()) as c:
+            self.assertEqual(len(c.new_id()), 28)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,162 @@
+"""Finding and checking libums, the ctypes declarations, and logging."""
+
+import ctypes
+import ctypes.util
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import support
+
+import chinaums
+from chinaums import _native
+from chinaums.errors import UmsLibraryNotFound, UmsLibraryVersionError
+
+PROBE = """
+import sys, chinaums
+try:
+    chinaums.Client()
+except ImportError as e:
+    print(type(e).__name__)
+    print(e)
+    sys.exit(3)
+print("loaded", chinaums.library_path())
+"""
+
+
+def run_probe(env: dict, pythonpath: str = support.SRC) -> subprocess.CompletedProcess:
+    env = dict(env)
+    env["PYTHONPATH"] = pythonpath
+    env.pop("LD_LIBRARY_PATH", None)
+    return subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def header_exports() -> dict:
+    """name → number of parameters, for every function declared in ums.h."""
+    with open(support.HEADER, encoding="utf-8") as f:
+        text = re.sub(r"//[^\n]*|/\*.*?\*/", "", f.read(), flags=re.S)
+    exports = {}
+    for name, params in re.findall(r"\b(ums_\w+)\s*\(([^()]*)\)\s*;", text):
+        params = params.strip()
+        exports[name] = 0 if params in ("", "void") else params.count(",") + 1
+    return exports
+
+
+class LoadingTest(unittest.TestCase):
+    def test_version_is_checked(self) -> None:
+        self.assertEqual(_native.EXPECTED_VERSION, (0, 1))
+        self.assertTrue(chinaums.version().startswith("0.1."))
+        self.assertEqual(os.path.realpath(chinaums.library_path()),
+                         os.path.realpath(os.environ["UMS_LIBRARY"]))
+
+    def test_every_export_is_declared(self) -> None:
+        exports = header_exports()
+        self.assertGreaterEqual(len(exports), 21)
+        lib = _native.library()
+        for name, count in exports.items():
+            with self.subTest(name):
+                fn = getattr(lib, name)
+                self.assertIsNotNone(fn.argtypes, name + " has no argtypes")
+                self.assertEqual(len(fn.argtypes), count)
+        self.assertIs(lib.ums_client_free.restype, None)
+        self.assertIs(lib.ums_version.restype, ctypes.c_char_p)
+
+    def test_library_not_found_lists_every_place(self) -> None:
+        if ctypes.util.find_library("ums"):
+            self.skipTest("a libums is installed on this system")
+        missing = os.path.join(tempfile.gettempdir(), "no-such-dir", "libums.so")
+        out = run_probe(dict(os.environ, UMS_LIBRARY=missing))
+        self.assertEqual(out.returncode, 3, out.stdout + out.stderr)
+        name, message = out.stdout.split("\n", 1)
+        self.assertEqual(name, "UmsLibraryNotFound")
+        self.assertTrue(issubclass(UmsLibraryNotFound, ImportError))
+        beside = os.path.join(support.SRC, "chinaums", "libums.so")
+        for place in ("UMS_LIBRARY=" + missing, beside, 'find_library("ums")', "libums.so.0",
+                      "make lib"):
+            self.assertIn(place, message)
+        env = dict(os.environ)
+        env.pop("UMS_LIBRARY")
+        out = run_probe(env)
+        self.assertIn("UMS_LIBRARY: not set", out.stdout)
+
+    def test_library_next_to_the_package(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            package = os.path.join(tmp, "chinaums")
+            shutil.copytree(os.path.join(support.SRC, "chinaums"), package,
+                            ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copy(os.environ["UMS_LIBRARY"], os.path.join(package, "libums.so"))
+            env = dict(os.environ)
+            env.pop("UMS_LIBRARY")
+            out = run_probe(env, pythonpath=tmp)
+            self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+            self.assertEqual(out.stdout.strip(), "loaded " + os.path.join(package, "libums.so"))
+
+    def test_wrong_version_is_refused(self) -> None:
+        cc = shutil.which("gcc") or shutil.which("cc")
+        if not cc:
+            self.skipTest("no C compiler to build a fake libums")
+        with tempfile.TemporaryDirectory() as tmp:
+            source = os.path.join(tmp, "fake.c")
+            with open(source, "w") as f:
+                f.write('const char *ums_version(void) { return "9.3.1"; }\n')
+            fake = os.path.join(tmp, "libums.so")
+            subprocess.run([cc, "-shared", "-fPIC", "-o", fake, source], check=True, timeout=60)
+            out = run_probe(dict(os.environ, UMS_LIBRARY=fake))
+        self.assertEqual(out.returncode, 3, out.stdout + out.stderr)
+        self.assertTrue(out.stdout.startswith("UmsLibraryVersionError\n"))
+        self.assertIn("9.3.1", out.stdout)
+        self.assertIn("0.1", out.stdout)
+        self.assertTrue(issubclass(UmsLibraryVersionError, ImportError))
+
+    def test_errors_module_needs_no_library(self) -> None:
+        code = "import chinaums.errors as e; print(e.UmsError.__name__)"
+        env = dict(os.environ, UMS_LIBRARY="/nonexistent/libums.so", PYTHONPATH=support.SRC)
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                             timeout=60)
+        self.assertEqual(out.stdout.strip(), "UmsError", out.stderr)
+
+
+class LoggingTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self.records: list = []
+        self.logger = logging.getLogger("chinaums.test")
+        self.logger.propagate = False
+        self.logger.setLevel(logging.DEBUG)
+
+        class Collect(logging.Handler):
+            def emit(inner, record: logging.LogRecord) -> None:
+                self.records.append(record)
+
+        self.handler = Collect()
+        self.logger.addHandler(self.handler)
+
+    def tearDown(self) -> None:
+        chinaums.disable_logging()
+        self.logger.removeHandler(self.handler)
+
+    def test_log_lines_are_forwarded_without_secrets(self) -> None:
+        chinaums.enable_logging(logging.INFO, self.logger)
+        with chinaums.Client(support.sandbox_config()) as c:
+            bill = {"qrCodeId": support.SEED_QR, "billNo": c.new_id(), "billDate": support.today(),
+                    "totalAmount": 26, "name": "张秘密"}
+            c.update_qrcode(bill)
+            messages = [r.getMessage() for r in self.records]
+            self.assertTrue(any("/v1/netpay/bills/update-qrcode" in m for m in messages), messages)
+            self.assertTrue(all(r.levelno >= logging.INFO for r in self.records))
+            for m in messages:
+                self.assertNotIn(support.DEMO_APP_KEY, m)
+                self.assertNotIn("张秘密", m)
+            chinaums.disable_logging()
+            count = len(self.records)
+            c.update_qrcode(dict(bill, billNo=c.new_id()))
+            self.assertEqual(len(self.records), count)
+
+
+if __name__ == "__main__":
+    unittest.main()
