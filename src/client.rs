@@ -12,6 +12,7 @@ use crate::token::{self, TokenCache};
 use crate::transport::{HttpAnswer, Transport};
 use serde_json::{Map, Value};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Largest request document accepted from a caller.
 pub const MAX_REQUEST_BYTES: usize = 256 * 1024;
@@ -300,7 +301,51 @@ impl Client {
         result
     }
 
+    /// The retry policy (README "Reliability"): nothing is ever resent once
+    /// a money-moving request may have reached the gateway. What is retried,
+    /// within one deadline of `timeoutMs` for the whole call:
+    /// - a connection that was never established (nothing sent), any operation;
+    /// - a read-only operation whose outcome is unknown (no usable answer).
     fn send_classified(&self, prepared: &PreparedRequest) -> Result<Answer> {
+        let deadline = Instant::now() + self.config.timeout;
+        let (mut connect_retries, mut read_retries) = (0, 0);
+        loop {
+            let err = match self.attempt(prepared, deadline) {
+                Ok(answer) => return Ok(answer),
+                Err(e) => e,
+            };
+            let delay = match err.kind {
+                ErrorKind::Connect if connect_retries < MAX_CONNECT_RETRIES => {
+                    connect_retries += 1;
+                    backoff(CONNECT_BACKOFF, connect_retries)
+                }
+                ErrorKind::OutcomeUnknown
+                    if !prepared.money_moving && read_retries < MAX_READ_RETRIES =>
+                {
+                    read_retries += 1;
+                    backoff(READ_BACKOFF, read_retries)
+                }
+                _ => return Err(err),
+            };
+            if deadline.saturating_duration_since(Instant::now()) <= delay {
+                return Err(err);
+            }
+            crate::log::log(crate::log::Level::Warn, || {
+                format!(
+                    "POST {}: {}; retrying in {} ms",
+                    prepared.path,
+                    err.kind.as_str(),
+                    delay.as_millis()
+                )
+            });
+            std::thread::sleep(delay);
+        }
+    }
+
+    /// One exchange (two in token mode when the token is refused with HTTP
+    /// 401 before any business: refreshed once, resent once). Every attempt is
+    /// signed afresh (new timestamp and nonce) over the same body bytes.
+    fn attempt(&self, prepared: &PreparedRequest, deadline: Instant) -> Result<Answer> {
         match self.config.auth {
             AuthMode::BodySig => {
                 let authorization = self.authorization_for(&prepared.body);
@@ -308,12 +353,13 @@ impl Client {
                     &prepared.url,
                     Some(&authorization),
                     &prepared.body,
+                    remaining(deadline)?,
                 )?;
                 classify_answer(answer)
             }
             AuthMode::Token => {
-                let token = self.access_token()?;
-                let answer = self.post_with_token(prepared, &token)?;
+                let token = self.access_token_until(deadline)?;
+                let answer = self.post_with_token(prepared, &token, deadline)?;
                 if answer.status == 401 {
                     crate::log::log(crate::log::Level::Warn, || {
                         format!(
@@ -322,26 +368,39 @@ impl Client {
                         )
                     });
                     self.tokens.invalidate(&token);
-                    let fresh = self.access_token()?;
-                    return classify_answer(self.post_with_token(prepared, &fresh)?);
+                    let fresh = self.access_token_until(deadline)?;
+                    return classify_answer(self.post_with_token(prepared, &fresh, deadline)?);
                 }
                 classify_answer(answer)
             }
         }
     }
 
-    fn post_with_token(&self, prepared: &PreparedRequest, token: &Secret) -> Result<HttpAnswer> {
+    fn post_with_token(
+        &self,
+        prepared: &PreparedRequest,
+        token: &Secret,
+        deadline: Instant,
+    ) -> Result<HttpAnswer> {
         let authorization = format!("OPEN-ACCESS-TOKEN AccessToken={}", token.expose());
-        self.transport
-            .post_json(&prepared.url, Some(&authorization), &prepared.body)
+        self.transport.post_json(
+            &prepared.url,
+            Some(&authorization),
+            &prepared.body,
+            remaining(deadline)?,
+        )
     }
 
     /// The shared access token, fetched once when missing or about to expire.
     pub fn access_token(&self) -> Result<Arc<Secret>> {
-        self.tokens.get(|| self.fetch_token())
+        self.access_token_until(Instant::now() + self.config.timeout)
     }
 
-    fn fetch_token(&self) -> Result<(String, std::time::Duration)> {
+    fn access_token_until(&self, deadline: Instant) -> Result<Arc<Secret>> {
+        self.tokens.get(|| self.fetch_token(deadline))
+    }
+
+    fn fetch_token(&self, deadline: Instant) -> Result<(String, Duration)> {
         let timestamp = self.now().compact();
         let nonce = self.nonces.nonce();
         let signature = sign::token_signature(
@@ -365,7 +424,7 @@ impl Client {
         // as far as the caller's request is concerned.
         let answer = self
             .transport
-            .post_json(&url, None, &body)
+            .post_json(&url, None, &body, remaining(deadline)?)
             .map_err(|mut e| {
                 // Fetching a token does no business: whatever broke, the
                 // caller's request was not sent.
@@ -388,6 +447,35 @@ impl Client {
         });
         parsed
     }
+}
+
+/// Connection set-up failures (nothing sent) are retried this many times.
+const MAX_CONNECT_RETRIES: u32 = 2;
+const CONNECT_BACKOFF: Duration = Duration::from_millis(100);
+/// Read-only operations with an unknown outcome are retried this many times.
+const MAX_READ_RETRIES: u32 = 2;
+const READ_BACKOFF: Duration = Duration::from_millis(200);
+
+/// `base * 2^(n-1)`, plus up to 50 % random jitter so that many clients
+/// retrying together do not arrive together.
+fn backoff(base: Duration, n: u32) -> Duration {
+    let exp = base * 2u32.pow(n.saturating_sub(1).min(8));
+    let mut r = [0u8; 2];
+    crate::clock::fill_random(&mut r);
+    let jitter = u16::from_le_bytes(r) as u32 % 501; // 0..=500 per mille
+    exp + exp * jitter / 1000
+}
+
+/// Time left before the call's deadline, or an error when none is left.
+fn remaining(deadline: Instant) -> Result<Duration> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(Error::new(
+            ErrorKind::OutcomeUnknown,
+            "the call's deadline (timeoutMs) passed before an answer arrived",
+        ));
+    }
+    Ok(left)
 }
 
 /// Takes the inner object out of a `{"data": {...}}` envelope.

@@ -60,16 +60,21 @@ impl Transport {
         })
     }
 
-    /// POSTs `body` as JSON with the given Authorization header (if any).
+    /// POSTs `body` as JSON with the given Authorization header (if any);
+    /// `timeout` bounds the whole exchange (the caller's remaining deadline).
     pub fn post_json(
         &self,
         url: &str,
         authorization: Option<&str>,
         body: &[u8],
+        timeout: Duration,
     ) -> Result<HttpAnswer> {
         let mut request = self
             .agent
             .post(url)
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
             .content_type("application/json;charset=UTF-8");
         if let Some(auth) = authorization {
             request = request.header("Authorization", auth);

@@ -602,3 +602,91 @@ fn ca_file_must_be_a_readable_pem_file() {
     .unwrap_err();
     assert_eq!(e.field.as_deref(), Some("proxy"));
 }
+
+#[test]
+fn a_read_only_query_is_retried_but_a_money_moving_call_never_is() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // A server that reads each request and hangs up without answering.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let mut buf = [0u8; 8192];
+            let mut got = Vec::new();
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                }
+            }
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let client = client(&url, json!({}));
+    let query = json!({"billNo": "31940001", "billDate": "2026-01-02"});
+    let e = client
+        .execute(&ums::ops::QUERY_BILL, query.as_object().unwrap().clone())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::OutcomeUnknown);
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        3,
+        "a query is tried three times"
+    );
+
+    seen.store(0, Ordering::SeqCst);
+    let e = client
+        .update_qrcode(&update_request("31940001"))
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::OutcomeUnknown);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        1,
+        "a money-moving call is never resent"
+    );
+}
+
+#[test]
+fn the_deadline_bounds_the_whole_call_retries_included() {
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    // Connection refused is retried twice (~100 ms, ~200 ms), unless the
+    // deadline leaves no room for it.
+    let hasty = client(
+        &format!("http://127.0.0.1:{port}"),
+        json!({"timeoutMs": 150}),
+    );
+    let started = Instant::now();
+    let e = hasty
+        .update_qrcode(&update_request("31940001"))
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Connect);
+    assert!(
+        started.elapsed() < Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+    let patient = client(
+        &format!("http://127.0.0.1:{port}"),
+        json!({"timeoutMs": 5000}),
+    );
+    let started = Instant::now();
+    assert_eq!(
+        patient
+            .update_qrcode(&update_request("31940001"))
+            .unwrap_err()
+            .kind,
+        ErrorKind::Connect
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "two retries with backoff: {:?}",
+        started.elapsed()
+    );
+}
