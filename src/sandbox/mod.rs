@@ -158,6 +158,7 @@ mod http;
 mod notifier;
 mod refunds;
 pub mod serve;
+pub mod tls;
 mod state;
 
 pub use notifier::{Delivery, DeliveryStatus};
