@@ -84,7 +84,15 @@ const KNOWN_KEYS: &[&str] = &[
 impl Config {
     /// Parses a JSON config document.
     pub fn from_json(text: &str) -> Result<Config> {
-        Config::from_map(&crate::json::parse_object(text, "config")?)
+        let mut map = crate::json::parse_object(text, "config")?;
+        let config = Config::from_map(&map);
+        // The parsed copies of the keys would otherwise be freed unwiped.
+        for key in ["appKey", "notifyKey"] {
+            if let Some(Value::String(secret)) = map.get_mut(key) {
+                crate::secret::wipe(secret);
+            }
+        }
+        config
     }
 
     pub fn from_map(map: &Map<String, Value>) -> Result<Config> {
@@ -110,11 +118,11 @@ impl Config {
         check_len("appId", &app_id, 1, 64)?;
         check_no_quote("appId", &app_id)?;
         let app_key = match opt_str(map, "appKey")? {
-            Some(v) => v.to_string(),
-            None if in_sandbox => crate::sandbox::demo::APP_KEY.to_string(),
+            Some(v) => Secret::new(v),
+            None if in_sandbox => Secret::new(crate::sandbox::demo::APP_KEY),
             None => return Err(Error::config("appKey", "is required")),
         };
-        check_len("appKey", &app_key, 1, 256)?;
+        check_len("appKey", app_key.expose(), 1, 256)?;
         let auth = match opt_str(map, "auth")? {
             None | Some("body-sig") => AuthMode::BodySig,
             Some("token") => AuthMode::Token,
@@ -194,7 +202,7 @@ impl Config {
         };
         Ok(Config {
             app_id,
-            app_key: Secret::new(app_key),
+            app_key,
             environment,
             auth,
             mid,
