@@ -310,12 +310,16 @@ impl Client {
         let deadline = Instant::now() + self.config.timeout;
         let (mut connect_retries, mut read_retries) = (0, 0);
         loop {
-            let err = match self.attempt(prepared, deadline) {
+            let mut reached_gateway = false;
+            let err = match self.attempt(prepared, deadline, &mut reached_gateway) {
                 Ok(answer) => return Ok(answer),
                 Err(e) => e,
             };
             let delay = match err.kind {
-                ErrorKind::Connect if connect_retries < MAX_CONNECT_RETRIES => {
+                // Only an attempt that never reached the gateway is repeated
+                // for a connection failure: after a token refused with 401,
+                // the one resend was that attempt's own.
+                ErrorKind::Connect if !reached_gateway && connect_retries < MAX_CONNECT_RETRIES => {
                     connect_retries += 1;
                     backoff(CONNECT_BACKOFF, connect_retries)
                 }
@@ -345,7 +349,12 @@ impl Client {
     /// One exchange (two in token mode when the token is refused with HTTP
     /// 401 before any business: refreshed once, resent once). Every attempt is
     /// signed afresh (new timestamp and nonce) over the same body bytes.
-    fn attempt(&self, prepared: &PreparedRequest, deadline: Instant) -> Result<Answer> {
+    fn attempt(
+        &self,
+        prepared: &PreparedRequest,
+        deadline: Instant,
+        reached_gateway: &mut bool,
+    ) -> Result<Answer> {
         match self.config.auth {
             AuthMode::BodySig => {
                 let authorization = self.authorization_for(&prepared.body);
@@ -360,6 +369,7 @@ impl Client {
             AuthMode::Token => {
                 let token = self.access_token_until(deadline)?;
                 let answer = self.post_with_token(prepared, &token, deadline)?;
+                *reached_gateway = true;
                 if answer.status == 401 {
                     crate::log::log(crate::log::Level::Warn, || {
                         format!(
@@ -397,7 +407,7 @@ impl Client {
     }
 
     fn access_token_until(&self, deadline: Instant) -> Result<Arc<Secret>> {
-        self.tokens.get(|| self.fetch_token(deadline))
+        self.tokens.get(deadline, || self.fetch_token(deadline))
     }
 
     fn fetch_token(&self, deadline: Instant) -> Result<(String, Duration)> {
@@ -466,13 +476,14 @@ fn backoff(base: Duration, n: u32) -> Duration {
     exp + exp * jitter / 1000
 }
 
-/// Time left before the call's deadline, or an error when none is left.
+/// Time left before the call's deadline for a send that has not started,
+/// or an error (nothing was sent) when none is left.
 fn remaining(deadline: Instant) -> Result<Duration> {
     let left = deadline.saturating_duration_since(Instant::now());
     if left.is_zero() {
         return Err(Error::new(
-            ErrorKind::OutcomeUnknown,
-            "the call's deadline (timeoutMs) passed before an answer arrived",
+            ErrorKind::Connect,
+            "the call's deadline (timeoutMs) passed before the request was sent",
         ));
     }
     Ok(left)

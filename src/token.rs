@@ -6,7 +6,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::secret::Secret;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// A token is dropped this long before the gateway says it expires, so a
@@ -19,62 +19,98 @@ pub struct Token {
     pub refresh_at: Instant,
 }
 
-/// The cached token and the lock that makes fetching single-flight.
+#[derive(Debug, Default)]
+struct Slot {
+    current: Option<Token>,
+    /// One thread is fetching; the others wait on `fetched`.
+    fetching: bool,
+}
+
+/// The cached token; fetching is single-flight and every wait is bounded by
+/// the waiting call's own deadline.
 #[derive(Debug, Default)]
 pub struct TokenCache {
-    current: Mutex<Option<Token>>,
-    fetching: Mutex<()>,
+    slot: Mutex<Slot>,
+    fetched: Condvar,
 }
 
 impl TokenCache {
     /// A valid token, fetched with `fetch` only when none is cached. `fetch`
-    /// returns the token text and the gateway's `expiresIn`.
-    pub fn get<F>(&self, fetch: F) -> Result<Arc<Secret>>
+    /// returns the token text and the gateway's `expiresIn`. A thread that
+    /// finds another one fetching waits for it, but not past `deadline`.
+    pub fn get<F>(&self, deadline: Instant, fetch: F) -> Result<Arc<Secret>>
     where
         F: FnOnce() -> Result<(String, Duration)>,
     {
-        if let Some(token) = self.valid() {
-            return Ok(token);
+        let mut slot = self.lock();
+        loop {
+            if let Some(token) = valid(&slot) {
+                return Ok(token);
+            }
+            if !slot.fetching {
+                slot.fetching = true;
+                break;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::new(
+                    ErrorKind::Connect,
+                    "the call's deadline (timeoutMs) passed while waiting for an access token; the request was not sent",
+                ));
+            }
+            slot = self
+                .fetched
+                .wait_timeout(slot, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
         }
-        // Single flight: the first thread in fetches; the rest wait here and
-        // then find the fresh token in the cache.
-        let _fetching = self.fetching.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(token) = self.valid() {
-            return Ok(token);
-        }
+        drop(slot);
+        // Whatever happens in `fetch` (error or panic), the flag is reset
+        // and the waiters woken.
+        let done = FetchDone(self);
         let (value, expires_in) = fetch()?;
         let lifetime = expires_in.saturating_sub(EXPIRY_MARGIN.min(expires_in / 2));
-        let token = Token {
-            value: Arc::new(Secret::new(value)),
+        let value = Arc::new(Secret::new(value));
+        self.lock().current = Some(Token {
+            value: value.clone(),
             refresh_at: Instant::now() + lifetime,
-        };
-        let value = token.value.clone();
-        *self.lock_current() = Some(token);
+        });
+        drop(done);
         Ok(value)
     }
 
     /// Forgets `rejected` if it is still the cached token, so the next call
     /// fetches a new one. A token another thread already replaced stays.
     pub fn invalidate(&self, rejected: &Arc<Secret>) {
-        let mut current = self.lock_current();
-        if current
+        let mut slot = self.lock();
+        if slot
+            .current
             .as_ref()
             .is_some_and(|t| Arc::ptr_eq(&t.value, rejected))
         {
-            *current = None;
+            slot.current = None;
         }
     }
 
-    fn valid(&self) -> Option<Arc<Secret>> {
-        let current = self.lock_current();
-        current
-            .as_ref()
-            .filter(|t| Instant::now() < t.refresh_at)
-            .map(|t| t.value.clone())
+    fn lock(&self) -> MutexGuard<'_, Slot> {
+        self.slot.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
 
-    fn lock_current(&self) -> std::sync::MutexGuard<'_, Option<Token>> {
-        self.current.lock().unwrap_or_else(|p| p.into_inner())
+fn valid(slot: &Slot) -> Option<Arc<Secret>> {
+    slot.current
+        .as_ref()
+        .filter(|t| Instant::now() < t.refresh_at)
+        .map(|t| t.value.clone())
+}
+
+/// Ends a fetch: clears the flag and wakes the waiters.
+struct FetchDone<'a>(&'a TokenCache);
+
+impl Drop for FetchDone<'_> {
+    fn drop(&mut self) {
+        self.0.lock().fetching = false;
+        self.0.fetched.notify_all();
     }
 }
 
@@ -126,6 +162,34 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    fn far() -> Instant {
+        Instant::now() + Duration::from_secs(60)
+    }
+
+    #[test]
+    fn a_waiter_gives_up_at_its_own_deadline() {
+        let cache = Arc::new(TokenCache::default());
+        let fetcher = {
+            let cache = cache.clone();
+            std::thread::spawn(move || {
+                cache.get(far(), || {
+                    std::thread::sleep(Duration::from_millis(500));
+                    Ok(("slow".into(), Duration::from_secs(3600)))
+                })
+            })
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        let started = Instant::now();
+        let e = cache
+            .get(Instant::now() + Duration::from_millis(100), || {
+                panic!("must wait, not fetch")
+            })
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Connect);
+        assert!(started.elapsed() < Duration::from_millis(400));
+        assert_eq!(fetcher.join().unwrap().unwrap().expose(), "slow");
+    }
+
     #[test]
     fn many_threads_share_one_fetch() {
         let cache = Arc::new(TokenCache::default());
@@ -135,7 +199,7 @@ mod tests {
                 let (cache, fetches) = (cache.clone(), fetches.clone());
                 std::thread::spawn(move || {
                     cache
-                        .get(|| {
+                        .get(far(), || {
                             fetches.fetch_add(1, Ordering::SeqCst);
                             std::thread::sleep(Duration::from_millis(50));
                             Ok(("tok".into(), Duration::from_secs(3600)))
@@ -156,15 +220,15 @@ mod tests {
     fn invalidate_only_drops_the_rejected_token() {
         let cache = TokenCache::default();
         let first = cache
-            .get(|| Ok(("a".into(), Duration::from_secs(3600))))
+            .get(far(), || Ok(("a".into(), Duration::from_secs(3600))))
             .unwrap();
         cache.invalidate(&first);
         let second = cache
-            .get(|| Ok(("b".into(), Duration::from_secs(3600))))
+            .get(far(), || Ok(("b".into(), Duration::from_secs(3600))))
             .unwrap();
         assert_eq!(second.expose(), "b");
         cache.invalidate(&first); // stale rejection: keeps "b"
-        let third = cache.get(|| panic!("must not fetch")).unwrap();
+        let third = cache.get(far(), || panic!("must not fetch")).unwrap();
         assert_eq!(third.expose(), "b");
     }
 
@@ -172,11 +236,11 @@ mod tests {
     fn failed_fetch_is_not_cached() {
         let cache = TokenCache::default();
         assert!(cache
-            .get(|| Err(Error::new(ErrorKind::TokenRejected, "no")))
+            .get(far(), || Err(Error::new(ErrorKind::TokenRejected, "no")))
             .is_err());
         assert_eq!(
             cache
-                .get(|| Ok(("c".into(), Duration::from_secs(60))))
+                .get(far(), || Ok(("c".into(), Duration::from_secs(60))))
                 .unwrap()
                 .expose(),
             "c"

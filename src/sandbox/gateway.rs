@@ -1,11 +1,13 @@
 //! Request routing: control endpoints, the token endpoint and the business
 //! operations, with the checks every ChinaUMS path shares (method, content
-//! type, authentication, JSON object body).
+//! type, authentication, JSON object body), and the faults injected into
+//! them (`faults.rs`).
 
 use super::auth::{self, Settings};
 use super::bills::{self, Call};
 use super::customer;
-use super::http::{Answer, Rejection, Request, Service};
+use super::faults::{self, Fault, FaultQueue, Planned, QueuedFault, FAULT_HEADER};
+use super::http::{Answer, Head, Rejection, Request, Service};
 use super::notifier::{Delivery, Notifier, Policy};
 use super::state::State;
 use crate::clock::{BeijingTime, Clock};
@@ -67,6 +69,7 @@ pub(crate) struct Gateway {
     settings: Settings,
     clock: SimClock,
     notifier: Notifier,
+    faults: FaultQueue,
 }
 
 impl Gateway {
@@ -83,7 +86,23 @@ impl Gateway {
             settings,
             clock: SimClock::new(clock),
             notifier: Notifier::new(policy),
+            faults: FaultQueue::default(),
         }
+    }
+
+    /// Queues `fault` for the next `count` requests to `path` (`"*"`: any
+    /// path but the token endpoint). False when the queue is full.
+    pub fn inject_fault(&self, path: &str, fault: Fault, count: u32) -> bool {
+        self.faults.push(path, fault, count)
+    }
+
+    /// Forgets every queued fault; returns how many there were.
+    pub fn clear_faults(&self) -> usize {
+        self.faults.clear()
+    }
+
+    pub fn queued_faults(&self) -> Vec<QueuedFault> {
+        self.faults.list()
     }
 
     pub fn lock(&self) -> MutexGuard<'_, State> {
@@ -120,6 +139,7 @@ impl Gateway {
             "/_sandbox/health" | "/_sandbox/stats" | "/_sandbox/notifications" => &["GET"],
             "/_sandbox/pay" => &["POST"],
             "/_sandbox/clock" => &["GET", "POST"],
+            "/_sandbox/faults" => &["GET", "POST", "DELETE"],
             _ => return error(404, "NO_SERVICE", "没有这个模拟器控制接口"),
         };
         if !methods.contains(&request.method.as_str()) {
@@ -134,9 +154,42 @@ impl Gateway {
             (_, "/_sandbox/stats") => Answer::json(200, &self.lock().stats().to_json()),
             (_, "/_sandbox/notifications") => self.notifications(request),
             (_, "/_sandbox/pay") => self.pay(request),
+            (_, "/_sandbox/faults") => self.fault_control(request),
             ("POST", _) => self.move_clock(request),
             _ => Answer::json(200, &self.clock_json()),
         }
+    }
+
+    fn fault_control(&self, request: &Request) -> Answer {
+        let cleared = match request.method.as_str() {
+            "POST" => {
+                let body = match control_body(request) {
+                    Ok(body) => body,
+                    Err(answer) => return answer,
+                };
+                match faults::parse_control(&body) {
+                    Ok((path, fault, count)) => {
+                        if !self.inject_fault(&path, fault, count) {
+                            return control_error(409, "TOO_MANY_FAULTS", "故障队列已满 (1000 项)");
+                        }
+                    }
+                    Err(message) => return control_error(400, "BAD_REQUEST", &message),
+                }
+                None
+            }
+            "DELETE" => Some(self.clear_faults()),
+            _ => None,
+        };
+        let list: Vec<Value> = self
+            .queued_faults()
+            .iter()
+            .map(QueuedFault::to_json)
+            .collect();
+        let mut answer = json!({"ok": true, "faults": list});
+        if let Some(n) = cleared {
+            answer["cleared"] = json!(n);
+        }
+        Answer::json(200, &answer)
     }
 
     fn notifications(&self, request: &Request) -> Answer {
@@ -251,6 +304,7 @@ impl Gateway {
             Ok(Value::Object(map)) => unwrap_data_envelope(map),
             _ => return error(200, "BAD_REQUEST", "请求体必须是 UTF-8 编码的 JSON 对象"),
         };
+        state.count_processed(&request.path);
         let call = Call {
             app_id: &app_id,
             now_ms: now.at_ms,
@@ -315,14 +369,57 @@ fn check_post_json(request: &Request) -> Option<Answer> {
     }
 }
 
+fn is_control(path: &str) -> bool {
+    path.starts_with(CONTROL_PREFIX) || path == "/_sandbox"
+}
+
 impl Service for Gateway {
+    /// The request's own `X-Sandbox-Fault` header (ignored on the token
+    /// path), else the first queued fault for its path.
+    fn plan(&self, path: &str, head: &Head) -> Planned {
+        if is_control(path) {
+            return Planned::None;
+        }
+        let header = head
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(FAULT_HEADER))
+            .map(|(_, v)| v.as_str());
+        match header {
+            Some(value) if path != TOKEN_PATH => match value.parse::<Fault>() {
+                Ok(fault) => Planned::Fault(fault),
+                Err(message) => Planned::BadHeader(message),
+            },
+            _ => self
+                .faults
+                .take(path, TOKEN_PATH)
+                .map_or(Planned::None, Planned::Fault),
+        }
+    }
+
     fn handle(&self, request: &Request) -> Answer {
-        if request.path.starts_with(CONTROL_PREFIX) || request.path == "/_sandbox" {
+        if is_control(&request.path) {
             return self.control(request);
         }
         let now = self.clock.now();
         let mut state = self.lock();
         state.count_request(&request.path);
+        let fault = match &request.planned {
+            Planned::None => None,
+            Planned::Fault(fault) => {
+                state.count_fault(fault.name());
+                if !fault.processed() {
+                    if *fault == Fault::TokenExpired {
+                        state.counters.auth_failures += 1;
+                    }
+                    return fault.unprocessed_answer(now.at_ms);
+                }
+                Some(*fault)
+            }
+            Planned::BadHeader(message) => {
+                return error(400, "BAD_REQUEST", &format!("{FAULT_HEADER}: {message}"));
+            }
+        };
         let answer = if request.path == TOKEN_PATH {
             self.token(request, &mut state, now)
         } else {
@@ -332,7 +429,10 @@ impl Service for Gateway {
             }
         };
         self.flush(state);
-        answer
+        match fault {
+            Some(fault) => fault.spoil(answer, now.at_ms),
+            None => answer,
+        }
     }
 
     fn rejected(&self, what: Rejection) {

@@ -1,10 +1,14 @@
 //! A small HTTP/1.1 server on `std::net`, written by hand so that tests can
-//! later inject faults at the socket level (delays, early closes, garbage).
+//! inject faults at the socket level (delays, early closes, cut answers).
 //!
 //! One thread per connection, capped; keep-alive with an idle timeout; bodies
-//! only with `Content-Length`. Every answer is written by [`write_answer`], so
-//! there is exactly one place that puts bytes on the wire.
+//! only with `Content-Length`. Every answer is delivered by [`deliver`] and
+//! its bytes written by [`write_answer`], so there is exactly one place that
+//! puts bytes on the wire, the faulty ways ([`Wire`]) included. The service
+//! sees each request head before its body is read ([`Service::plan`]), so it
+//! can also have the connection closed before the body.
 
+use super::faults::Planned;
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -57,6 +61,9 @@ pub(crate) struct Request {
     pub keep_alive: bool,
     #[allow(dead_code)]
     pub peer: SocketAddr,
+    /// What the service decided when the head arrived ([`Service::plan`]).
+    /// With [`Planned::skips_body`] the body was not read and is empty.
+    pub planned: Planned,
 }
 
 impl Request {
@@ -80,6 +87,31 @@ pub(crate) struct Answer {
     pub body: Vec<u8>,
     /// Close the connection after this answer.
     pub close: bool,
+    /// How it is put on the wire (fault injection); normally [`Wire::Normal`].
+    pub wire: Wire,
+}
+
+/// How an answer is delivered. Anything but `Normal` and `Delay` closes the
+/// connection afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Wire {
+    #[default]
+    Normal,
+    /// Wait this long (or until the server stops), then write normally.
+    Delay(Duration),
+    /// Write nothing and close.
+    Close,
+    /// Write the answer up to this point, then close.
+    Cut(CutAt),
+}
+
+/// Where [`Wire::Cut`] stops writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CutAt {
+    /// After half of all the answer's bytes (head and body together).
+    HalfAnswer,
+    /// After the whole head (with the full Content-Length) and half the body.
+    HalfBody,
 }
 
 impl Answer {
@@ -90,6 +122,7 @@ impl Answer {
             // Serialising a `Value` cannot fail (all keys are strings).
             body: serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec()),
             close: false,
+            wire: Wire::Normal,
         }
     }
 
@@ -115,6 +148,11 @@ pub(crate) enum Rejection {
 
 /// The application behind the server.
 pub(crate) trait Service: Send + Sync + 'static {
+    /// Sees a request's head (framing valid; `path` without the query)
+    /// before its body is read, and decides what faults it gets.
+    fn plan(&self, _path: &str, _head: &Head) -> Planned {
+        Planned::None
+    }
     fn handle(&self, request: &Request) -> Answer;
     /// Told about refused connections and unreadable requests (for counters).
     fn rejected(&self, _what: Rejection) {}
@@ -228,10 +266,11 @@ fn accept_loop(
         let service = Arc::clone(&service);
         let limits = limits.clone();
         let registry = Arc::clone(&connections);
+        let stopping = Arc::clone(&stop);
         let spawned = thread::Builder::new()
             .name("ums-sandbox-conn".into())
             .spawn(move || {
-                serve_connection(stream, peer, service.as_ref(), &limits);
+                serve_connection(stream, peer, service.as_ref(), &limits, &stopping);
                 lock(&registry).remove(&id);
             });
         if spawned.is_err() {
@@ -246,6 +285,7 @@ fn serve_connection(
     peer: SocketAddr,
     service: &dyn Service,
     limits: &Limits,
+    stop: &AtomicBool,
 ) {
     let _ = stream.set_nodelay(true);
     if stream.set_read_timeout(Some(limits.idle_timeout)).is_err()
@@ -255,7 +295,7 @@ fn serve_connection(
     }
     let mut buffer = Vec::new();
     loop {
-        match read_request(&mut stream, &mut buffer, peer, limits) {
+        match read_request(&mut stream, &mut buffer, peer, limits, service) {
             Ok(None) => return,
             Ok(Some(request)) => {
                 let mut answer = catch_unwind(AssertUnwindSafe(|| service.handle(&request)))
@@ -269,15 +309,14 @@ fn serve_connection(
                     });
                 // A HEAD answer carries a body here; closing keeps the
                 // client from reading it as the next response.
-                if !request.keep_alive || request.method == "HEAD" {
+                // The unread body of a request planned to skip it is still
+                // on the connection: it cannot carry another request.
+                if !request.keep_alive || request.method == "HEAD" || request.planned.skips_body() {
                     answer.close = true;
                 }
-                if write_answer(&mut stream, &answer).is_err() {
-                    return;
-                }
-                if answer.close {
-                    linger_close(stream);
-                    return;
+                match deliver(stream, &answer, stop) {
+                    Some(open) => stream = open,
+                    None => return,
                 }
             }
             Err(ReadError::Io) => return,
@@ -293,7 +332,41 @@ fn serve_connection(
     }
 }
 
-/// Writes `answer` as one HTTP/1.1 response. The only writer of responses.
+/// Delivers `answer` as its [`Wire`] says. Gives the connection back when
+/// it stays open for the next request.
+fn deliver(mut stream: TcpStream, answer: &Answer, stop: &AtomicBool) -> Option<TcpStream> {
+    match answer.wire {
+        Wire::Close => {
+            // Abruptly: whatever the peer sent and we did not read turns the
+            // close into a reset, as when a server process dies.
+            let _ = stream.shutdown(Shutdown::Both);
+            return None;
+        }
+        Wire::Delay(d) => {
+            let until = Instant::now() + d;
+            while !stop.load(Ordering::SeqCst) {
+                let left = until.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                thread::sleep(left.min(Duration::from_millis(20)));
+            }
+            if stop.load(Ordering::SeqCst) {
+                return None;
+            }
+        }
+        Wire::Normal | Wire::Cut(_) => {}
+    }
+    write_answer(&mut stream, answer).ok()?;
+    if answer.close || matches!(answer.wire, Wire::Cut(_)) {
+        linger_close(stream);
+        return None;
+    }
+    Some(stream)
+}
+
+/// Writes `answer` as one HTTP/1.1 response (only up to the cut point of a
+/// [`Wire::Cut`] answer). The only writer of responses.
 pub(crate) fn write_answer(stream: &mut impl Write, answer: &Answer) -> io::Result<()> {
     let mut out = Vec::with_capacity(160 + answer.body.len());
     out.extend_from_slice(
@@ -307,7 +380,13 @@ pub(crate) fn write_answer(stream: &mut impl Write, answer: &Answer) -> io::Resu
         )
         .as_bytes(),
     );
+    let head_len = out.len();
     out.extend_from_slice(&answer.body);
+    match answer.wire {
+        Wire::Cut(CutAt::HalfAnswer) => out.truncate(out.len() / 2),
+        Wire::Cut(CutAt::HalfBody) => out.truncate(head_len + answer.body.len() / 2),
+        _ => {}
+    }
     stream.write_all(&out)?;
     stream.flush()
 }
@@ -345,6 +424,7 @@ fn reason_phrase(status: u16) -> &'static str {
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
         501 => "Not Implemented",
+        502 => "Bad Gateway",
         505 => "HTTP Version Not Supported",
         _ => "Unknown",
     }
@@ -369,11 +449,14 @@ pub(crate) struct Head {
 
 /// Reads one request. `buffer` carries bytes read past the previous request
 /// (pipelining). `Ok(None)`: the peer closed or went idle between requests.
+/// Once the head is read and its framing checked, `service` plans the
+/// request ([`Service::plan`]); a plan that skips the body leaves it unread.
 fn read_request(
     stream: &mut TcpStream,
     buffer: &mut Vec<u8>,
     peer: SocketAddr,
     limits: &Limits,
+    service: &dyn Service,
 ) -> Result<Option<Request>, ReadError> {
     let mut chunk = [0u8; 8192];
     let head_len = loop {
@@ -408,35 +491,44 @@ fn read_request(
     let head = parse_head(&buffer[..head_len], limits.max_headers)?;
     let body_len = body_length(&head, limits.max_body)?;
     let keep_alive = wants_keep_alive(&head);
-
-    if body_len > 0 && buffer.len() - head_len < body_len {
-        match header(&head.headers, "expect") {
-            Some(v) if v.eq_ignore_ascii_case("100-continue") => {
-                // curl waits for this before sending bodies over 1 KiB.
-                stream
-                    .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
-                    .map_err(|_| ReadError::Io)?;
-            }
-            Some(_) => return Err(ReadError::Reject(417, "不支持的 Expect")),
-            None => {}
-        }
-    }
-    while buffer.len() - head_len < body_len {
-        match stream.read(&mut chunk) {
-            Ok(0) => return Err(ReadError::Io),
-            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if is_timeout(&e) => return Err(ReadError::Reject(408, "请求体接收超时")),
-            Err(_) => return Err(ReadError::Io),
-        }
-    }
-    let rest = buffer.split_off(head_len + body_len);
-    let body = buffer.split_off(head_len);
-    *buffer = rest;
+    let body_pending = body_len > 0 && buffer.len() - head_len < body_len;
+    let expect = header(&head.headers, "expect");
+    let continue_wanted = match expect {
+        Some(v) if v.eq_ignore_ascii_case("100-continue") => true,
+        Some(_) if body_pending => return Err(ReadError::Reject(417, "不支持的 Expect")),
+        _ => false,
+    };
 
     let (path, query) = match head.target.split_once('?') {
         Some((p, q)) => (p.to_string(), Some(q.to_string())),
         None => (head.target.clone(), None),
+    };
+    let planned = service.plan(&path, &head);
+    let body = if planned.skips_body() {
+        // The connection is closed without reading the body: whatever of
+        // it arrived is dropped with it.
+        buffer.clear();
+        Vec::new()
+    } else {
+        if body_pending && continue_wanted {
+            // curl waits for this before sending bodies over 1 KiB.
+            stream
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                .map_err(|_| ReadError::Io)?;
+        }
+        while buffer.len() - head_len < body_len {
+            match stream.read(&mut chunk) {
+                Ok(0) => return Err(ReadError::Io),
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if is_timeout(&e) => return Err(ReadError::Reject(408, "请求体接收超时")),
+                Err(_) => return Err(ReadError::Io),
+            }
+        }
+        let rest = buffer.split_off(head_len + body_len);
+        let body = buffer.split_off(head_len);
+        *buffer = rest;
+        body
     };
     Ok(Some(Request {
         method: head.method,
@@ -446,6 +538,7 @@ fn read_request(
         body,
         keep_alive,
         peer,
+        planned,
     }))
 }
 

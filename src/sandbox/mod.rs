@@ -94,9 +94,9 @@
 //!
 //! # Control endpoints
 //!
-//! Under `/_sandbox/`, without authentication, not counted in [`Stats`];
-//! errors are `{"ok":false,"error":CODE,"message":..}` (404 / 405 for
-//! unknown paths and methods):
+//! Under `/_sandbox/`, without authentication, not counted in [`Stats`],
+//! never given a fault; errors are `{"ok":false,"error":CODE,"message":..}`
+//! (404 / 405 for unknown paths and methods):
 //!
 //! - `GET /_sandbox/health` → `{"ok":true}`; `GET /_sandbox/stats` →
 //!   [`Stats::to_json`].
@@ -125,6 +125,82 @@
 //!   `timestamp`, `requestTimestamp`) and the nonce window are still checked
 //!   against the configured clock, because clients' clocks do not move. Rust
 //!   code can also use [`Sandbox::advance_clock`] or a [`SandboxConfig::clock`].
+//! - `GET /_sandbox/faults`, `POST /_sandbox/faults`, `DELETE
+//!   /_sandbox/faults`: the fault queue, see below.
+//!
+//! # Fault injection
+//!
+//! The simulator misbehaves on demand, the way gateways, proxies and
+//! networks do, so that tests can prove what a client does about each case
+//! and how many times a money-moving request reached the gateway. A fault
+//! is chosen for a request as soon as its head has arrived, before its body
+//! is read, in one of two ways:
+//!
+//! - **Queued**: `POST /_sandbox/faults` `{"path": "/v1/netpay/bills/refund"
+//!   | "*", "fault": <name>, "count": N, "delayMs": ms}` (or
+//!   [`Sandbox::inject_fault`]) gives the fault to the next `count` (default
+//!   1, at most 100000) requests to that exact path (no query string);
+//!   `"*"` matches every path **except the token endpoint**
+//!   (`/v1/token/access`), so that a token-mode client meets the fault on its
+//!   business request; a fault queued for `/v1/token/access` itself hits
+//!   token requests. Faults are used first queued, first used; at most 1000
+//!   wait at once (409 `TOO_MANY_FAULTS`). `GET /_sandbox/faults` →
+//!   `{"ok":true,"faults":[{"path","fault","count" (uses left),"delayMs"?}]}`;
+//!   the POST answers the same list; `DELETE /_sandbox/faults` (or
+//!   [`Sandbox::clear_faults`]) empties the queue and answers
+//!   `{"ok":true,"cleared":N,"faults":[]}`. A bad body is 400 `BAD_REQUEST`
+//!   (unknown fault or field, `count` not 1..=100000, `delayMs` not
+//!   0..=600000 or given for another fault, `path` not `"*"` or a `/...` path
+//!   outside `/_sandbox/`).
+//! - **Per request**: the header `X-Sandbox-Fault: <name>[;delayMs=N]`
+//!   ([`FAULT_HEADER`]) applies the fault to the request carrying it only,
+//!   and takes precedence over the queue. It is ignored on the token
+//!   endpoint (a client that sends the header everywhere meets the fault on
+//!   its business request, not on the token fetch; queue a fault for
+//!   `/v1/token/access` to hit that). An unknown name or parameter is
+//!   answered 400 `BAD_REQUEST`, not processed.
+//!
+//! "Processed" means the simulator does the work (the state changes: a
+//! refund is made, a bill is put on a code) before the fault spoils the
+//! answer; a client can never tell, which is why a money-moving request
+//! whose outcome is unknown must not be resent blindly.
+//!
+//! | fault | processed | what happens |
+//! |---|---|---|
+//! | `delay` | yes | answered normally after `delayMs` (default 5000, longer than any sane client timeout; at most 600000) |
+//! | `close-before-body` | no | the connection is closed after the head, before the body is read |
+//! | `close-after-body` | yes | the body is read and processed, the connection closed without an answer |
+//! | `close-mid-answer` | yes | the first half of the answer's bytes (status line and headers included), then closed |
+//! | `http-500-html` | yes | HTTP 500, `text/html` page (the application failed after the work) |
+//! | `http-502-html` | no | HTTP 502, `text/html` page (a proxy that could not reach the gateway) |
+//! | `malformed-json` | yes | HTTP 200, the first half of the JSON answer (`{"errCode":"SUCC...`), Content-Length matching |
+//! | `truncated-json` | yes | the whole head with the full Content-Length, half of the body, then closed |
+//! | `oversized-json` | yes | the real answer padded with a `"padding"` field to 5 MiB (valid JSON) |
+//! | `wrong-content-type` | yes | the right JSON answer with `Content-Type: text/html;charset=UTF-8` |
+//! | `token-expired` | no | HTTP 401 `{"errCode":"INVALID_TOKEN","errMsg":"认证失败: AccessToken 已过期"}` (counted in `auth_failures`) |
+//! | `errcode-TIMEOUT` | yes | HTTP 200 errCode `TIMEOUT` |
+//! | `errcode-NET_ERROR` | no | HTTP 200 errCode `NET_ERROR` |
+//! | `errcode-ORDER_PROCESSING` | yes | HTTP 200 errCode `ORDER_PROCESSING` |
+//! | `errcode-INTERNAL_ERROR` | yes | HTTP 200 errCode `INTERNAL_ERROR` |
+//! | `errcode-BAD_SIGN` | no | HTTP 200 errCode `BAD_SIGN` |
+//!
+//! Every request that meets a fault is still counted in
+//! [`Stats::requests`]; [`Stats::processed`] counts per path the business
+//! requests actually handed to their operation (authenticated, a JSON
+//! object; whatever the business answer), and [`Stats::faults`] how often
+//! each fault was injected. A queued fault is used up when the request's
+//! head arrives, even if its body then never does. A fault that closes or
+//! cuts the connection ends it; a delayed answer is dropped unsent when the
+//! simulator shuts down.
+//!
+//! ```no_run
+//! use ums::sandbox::{Fault, Sandbox};
+//! let sandbox = Sandbox::start_default()?;
+//! sandbox.inject_fault("/v1/netpay/bills/refund", Fault::CloseAfterBody, 1);
+//! // ... a refund through the client: outcome unknown, yet refunded ...
+//! assert_eq!(sandbox.stats().processed_on("/v1/netpay/bills/refund"), 1);
+//! # Ok::<(), std::io::Error>(())
+//! ```
 //!
 //! # Notifications
 //!
@@ -151,6 +227,7 @@
 mod auth;
 mod bills;
 mod customer;
+mod faults;
 mod fields;
 mod gateway;
 mod guarantee;
@@ -158,9 +235,10 @@ mod http;
 mod notifier;
 mod refunds;
 pub mod serve;
-pub mod tls;
 mod state;
+pub mod tls;
 
+pub use faults::{Fault, QueuedFault, DEFAULT_DELAY as DEFAULT_FAULT_DELAY, FAULT_HEADER};
 pub use notifier::{Delivery, DeliveryStatus};
 
 use crate::clock::{Clock, SystemClock};
@@ -267,9 +345,17 @@ impl fmt::Debug for SandboxConfig {
 /// simulator. Control endpoints (`/_sandbox/...`) are not counted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Requests received per path (query excluded). After 1024 distinct
-    /// paths, further new paths are counted under `"<other>"`.
+    /// Requests received per path (query excluded), faulty ones included.
+    /// After 1024 distinct paths, further new paths are counted under
+    /// `"<other>"`.
     pub requests: BTreeMap<String, u64>,
+    /// Business requests processed per path: authenticated, a JSON object,
+    /// and handed to the operation (whatever its answer, `SUCCESS` or a
+    /// refusal). A fault that is not processed ([`Fault::processed`]) keeps
+    /// its request out of this count.
+    pub processed: BTreeMap<String, u64>,
+    /// Faults injected, per fault name (`"delay"`, `"errcode-TIMEOUT"`, ...).
+    pub faults: BTreeMap<String, u64>,
     /// Access tokens issued.
     pub tokens_issued: u64,
     /// Valid tokens invalidated because an 11th was issued for the appId.
@@ -290,6 +376,16 @@ impl Stats {
         self.requests.get(path).copied().unwrap_or(0)
     }
 
+    /// Business requests processed on `path` (see [`Stats::processed`]).
+    pub fn processed_on(&self, path: &str) -> u64 {
+        self.processed.get(path).copied().unwrap_or(0)
+    }
+
+    /// How often the fault named `name` was injected.
+    pub fn faults_injected(&self, name: &str) -> u64 {
+        self.faults.get(name).copied().unwrap_or(0)
+    }
+
     /// Requests received on all counted paths.
     pub fn total_requests(&self) -> u64 {
         self.requests.values().sum()
@@ -299,6 +395,8 @@ impl Stats {
     pub fn to_json(&self) -> serde_json::Value {
         json!({
             "requests": self.requests,
+            "processed": self.processed,
+            "faults": self.faults,
             "tokensIssued": self.tokens_issued,
             "tokensInvalidated": self.tokens_invalidated,
             "tokenFailures": self.token_failures,
@@ -380,6 +478,32 @@ impl Sandbox {
     /// the configured clock.
     pub fn advance_clock(&self, by: Duration) {
         self.gateway.advance_clock(millis(by));
+    }
+
+    /// Queues `fault` for the next `count` requests to `path` (like `POST
+    /// /_sandbox/faults`): an exact path such as
+    /// `"/v1/netpay/bills/refund"`, or `"*"` for every path but the token
+    /// endpoint. Faults are matched first queued, first used. At most 1000
+    /// faults wait at once; `count` is capped at 100000.
+    ///
+    /// # Panics
+    ///
+    /// When 1000 faults are already queued.
+    pub fn inject_fault(&self, path: &str, fault: Fault, count: u32) {
+        assert!(
+            self.gateway.inject_fault(path, fault, count),
+            "the sandbox fault queue is full (1000 faults)"
+        );
+    }
+
+    /// Forgets every queued fault (like `DELETE /_sandbox/faults`).
+    pub fn clear_faults(&self) {
+        self.gateway.clear_faults();
+    }
+
+    /// The faults still queued, with how many requests each still gets.
+    pub fn queued_faults(&self) -> Vec<QueuedFault> {
+        self.gateway.queued_faults()
     }
 
     /// Every notification sent or being sent, oldest first (at most the

@@ -368,6 +368,10 @@ impl NonceLog {
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Counters {
     pub requests: BTreeMap<String, u64>,
+    /// Business requests handed to their operation, per path.
+    pub processed: BTreeMap<String, u64>,
+    /// Faults injected, per fault name.
+    pub faults: BTreeMap<String, u64>,
     pub tokens_issued: u64,
     pub tokens_invalidated: u64,
     pub token_failures: u64,
@@ -473,10 +477,23 @@ impl State {
         *requests.entry(key.to_string()).or_insert(0) += 1;
     }
 
+    /// Counts one business request handed to its operation (`path` is a
+    /// routed business path, so the map stays small).
+    pub fn count_processed(&mut self, path: &str) {
+        *self.counters.processed.entry(path.to_string()).or_insert(0) += 1;
+    }
+
+    /// Counts one injected fault.
+    pub fn count_fault(&mut self, name: &str) {
+        *self.counters.faults.entry(name.to_string()).or_insert(0) += 1;
+    }
+
     pub fn stats(&self) -> Stats {
         let c = &self.counters;
         Stats {
             requests: c.requests.clone(),
+            processed: c.processed.clone(),
+            faults: c.faults.clone(),
             tokens_issued: c.tokens_issued,
             tokens_invalidated: c.tokens_invalidated,
             token_failures: c.token_failures,
