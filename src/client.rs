@@ -534,9 +534,11 @@ pub fn check_service_path(path: &str) -> Result<()> {
 pub fn classify_answer(answer: HttpAnswer) -> Result<Answer> {
     let status = answer.status;
     let text = String::from_utf8(answer.body).ok();
+    // An answer that repeats a key (two errCodes?) is not trusted: it is
+    // read as no usable answer.
     let value = text
         .as_deref()
-        .and_then(|t| serde_json::from_str::<Value>(t).ok())
+        .and_then(|t| crate::json::parse_value(t).ok())
         .filter(Value::is_object);
     let err_code = value
         .as_ref()
@@ -632,6 +634,11 @@ mod tests {
                 classify_answer(answer(200, &format!(r#"{{"errCode":"{code}"}}"#))).unwrap_err();
             assert_eq!(e.kind, ErrorKind::OutcomeUnknown);
         }
+        let twice = r#"{"errCode":"TIMEOUT","errCode":"SUCCESS"}"#;
+        assert_eq!(
+            classify_answer(answer(200, twice)).unwrap_err().kind,
+            ErrorKind::OutcomeUnknown
+        );
         assert_eq!(
             classify_answer(answer(200, "<html>")).unwrap_err().kind,
             ErrorKind::OutcomeUnknown

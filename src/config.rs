@@ -273,11 +273,15 @@ fn check_exact_len(key: &str, value: &str, len: usize) -> Result<()> {
     Ok(())
 }
 
+/// The appId travels inside the quoted, comma-separated Authorization header.
 fn check_no_quote(key: &str, value: &str) -> Result<()> {
-    if value.chars().any(|c| c == '"' || c.is_control()) {
+    if value
+        .chars()
+        .any(|c| c == '"' || c == ',' || c.is_control())
+    {
         return Err(Error::config(
             key,
-            "must not contain quotes or control characters",
+            "must not contain quotes, commas or control characters",
         ));
     }
     Ok(())
@@ -325,17 +329,36 @@ pub fn parse_base_url(key: &str, url: &str) -> Result<String> {
 fn host_of(authority: &str) -> Option<&str> {
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (h, after) = v6.split_once(']')?;
-        (h, after.strip_prefix(':'))
+        h.parse::<std::net::Ipv6Addr>().ok()?;
+        match after {
+            "" => (h, None),
+            _ => (h, Some(after.strip_prefix(':')?)),
+        }
     } else {
-        match authority.rsplit_once(':') {
+        let (h, p) = match authority.split_once(':') {
             Some((h, p)) => (h, Some(p)),
             None => (authority, None),
+        };
+        // A DNS name or an IPv4 address: dot-separated labels of letters,
+        // digits and hyphens.
+        let valid = !h.is_empty()
+            && h.len() <= 253
+            && h.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
+        if !valid {
+            return None;
         }
+        (h, p)
     };
-    if host.is_empty() {
-        return None;
-    }
     if let Some(p) = port {
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
         p.parse::<u16>().ok().filter(|p| *p > 0)?;
     }
     Some(host)
@@ -430,6 +453,16 @@ mod tests {
         assert!(parse_base_url("e", "ftp://127.0.0.1").is_err());
         assert!(parse_base_url("e", "https://host/v1").is_err());
         assert!(parse_base_url("e", "https://host:99999").is_err());
+        // Found by fuzzing: hosts the HTTP layer could not use.
+        for bad in [
+            "https://a:b:1",
+            "https://ga`teway.invalid",
+            "https://host%.x",
+            "http://[::1]'80]0",
+            "https://a..b",
+        ] {
+            assert!(parse_base_url("e", bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -34,6 +34,16 @@ pub fn parse_object(text: &str, what: &str) -> Result<Map<String, Value>> {
     Ok(map)
 }
 
+/// Parses any JSON value, refusing repeated keys: `Err(Some(key))` names
+/// the repeated key, `Err(None)` is a syntax error.
+pub fn parse_value(text: &str) -> std::result::Result<Value, Option<String>> {
+    let value: Value = serde_json::from_str(text).map_err(|_| None)?;
+    match first_repeated_key(text) {
+        Some(key) => Err(Some(clip(&key))),
+        None => Ok(value),
+    }
+}
+
 /// A parse error without quoting the input (it may hold secrets).
 pub fn describe(e: &serde_json::Error) -> String {
     let what = if e.to_string().starts_with("recursion limit exceeded") {

@@ -269,3 +269,33 @@ fn notify_vectors_through_the_c_abi() {
         }
     }
 }
+
+#[test]
+fn a_nonce_or_app_id_that_would_break_the_header_is_refused() {
+    // Found by fuzzing: a comma in the nonce made a header no parser reads.
+    let client = ffi_client("app", "key");
+    let ts = CString::new("20260101080000").unwrap();
+    for nonce in ["a,b", "a\"b", "a b"] {
+        let nonce = CString::new(nonce).unwrap();
+        let (status, doc) = call_out(|b, c, l| unsafe {
+            ums_sign_body(
+                client,
+                std::ptr::null(),
+                0,
+                ts.as_ptr(),
+                nonce.as_ptr(),
+                b,
+                c,
+                l,
+            )
+        });
+        assert_eq!(status, UMS_ERR_INVALID_ARGUMENT, "{doc}");
+    }
+    unsafe { ums_client_free(client) };
+    let e =
+        ums::Config::from_json(r#"{"environment":"test","appId":"a,b","appKey":"k"}"#).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("appId"));
+    // Every header the library makes parses back.
+    let header = sign::sign_body("app", "key", "20260101080000", "n-1_2.3", b"{}");
+    assert!(sign::parse_body_sig_header(&header).is_some());
+}

@@ -688,14 +688,15 @@ unsafe fn timestamp_and_nonce(
         Some(n)
             if !n.is_empty()
                 && n.len() <= 128
-                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'"') =>
+                && n.bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b'"' && b != b',') =>
         {
             n.to_string()
         }
         Some(_) => {
             return Err(Failure::abi(
                 UMS_ERR_INVALID_ARGUMENT,
-                "`nonce` must be 1 to 128 printable ASCII characters without quotes",
+                "`nonce` must be 1 to 128 printable ASCII characters without quotes or commas",
             ))
         }
         None => crate::clock::RandomNonce.nonce(),

@@ -324,8 +324,12 @@ pub fn amount(name: &str, value: &Value, min: i64, max: i64) -> Result<i64> {
 /// A JSON value given as itself or as a string holding JSON text.
 fn embedded_json(name: &str, value: &Value) -> Result<Value> {
     match value {
-        Value::String(s) => serde_json::from_str(s)
-            .map_err(|_| Error::validation(name, "is a string that does not hold valid JSON")),
+        Value::String(s) => crate::json::parse_value(s).map_err(|repeated| match repeated {
+            Some(key) => {
+                Error::validation(name, format!("holds JSON that repeats the key `{key}`"))
+            }
+            None => Error::validation(name, "is a string that does not hold valid JSON"),
+        }),
         other => Ok(other.clone()),
     }
 }
