@@ -40,10 +40,10 @@ $(BUILD)/update_qrcode: examples/update_qrcode.c include/ums.h lib | $(BUILD)
 # C test programs: one plain, one with AddressSanitizer + UBSan each.
 C_TESTS := test_abi test_hostile test_lifecycle test_load
 
-$(BUILD)/%: tests/c/%.c include/ums.h lib | $(BUILD)
+$(BUILD)/%: tests/c/%.c tests/c/check.h include/ums.h lib | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread $< -o $@ $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/%_asan: tests/c/%.c include/ums.h lib | $(BUILD)
+$(BUILD)/%_asan: tests/c/%.c tests/c/check.h include/ums.h lib | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread -fsanitize=address,undefined -fno-omit-frame-pointer $< -o $@ \
 	  $(LDFLAGS) $(LDLIBS)
 

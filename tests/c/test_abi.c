@@ -12,20 +12,8 @@
 #include <time.h>
 
 #include "ums.h"
+#include "check.h"
 
-static int passed = 0, failed = 0;
-
-#define CHECK(cond, ...)                                            \
-    do {                                                            \
-        if (cond) {                                                 \
-            passed++;                                               \
-        } else {                                                    \
-            failed++;                                               \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);    \
-            fprintf(stderr, __VA_ARGS__);                           \
-            fprintf(stderr, "\n");                                  \
-        }                                                           \
-    } while (0)
 
 #define DEMO_CONFIG "{\"environment\":\"sandbox\"}"
 #define TOKEN_CONFIG "{\"environment\":\"sandbox\",\"auth\":\"token\",\"mid\":\"898340149000005\",\"tid\":\"00000001\"}"
@@ -299,6 +287,5 @@ int main(void) {
     ums_client_free(client);
     test_token_mode();
     test_vectors();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
+    return CHECK_SUMMARY();
 }

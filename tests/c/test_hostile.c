@@ -27,20 +27,8 @@
 #include <time.h>
 
 #include "ums.h"
+#include "check.h"
 
-static int passed = 0, failed = 0;
-
-#define CHECK(cond, ...)                                            \
-    do {                                                            \
-        if (cond) {                                                 \
-            passed++;                                               \
-        } else {                                                    \
-            failed++;                                               \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);    \
-            fprintf(stderr, __VA_ARGS__);                           \
-            fprintf(stderr, "\n");                                  \
-        }                                                           \
-    } while (0)
 
 #define APP_ID "hostile-app"
 #define APP_KEY "HostileAppKey-5f1e9c2b7a"
@@ -1237,10 +1225,14 @@ static void test_formats(void) {
         v.s[nonce_slot] = n128;
         UmsStatus s = invoke(&v, out, sizeof out, &out_len);
         CHECK(s == UMS_OK, "%s(128-character nonce): %d %s", EXPORTS[id].name, s, out);
-        v.s[nonce_slot] = "!#$%&'()*+,-./:;<=>?@[]^_`{|}~";
+        v.s[nonce_slot] = "!#$%&'()*+-./:;<=>?@[]^_`{|}~";
         s = invoke(&v, out, sizeof out, &out_len);
         CHECK(s == UMS_OK, "%s(punctuation nonce): %d %s", EXPORTS[id].name, s, out);
         check_doc("punctuation nonce", s, out, out_len);
+        /* A comma would split the Authorization header's pairs. */
+        v.s[nonce_slot] = "a,b";
+        s = invoke(&v, out, sizeof out, &out_len);
+        CHECK(s == UMS_ERR_INVALID_ARGUMENT, "%s(nonce with a comma): %d %s", EXPORTS[id].name, s, out);
     }
 
     /* Service paths: rejected before anything is parsed or sent. */
@@ -1676,6 +1668,5 @@ int main(void) {
     RUN(test_unresolvable_host);
     ums_client_free(hostile_client);
     free(good_notify);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
+    return CHECK_SUMMARY();
 }

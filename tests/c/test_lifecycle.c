@@ -33,20 +33,8 @@
 #include <unistd.h>
 
 #include "ums.h"
+#include "check.h"
 
-static int passed = 0, failed = 0;
-
-#define CHECK(cond, ...)                                            \
-    do {                                                            \
-        if (cond) {                                                 \
-            passed++;                                               \
-        } else {                                                    \
-            failed++;                                               \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);    \
-            fprintf(stderr, __VA_ARGS__);                           \
-            fprintf(stderr, "\n");                                  \
-        }                                                           \
-    } while (0)
 
 #define CONFIG "{\"environment\":\"sandbox\",\"mid\":\"898340149000005\",\"tid\":\"00000001\"}"
 /* The simulator's public demo notification key (not a secret). */
@@ -490,6 +478,5 @@ int main(void) {
     CHECK(wait_posts(&receiver, 0) == 3, "no extra notifications");
     receiver_stop(&receiver);
     ums_client_free(client);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
+    return CHECK_SUMMARY();
 }

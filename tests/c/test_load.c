@@ -15,22 +15,11 @@
 #include <unistd.h>
 
 #include "ums.h"
+#include "check.h"
 
 #define THREADS 32
 #define CALLS_PER_THREAD 40
 
-static int passed = 0, failed = 0;
-#define CHECK(cond, ...)                                         \
-    do {                                                         \
-        if (cond) {                                              \
-            passed++;                                            \
-        } else {                                                 \
-            failed++;                                            \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-            fprintf(stderr, __VA_ARGS__);                        \
-            fprintf(stderr, "\n");                               \
-        }                                                        \
-    } while (0)
 
 struct worker {
     const UmsClient *client;
@@ -140,6 +129,5 @@ int main(void) {
     strftime(today, sizeof today, "%Y-%m-%d", &tm);
     run("{\"environment\":\"sandbox\",\"auth\":\"token\",\"mid\":\"898340149000005\",\"tid\":\"00000001\"}", 1, 1);
     run("{\"environment\":\"sandbox\",\"mid\":\"898340149000005\",\"tid\":\"00000001\"}", 2, 0);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
+    return CHECK_SUMMARY();
 }
