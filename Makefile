@@ -82,6 +82,10 @@ test-bindings: lib $(BUILD)/prepare_vector
 	bindings/java/run-tests.sh
 	scripts/cross-language-check
 
+# Every benchmark row in one table (BENCHMARKS.md); under 10 minutes.
+bench: lib
+	scripts/bench
+
 clean:
 	rm -rf $(BUILD)
 	$(CARGO) clean
