@@ -116,6 +116,9 @@ impl BeijingTime {
     /// `yyyyMMddHHmmss` (Authorization header, token request).
     pub fn compact(&self) -> String {
         let mut s = String::with_capacity(14);
+        if self.push_digits(&mut s, "", "", "") {
+            return s;
+        }
         let _ = write!(
             s,
             "{:04}{:02}{:02}{:02}{:02}{:02}",
@@ -133,10 +136,31 @@ impl BeijingTime {
 
     /// `yyyy-MM-dd HH:mm:ss` (`requestTimestamp`, `expireTime`).
     pub fn date_time(&self) -> String {
+        let mut s = String::with_capacity(19);
+        if self.push_digits(&mut s, "-", " ", ":") {
+            return s;
+        }
         format!(
             "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
             self.year, self.month, self.day, self.hour, self.minute, self.second
         )
+    }
+
+    /// Appends `yyyy<d>MM<d>dd<m>HH<t>mm<t>ss` without the formatting
+    /// machinery (each call formats two of these). Returns false, having
+    /// written nothing, for a year outside 0..=9999 or a field above 99,
+    /// which the callers format the general way.
+    fn push_digits(&self, out: &mut String, d: &str, m: &str, t: &str) -> bool {
+        let small = [self.month, self.day, self.hour, self.minute, self.second];
+        if !(0..=9999).contains(&self.year) || small.iter().any(|&v| v > 99) {
+            return false;
+        }
+        push_padded(out, self.year as u32, 4);
+        for (value, sep) in small.into_iter().zip([d, d, m, t, t]) {
+            out.push_str(sep);
+            push_padded(out, value, 2);
+        }
+        true
     }
 
     /// `yyyy-MM-dd` (`billDate`).
@@ -250,6 +274,15 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Appends `n` as `width` decimal digits, zero-padded (`n < 10^width`).
+fn push_padded(out: &mut String, n: u32, width: u32) {
+    let mut div = 10u32.pow(width - 1);
+    while div > 0 {
+        out.push(char::from(b'0' + (n / div % 10) as u8));
+        div /= 10;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,6 +308,27 @@ mod tests {
         assert!(BeijingTime::parse_date_time("2024-02-29 24:00:00").is_none());
         assert!(BeijingTime::parse_date_time("2024-2-29 23:00:00").is_none());
         assert!(BeijingTime::parse_date("2024-13-01").is_none());
+    }
+
+    #[test]
+    fn digit_formatting_matches_the_general_formatter() {
+        // Every hour of a leap year, plus the edges the fast path hands back.
+        let start = BeijingTime::parse_date_time("2024-01-01 00:00:00").unwrap();
+        let general = |t: &BeijingTime| {
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                t.year, t.month, t.day, t.hour, t.minute, t.second
+            )
+        };
+        for h in 0..(366 * 24) {
+            let t = BeijingTime::from_unix_millis(start.to_unix_millis() + h * 3_600_007);
+            assert_eq!(t.date_time(), general(&t));
+            assert_eq!(t.compact(), general(&t).replace(['-', ' ', ':'], ""));
+        }
+        for year in [0, 9, 999, 9999, 10_000, -1] {
+            let t = BeijingTime { year, ..start };
+            assert_eq!(t.date_time(), general(&t), "year {year}");
+        }
     }
 
     #[test]

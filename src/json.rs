@@ -5,6 +5,7 @@
 
 use crate::error::{clip, Error, ErrorKind, Result};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 /// Parses `text` as a JSON object, refusing repeated keys. `what` names the
@@ -59,7 +60,8 @@ pub fn describe(e: &serde_json::Error) -> String {
 fn first_repeated_key(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     // One entry per open container: the keys seen so far for an object.
-    let mut stack: Vec<Option<HashSet<String>>> = Vec::new();
+    // Keys are borrowed from `text` unless they hold escapes.
+    let mut stack: Vec<Option<HashSet<Cow<'_, str>>>> = Vec::new();
     let mut expect_key = false;
     let mut i = 0;
     while i < bytes.len() {
@@ -84,12 +86,19 @@ fn first_repeated_key(text: &str) -> Option<String> {
                     i += if bytes[i] == b'\\' { 2 } else { 1 };
                 }
                 if expect_key {
-                    // Decode escapes, so "a" and "\u0061" are the same key.
-                    let key: String = serde_json::from_str(&text[start..=i]).ok()?;
+                    // Decode escapes, so "a" and "\u0061" are the same key;
+                    // a key without any (nearly all) is used as it stands.
+                    let raw = &text[start + 1..i];
+                    let key: Cow<'_, str> = if raw.contains('\\') {
+                        Cow::Owned(serde_json::from_str(&text[start..=i]).ok()?)
+                    } else {
+                        Cow::Borrowed(raw)
+                    };
                     if let Some(Some(keys)) = stack.last_mut() {
-                        if !keys.insert(key.clone()) {
-                            return Some(key);
+                        if keys.contains(&key) {
+                            return Some(key.into_owned());
                         }
+                        keys.insert(key);
                     }
                     expect_key = false;
                 }

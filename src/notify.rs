@@ -72,23 +72,23 @@ pub fn verify(notify_key: &str, body: &[u8]) -> Result<VerifiedNotification> {
             format!("the notification body is larger than {MAX_NOTIFY_BYTES} bytes"),
         ));
     }
-    let pairs = parse_form(body)?;
-    let mut sign_value = None;
-    let mut fields = Vec::with_capacity(pairs.len());
-    for (k, v) in pairs {
-        if k == "sign" {
-            sign_value = Some(v);
-        } else {
-            fields.push((k, v));
-        }
+    let mut pairs = parse_pairs(body)?;
+    // One sort by name serves both the duplicate check and the string to
+    // sign (fields sorted by name), instead of a hash set plus a second sort.
+    let order = sorted_by_name(&pairs);
+    if let Some(i) = first_repeat(&pairs, &order) {
+        return Err(duplicate_field(&pairs[i].0));
     }
-    let sign_value = sign_value.filter(|s| !s.is_empty()).ok_or_else(|| {
-        Error::new(
-            ErrorKind::NotifyMissingSign,
-            "the notification has no sign field",
-        )
-    })?;
-    let sign_type_field = fields
+    let sign_at = pairs
+        .iter()
+        .position(|(k, v)| k == "sign" && !v.is_empty())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotifyMissingSign,
+                "the notification has no sign field",
+            )
+        })?;
+    let sign_type_field = pairs
         .iter()
         .find(|(k, _)| k == "signType")
         .map(|(_, v)| v.as_str());
@@ -98,10 +98,23 @@ pub fn verify(notify_key: &str, body: &[u8]) -> Result<VerifiedNotification> {
             "the notification's signType is neither MD5 nor SHA256",
         )
     })?;
-    let string_to_sign =
-        sign::notify_string_to_sign(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    // Fields sorted by name, `sign` and empty values left out, `k=v` joined
+    // by `&`: never longer than the body, so one allocation.
+    let mut string_to_sign = String::with_capacity(body.len());
+    for &i in &order {
+        let (k, v) = (&pairs[i].0, &pairs[i].1);
+        if k == "sign" || v.is_empty() {
+            continue;
+        }
+        if !string_to_sign.is_empty() {
+            string_to_sign.push('&');
+        }
+        string_to_sign.push_str(k);
+        string_to_sign.push('=');
+        string_to_sign.push_str(v);
+    }
     let expected = sign::notify_digest(sign_type, &string_to_sign, notify_key);
-    if !sign::constant_time_eq_ignore_ascii_case(&expected, &sign_value) {
+    if !sign::constant_time_eq_ignore_ascii_case(&expected, &pairs[sign_at].1) {
         return Err(Error::new(
             ErrorKind::NotifyBadSignature,
             format!(
@@ -110,7 +123,11 @@ pub fn verify(notify_key: &str, body: &[u8]) -> Result<VerifiedNotification> {
             ),
         ));
     }
-    Ok(VerifiedNotification { sign_type, fields })
+    pairs.remove(sign_at);
+    Ok(VerifiedNotification {
+        sign_type,
+        fields: pairs,
+    })
 }
 
 /// Signs `fields` the way ChinaUMS does and returns the form body with `sign`
@@ -139,6 +156,18 @@ pub fn sign_form(notify_key: &str, sign_type: NotifySignType, fields: &[(&str, &
 /// well-formed form: a pair without `=`, an empty name, bad percent escapes,
 /// invalid UTF-8, or a name given twice.
 pub fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>> {
+    let pairs = parse_pairs(body)?;
+    if let Some(i) = first_repeat(&pairs, &sorted_by_name(&pairs)) {
+        return Err(duplicate_field(&pairs[i].0));
+    }
+    Ok(pairs)
+}
+
+/// [`parse_form`] without the duplicate check, which the caller makes (on
+/// success) with [`first_repeat`]. A malformed pair is reported only when no
+/// name repeats before it, so the error is the one a pair-by-pair check meets
+/// first.
+fn parse_pairs(body: &[u8]) -> Result<Vec<(String, String)>> {
     let text = std::str::from_utf8(body).map_err(|_| {
         Error::new(
             ErrorKind::NotifyMalformed,
@@ -152,43 +181,79 @@ pub fn parse_form(body: &[u8]) -> Result<Vec<(String, String)>> {
             "the notification body is empty",
         ));
     }
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    // A set, not a scan of `pairs`: a hostile body of many short fields must
-    // not cost quadratic time before its signature is even checked.
-    let mut names = std::collections::HashSet::new();
+    // Sized for a real notification (a few dozen fields), not for whatever a
+    // hostile body claims.
+    let fields = text.bytes().filter(|&b| b == b'&').count() + 1;
+    let mut pairs: Vec<(String, String)> = Vec::with_capacity(fields.min(64));
     for (i, part) in text.split('&').enumerate() {
-        let (raw_key, raw_value) = part.split_once('=').ok_or_else(|| {
-            Error::new(
-                ErrorKind::NotifyMalformed,
-                format!(
-                    "the notification body is not a form: pair {} has no '='",
-                    i + 1
-                ),
-            )
-        })?;
-        let key = form_decode(raw_key)?;
-        if key.is_empty() {
-            return Err(Error::new(
-                ErrorKind::NotifyMalformed,
-                format!(
-                    "the notification body is not a form: pair {} has an empty name",
-                    i + 1
-                ),
-            ));
+        match parse_pair(i, part) {
+            Ok(pair) => pairs.push(pair),
+            Err(e) => {
+                return Err(match first_repeat(&pairs, &sorted_by_name(&pairs)) {
+                    Some(j) => duplicate_field(&pairs[j].0),
+                    None => e,
+                })
+            }
         }
-        let value = form_decode(raw_value)?;
-        if !names.insert(key.clone()) {
-            let name = crate::error::clip(&key);
-            let mut e = Error::new(
-                ErrorKind::NotifyDuplicateField,
-                format!("the notification repeats the field `{name}`"),
-            );
-            e.field = Some(name);
-            return Err(e);
-        }
-        pairs.push((key, value));
     }
     Ok(pairs)
+}
+
+fn parse_pair(i: usize, part: &str) -> Result<(String, String)> {
+    let (raw_key, raw_value) = part.split_once('=').ok_or_else(|| {
+        Error::new(
+            ErrorKind::NotifyMalformed,
+            format!(
+                "the notification body is not a form: pair {} has no '='",
+                i + 1
+            ),
+        )
+    })?;
+    let key = form_decode(raw_key)?;
+    if key.is_empty() {
+        return Err(Error::new(
+            ErrorKind::NotifyMalformed,
+            format!(
+                "the notification body is not a form: pair {} has an empty name",
+                i + 1
+            ),
+        ));
+    }
+    Ok((key, form_decode(raw_value)?))
+}
+
+/// Indices of `pairs` sorted by name (bytes), equal names by position:
+/// O(n log n) even for a hostile body of many short fields.
+fn sorted_by_name(pairs: &[(String, String)]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..pairs.len()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        pairs[a]
+            .0
+            .as_bytes()
+            .cmp(pairs[b].0.as_bytes())
+            .then(a.cmp(&b))
+    });
+    order
+}
+
+/// The position of the first pair whose name appeared before it (what a
+/// pair-by-pair scan with a set of seen names would stop at).
+fn first_repeat(pairs: &[(String, String)], order: &[usize]) -> Option<usize> {
+    order
+        .windows(2)
+        .filter(|w| pairs[w[0]].0 == pairs[w[1]].0)
+        .map(|w| w[1])
+        .min()
+}
+
+fn duplicate_field(key: &str) -> Error {
+    let name = crate::error::clip(key);
+    let mut e = Error::new(
+        ErrorKind::NotifyDuplicateField,
+        format!("the notification repeats the field `{name}`"),
+    );
+    e.field = Some(name);
+    e
 }
 
 /// Decodes one form component: `+` is a space, `%XX` a byte, result UTF-8.
@@ -199,6 +264,9 @@ fn form_decode(s: &str) -> Result<String> {
             "the notification body has an invalid percent escape or non-UTF-8 value",
         )
     };
+    if !s.bytes().any(|b| b == b'%' || b == b'+') {
+        return Ok(s.to_owned()); // nothing to decode: already UTF-8 text
+    }
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -65,9 +65,18 @@ pub fn open_body_authorization(
     nonce: &str,
     signature: &str,
 ) -> String {
-    format!(
-        "OPEN-BODY-SIG AppId=\"{app_id}\", Timestamp=\"{timestamp}\", Nonce=\"{nonce}\", Signature=\"{signature}\""
-    )
+    [
+        "OPEN-BODY-SIG AppId=\"",
+        app_id,
+        "\", Timestamp=\"",
+        timestamp,
+        "\", Nonce=\"",
+        nonce,
+        "\", Signature=\"",
+        signature,
+        "\"",
+    ]
+    .concat()
 }
 
 /// Signs `body` and returns the complete `Authorization` header value.

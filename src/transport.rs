@@ -8,6 +8,7 @@ use crate::error::{Error, ErrorKind, Result};
 use std::io;
 use std::time::Duration;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::unversioned::resolver::ResolvedSocketAddrs;
 
 /// An HTTP answer, whatever its status.
 #[derive(Debug, Clone)]
@@ -121,8 +122,20 @@ impl Transport {
 /// would read as "the exchange broke" (outcome unknown). Nothing is ever sent
 /// before the name resolves, so say so: every resolver I/O error becomes
 /// `HostNotFound` (nothing sent). Timeouts keep their `Resolve` reason.
+///
+/// ureq also resolves before every request, even one that goes out on a
+/// kept-alive connection, and with a timeout set (always, here) its default
+/// resolver runs each lookup on a new thread: a thread spawned and joined per
+/// call. So an IP literal is answered without a lookup, and a name's
+/// addresses are kept for [`RESOLVE_TTL`].
 #[derive(Debug, Default)]
-struct NamingResolver(ureq::unversioned::resolver::DefaultResolver);
+struct NamingResolver {
+    inner: ureq::unversioned::resolver::DefaultResolver,
+    cache: std::sync::Mutex<Option<(String, std::time::Instant, Vec<std::net::SocketAddr>)>>,
+}
+
+/// How long a resolved name is reused.
+const RESOLVE_TTL: Duration = Duration::from_secs(30);
 
 impl ureq::unversioned::resolver::Resolver for NamingResolver {
     fn resolve(
@@ -130,12 +143,54 @@ impl ureq::unversioned::resolver::Resolver for NamingResolver {
         uri: &ureq::http::Uri,
         config: &ureq::config::Config,
         timeout: ureq::unversioned::transport::NextTimeout,
-    ) -> std::result::Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
-        self.0.resolve(uri, config, timeout).map_err(|e| match e {
-            ureq::Error::Io(_) => ureq::Error::HostNotFound,
-            other => other,
-        })
+    ) -> std::result::Result<ResolvedSocketAddrs, ureq::Error> {
+        if let Some(addr) = literal_addr(uri) {
+            let mut addrs = self.empty();
+            addrs.push(addr);
+            return Ok(addrs);
+        }
+        let key = format!(
+            "{}://{}",
+            uri.scheme_str().unwrap_or(""),
+            uri.authority().map_or("", |a| a.as_str())
+        );
+        if let Ok(cache) = self.cache.lock() {
+            if let Some((k, at, addrs)) = cache.as_ref() {
+                if *k == key && at.elapsed() < RESOLVE_TTL {
+                    let mut hit = self.empty();
+                    addrs.iter().for_each(|a| hit.push(*a));
+                    return Ok(hit);
+                }
+            }
+        }
+        let addrs = self
+            .inner
+            .resolve(uri, config, timeout)
+            .map_err(|e| match e {
+                ureq::Error::Io(_) => ureq::Error::HostNotFound,
+                other => other,
+            })?;
+        if let Ok(mut cache) = self.cache.lock() {
+            *cache = Some((key, std::time::Instant::now(), addrs.to_vec()));
+        }
+        Ok(addrs)
     }
+}
+
+/// The address of a URI whose host is an IP literal (`127.0.0.1`, `[::1]`).
+fn literal_addr(uri: &ureq::http::Uri) -> Option<std::net::SocketAddr> {
+    let host = uri.host()?;
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    let ip: std::net::IpAddr = host.parse().ok()?;
+    let port = uri.port_u16().or(match uri.scheme_str() {
+        Some("https") => Some(443),
+        Some("http") => Some(80),
+        _ => None,
+    })?;
+    Some(std::net::SocketAddr::new(ip, port))
 }
 
 /// Builds the trust anchors: Mozilla's roots, plus the CAs in `caFile`.
@@ -212,5 +267,27 @@ fn classify_io(io: &io::Error) -> Error {
             ErrorKind::OutcomeUnknown,
             format!("the connection failed during the exchange ({kind}); the request may have been processed"),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::literal_addr;
+
+    fn addr(uri: &str) -> Option<String> {
+        literal_addr(&uri.parse().unwrap()).map(|a| a.to_string())
+    }
+
+    #[test]
+    fn ip_literals_need_no_lookup_and_names_do() {
+        assert_eq!(
+            addr("http://127.0.0.1:8080/x").as_deref(),
+            Some("127.0.0.1:8080")
+        );
+        assert_eq!(addr("https://10.0.0.1/x").as_deref(), Some("10.0.0.1:443"));
+        assert_eq!(addr("http://10.0.0.1/x").as_deref(), Some("10.0.0.1:80"));
+        assert_eq!(addr("https://[::1]:9443/x").as_deref(), Some("[::1]:9443"));
+        assert_eq!(addr("https://test-api-open.chinaums.com/x"), None);
+        assert_eq!(addr("http://localhost:80/x"), None);
     }
 }

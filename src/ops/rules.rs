@@ -305,7 +305,12 @@ fn range_text(min: usize, max: usize) -> String {
 
 /// An amount in fen from a JSON integer or an integer string.
 pub fn amount(name: &str, value: &Value, min: i64, max: i64) -> Result<i64> {
-    let rule = format!("must be an integer number of fen from {min} to {max}");
+    checked_amount(value, min, max).ok_or_else(|| amount_error(name, min, max))
+}
+
+/// The amount in `value` when it is one in `min..=max`. Allocates nothing:
+/// the message is made only when the check fails ([`amount_error`]).
+fn checked_amount(value: &Value, min: i64, max: i64) -> Option<i64> {
     let n = match value {
         Value::Number(n) => n.as_i64(),
         Value::String(s)
@@ -315,10 +320,14 @@ pub fn amount(name: &str, value: &Value, min: i64, max: i64) -> Result<i64> {
         }
         _ => None,
     };
-    match n {
-        Some(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(Error::validation(name, rule)),
-    }
+    n.filter(|n| (min..=max).contains(n))
+}
+
+fn amount_error(name: &str, min: i64, max: i64) -> Error {
+    Error::validation(
+        name,
+        format_args!("must be an integer number of fen from {min} to {max}"),
+    )
 }
 
 /// A JSON value given as itself or as a string holding JSON text.
@@ -348,30 +357,36 @@ fn check_goods(name: &str, goods: &Value) -> Result<()> {
         .as_array()
         .ok_or_else(|| Error::validation(name, "must be a JSON array of goods objects"))?;
     for (i, item) in items.iter().enumerate() {
-        let item_name = format!("{name}[{i}]");
+        // Field names for messages are made only when a check fails.
+        let at = |key: &str| {
+            if key.is_empty() {
+                format!("{name}[{i}]")
+            } else {
+                format!("{name}[{i}].{key}")
+            }
+        };
         let obj = item
             .as_object()
-            .ok_or_else(|| Error::validation(&item_name, "must be a JSON object"))?;
+            .ok_or_else(|| Error::validation(&at(""), "must be a JSON object"))?;
         for key in GOODS_TEXT_FIELDS {
             if let Some(v) = obj.get(*key) {
                 if !v.is_string() && !v.is_null() {
-                    return Err(Error::validation(
-                        &format!("{item_name}.{key}"),
-                        "must be a string",
-                    ));
+                    return Err(Error::validation(&at(key), "must be a string"));
                 }
             }
         }
         for key in ["quantity", "price", "subOrderAmount"] {
             if let Some(v) = obj.get(key) {
-                if !is_absent(Some(v)) {
-                    amount(&format!("{item_name}.{key}"), v, 0, 100_000_000_000)?;
+                if !is_absent(Some(v)) && checked_amount(v, 0, MAX_GOODS_AMOUNT).is_none() {
+                    return Err(amount_error(&at(key), 0, MAX_GOODS_AMOUNT));
                 }
             }
         }
     }
     Ok(())
 }
+
+const MAX_GOODS_AMOUNT: i64 = 100_000_000_000;
 
 const FOOD_ORDER_TYPES: &[&str] = &[
     "qr_order",
@@ -386,22 +401,22 @@ fn check_ret_comm_params(name: &str, params: &Value) -> Result<()> {
         .as_object()
         .ok_or_else(|| Error::validation(name, "must be a JSON object"))?;
     for (key, v) in obj {
-        let field = format!("{name}.{key}");
+        let field = || format!("{name}.{key}"); // only for a message
         if v.is_null() {
             continue;
         }
         let s = v
             .as_str()
-            .ok_or_else(|| Error::validation(&field, "must be a string"))?;
+            .ok_or_else(|| Error::validation(&field(), "must be a string"))?;
         if s.chars().count() > 32 {
             return Err(Error::validation(
-                &field,
+                &field(),
                 "must be at most 32 characters long",
             ));
         }
         if key == "foodOrderType" && !s.is_empty() && !FOOD_ORDER_TYPES.contains(&s) {
             return Err(Error::validation(
-                &field,
+                &field(),
                 format!("must be one of {}", FOOD_ORDER_TYPES.join(", ")),
             ));
         }

@@ -113,6 +113,8 @@ C;
 
     private static ?\FFI $ffi = null;
     private static ?string $path = null;
+    /** @var array{0: \FFI\CData, 1: \FFI\CData}|null run()'s kept buffer and length */
+    private static ?array $kept = null;
 
     /**
      * The loaded library (loaded on first use, then kept for the process:
@@ -205,23 +207,35 @@ C;
     public static function run(\Closure $call, int $capacity = self::DEFAULT_BUFFER): array
     {
         $ffi = self::ffi();
-        $length = $ffi->new('size_t');
         $capacity = max(1, $capacity);
-        $buffer = $ffi->new("char[$capacity]");
-        $status = $call($buffer, $capacity, \FFI::addr($length));
-        if ($status === self::BUFFER_TOO_SMALL) {
-            $capacity = $length->cdata + 1;
-            $buffer = $ffi->new("char[$capacity]");
+        // The first buffer and the length are kept between calls: a fresh
+        // zero-filled char[65536] per call cost more than the call itself.
+        // Taken while in use, so a call made meanwhile (from a log callback)
+        // makes its own.
+        [$first, $length] = self::$kept ?? [null, $ffi->new('size_t')];
+        self::$kept = null;
+        if ($first === null || \FFI::sizeof($first) !== $capacity) {
+            $first = $ffi->new("char[$capacity]");
+        }
+        try {
+            $buffer = $first;
             $status = $call($buffer, $capacity, \FFI::addr($length));
             if ($status === self::BUFFER_TOO_SMALL) {
-                throw new InternalException(self::INTERNAL, self::NAMES[self::INTERNAL], 'libums asked for a bigger buffer twice', []);
+                $capacity = $length->cdata + 1;
+                $buffer = $ffi->new("char[$capacity]");
+                $status = $call($buffer, $capacity, \FFI::addr($length));
+                if ($status === self::BUFFER_TOO_SMALL) {
+                    throw new InternalException(self::INTERNAL, self::NAMES[self::INTERNAL], 'libums asked for a bigger buffer twice', []);
+                }
             }
+            $size = $length->cdata;
+            if ($size >= $capacity) {
+                throw new InternalException(self::INTERNAL, self::NAMES[self::INTERNAL], 'libums reported a document longer than its buffer', []);
+            }
+            return [$status, $size === 0 ? '' : \FFI::string($buffer, $size)];
+        } finally {
+            self::$kept = [$first, $length];
         }
-        $size = $length->cdata;
-        if ($size >= $capacity) {
-            throw new InternalException(self::INTERNAL, self::NAMES[self::INTERNAL], 'libums reported a document longer than its buffer', []);
-        }
-        return [$status, $size === 0 ? '' : \FFI::string($buffer, $size)];
     }
 
     /**

@@ -153,22 +153,37 @@ def status_str(status: int) -> str:
     return raw.decode("utf-8", "replace") if raw else ""
 
 
+# Each thread keeps its first-size output buffer: making a fresh one per call
+# (create_string_buffer zero-fills all 64 KiB) cost more than the call.
+_local = threading.local()
+
+
 def call_raw(fn: Callable[..., int], *args: Any) -> Tuple[int, str]:
     """Calls an export that ends with (out_buf, out_cap, out_len); returns its
     status and document. On BUFFER_TOO_SMALL it calls again with the same
     arguments and the size the library asked for."""
     cap = max(1, int(initial_buffer_size))
-    for _ in range(4):
-        buf = ctypes.create_string_buffer(cap)
-        length = c_size_t(0)
-        status = fn(*args, buf, cap, ctypes.byref(length))
-        if status == UMS_ERR_BUFFER_TOO_SMALL and length.value + 1 > cap:
-            cap = length.value + 1
-            continue
-        if length.value >= cap:
-            raise InternalError(98, {"message": "libums reported a document longer than the buffer"})
-        return status, ctypes.string_at(buf, length.value).decode("utf-8", "replace")
-    raise InternalError(98, {"message": "libums kept asking for a bigger buffer"})
+    # Taken while in use, so that a call made meanwhile on this thread (from a
+    # log callback) makes its own.
+    first = getattr(_local, "buf", None)
+    _local.buf = None
+    if first is None or len(first) != cap:
+        first = ctypes.create_string_buffer(cap)
+    buf = first
+    try:
+        for _ in range(4):
+            length = c_size_t(0)
+            status = fn(*args, buf, cap, ctypes.byref(length))
+            if status == UMS_ERR_BUFFER_TOO_SMALL and length.value + 1 > cap:
+                cap = length.value + 1
+                buf = ctypes.create_string_buffer(cap)
+                continue
+            if length.value >= cap:
+                raise InternalError(98, {"message": "libums reported a document longer than the buffer"})
+            return status, ctypes.string_at(buf, length.value).decode("utf-8", "replace")
+        raise InternalError(98, {"message": "libums kept asking for a bigger buffer"})
+    finally:
+        _local.buf = first
 
 
 def call(fn: Callable[..., int], *args: Any) -> Dict[str, Any]:

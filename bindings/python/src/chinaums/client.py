@@ -3,9 +3,7 @@
 import ctypes
 import json
 import threading
-from typing import Any, Dict, Iterator, Mapping, Optional, Union
-
-from contextlib import contextmanager
+from typing import Any, Dict, Mapping, Optional, Union
 
 from . import _native
 from .errors import ClientClosedError, ValidationError
@@ -176,21 +174,9 @@ class Client:
         return "<chinaums.Client appId=%s baseUrl=%s auth=%s %s>" % (
             self.info.get("appId"), self.info.get("baseUrl"), self.info.get("auth"), state)
 
-    @contextmanager
-    def _borrow(self) -> Iterator[int]:
+    def _borrow(self) -> "_Borrow":
         """The handle, counted as in use until the block ends (close waits)."""
-        with self._cond:
-            if self._handle is None or self._closing:
-                raise ClientClosedError()
-            self._active += 1
-            handle = self._handle
-        try:
-            yield handle
-        finally:
-            with self._cond:
-                self._active -= 1
-                if not self._active:
-                    self._cond.notify_all()
+        return _Borrow(self)
 
     def _op(self, export: str, request: Request) -> Dict[str, Any]:
         body = _json_bytes(request, "request")
@@ -307,3 +293,28 @@ class Client:
     def notify_reply(handled: bool) -> str:
         """Same as the module-level ``notify_reply``."""
         return notify_reply(handled)
+
+
+class _Borrow:
+    """``with client._borrow() as handle``: a plain context manager, several
+    microseconds cheaper per call than a ``@contextmanager`` generator."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def __enter__(self) -> int:
+        client = self._client
+        with client._cond:
+            if client._handle is None or client._closing:
+                raise ClientClosedError()
+            client._active += 1
+            return client._handle
+
+    def __exit__(self, *exc: Any) -> None:
+        client = self._client
+        with client._cond:
+            client._active -= 1
+            if not client._active:
+                client._cond.notify_all()
