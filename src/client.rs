@@ -232,7 +232,7 @@ impl Client {
         serde_json::to_writer(&mut body, request)
             .map_err(|_| Error::new(ErrorKind::Internal, "could not serialise the request"))?;
         Ok(PreparedRequest {
-            url: format!("{}{}", self.base_url, path),
+            url: [self.base_url.as_str(), path].concat(),
             path: path.to_string(),
             body,
             money_moving,

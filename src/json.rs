@@ -4,45 +4,45 @@
 //! depth and names it.
 
 use crate::error::{clip, Error, ErrorKind, Result};
-use serde_json::{Map, Value};
-use std::borrow::Cow;
-use std::collections::HashSet;
+use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+use serde_json::map::Entry;
+use serde_json::{Map, Number, Value};
+use std::cell::RefCell;
 
 /// Parses `text` as a JSON object, refusing repeated keys. `what` names the
 /// document in messages ("the request", "config").
 pub fn parse_object(text: &str, what: &str) -> Result<Map<String, Value>> {
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        Error::new(
+    let value = parse_strict(text).map_err(|problem| match problem {
+        Problem::Repeated(key) => {
+            let key = clip(&key);
+            let mut e = Error::new(
+                ErrorKind::InvalidJson,
+                format!("{what} repeats the key `{key}`"),
+            );
+            e.field = Some(key);
+            e
+        }
+        Problem::Syntax(e) => Error::new(
             ErrorKind::InvalidJson,
             format!("{what} is not valid JSON: {}", describe(&e)),
-        )
+        ),
     })?;
-    let Value::Object(map) = value else {
-        return Err(Error::new(
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err(Error::new(
             ErrorKind::InvalidJson,
             format!("{what} must be a JSON object"),
-        ));
-    };
-    if let Some(key) = first_repeated_key(text) {
-        let key = clip(&key);
-        let mut e = Error::new(
-            ErrorKind::InvalidJson,
-            format!("{what} repeats the key `{key}`"),
-        );
-        e.field = Some(key);
-        return Err(e);
+        )),
     }
-    Ok(map)
 }
 
 /// Parses any JSON value, refusing repeated keys: `Err(Some(key))` names
 /// the repeated key, `Err(None)` is a syntax error.
 pub fn parse_value(text: &str) -> std::result::Result<Value, Option<String>> {
-    let value: Value = serde_json::from_str(text).map_err(|_| None)?;
-    match first_repeated_key(text) {
-        Some(key) => Err(Some(clip(&key))),
-        None => Ok(value),
-    }
+    parse_strict(text).map_err(|problem| match problem {
+        Problem::Repeated(key) => Some(clip(&key)),
+        Problem::Syntax(_) => None,
+    })
 }
 
 /// A parse error without quoting the input (it may hold secrets).
@@ -55,59 +55,119 @@ pub fn describe(e: &serde_json::Error) -> String {
     format!("{what} at line {} column {}", e.line(), e.column())
 }
 
-/// The first key that appears twice in one object of `text`, which must
-/// already be valid JSON.
-fn first_repeated_key(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    // One entry per open container: the keys seen so far for an object.
-    // Keys are borrowed from `text` unless they hold escapes.
-    let mut stack: Vec<Option<HashSet<Cow<'_, str>>>> = Vec::new();
-    let mut expect_key = false;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'{' => {
-                stack.push(Some(HashSet::new()));
-                expect_key = true;
-            }
-            b'[' => {
-                stack.push(None);
-                expect_key = false;
-            }
-            b'}' | b']' => {
-                stack.pop();
-                expect_key = false;
-            }
-            b',' => expect_key = matches!(stack.last(), Some(Some(_))),
-            b'"' => {
-                let start = i;
-                i += 1;
-                while bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                if expect_key {
-                    // Decode escapes, so "a" and "\u0061" are the same key;
-                    // a key without any (nearly all) is used as it stands.
-                    let raw = &text[start + 1..i];
-                    let key: Cow<'_, str> = if raw.contains('\\') {
-                        Cow::Owned(serde_json::from_str(&text[start..=i]).ok()?)
-                    } else {
-                        Cow::Borrowed(raw)
-                    };
-                    if let Some(Some(keys)) = stack.last_mut() {
-                        if keys.contains(&key) {
-                            return Some(key.into_owned());
-                        }
-                        keys.insert(key);
-                    }
-                    expect_key = false;
-                }
-            }
-            _ => {}
-        }
-        i += 1;
+enum Problem {
+    /// The first key found twice in one object (in text order).
+    Repeated(String),
+    Syntax(serde_json::Error),
+}
+
+/// One pass: serde_json's parser builds the value through [`Strict`], which
+/// notices a repeated key as it inserts it (no second scan of the text).
+fn parse_strict(text: &str) -> std::result::Result<Value, Problem> {
+    let repeated = RefCell::new(None);
+    let mut parser = serde_json::Deserializer::from_str(text);
+    let parsed = Strict {
+        repeated: &repeated,
     }
-    None
+    .deserialize(&mut parser)
+    .and_then(|value| parser.end().map(|()| value));
+    match (parsed, repeated.into_inner()) {
+        (_, Some(key)) => Err(Problem::Repeated(key)),
+        (Ok(value), None) => Ok(value),
+        (Err(e), None) => Err(Problem::Syntax(e)),
+    }
+}
+
+/// serde_json's `arbitrary_precision` hands a number to the visitor as a
+/// one-entry map under this key, holding the number's text.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// Builds a [`Value`] like serde_json's own visitor, except that an object
+/// repeating a key is an error; the key is left in `repeated`.
+#[derive(Clone, Copy)]
+struct Strict<'a> {
+    repeated: &'a RefCell<Option<String>>,
+}
+
+impl<'de> DeserializeSeed<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> std::result::Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> std::result::Result<Value, E> {
+        Ok(Value::from(n))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> std::result::Result<Value, E> {
+        Ok(Value::from(n))
+    }
+
+    fn visit_f64<E>(self, n: f64) -> std::result::Result<Value, E> {
+        Ok(Number::from_f64(n).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, s: &str) -> std::result::Result<Value, E> {
+        Ok(Value::String(s.to_owned()))
+    }
+
+    fn visit_string<E>(self, s: String) -> std::result::Result<Value, E> {
+        Ok(Value::String(s))
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(self)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
+        let mut object = Map::new();
+        let Some(mut key) = map.next_key::<String>()? else {
+            return Ok(Value::Object(object));
+        };
+        if key == NUMBER_TOKEN {
+            let digits: String = map.next_value()?;
+            return digits
+                .parse::<Number>()
+                .map(Value::Number)
+                .map_err(A::Error::custom);
+        }
+        loop {
+            match object.entry(key) {
+                Entry::Vacant(slot) => {
+                    slot.insert(map.next_value_seed(self)?);
+                }
+                Entry::Occupied(seen) => {
+                    *self.repeated.borrow_mut() = Some(seen.key().clone());
+                    return Err(A::Error::custom("repeated key"));
+                }
+            }
+            match map.next_key::<String>()? {
+                Some(next) => key = next,
+                None => return Ok(Value::Object(object)),
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -126,6 +186,23 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("price"));
         let e = parse_object(r#"{"a":1,"\u0061":2}"#, "the request").unwrap_err();
         assert_eq!(e.field.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn the_first_repeat_in_text_order_is_named() {
+        assert_eq!(
+            parse_value(r#"{"a":{"x":1,"x":2},"a":3}"#).unwrap_err(),
+            Some("x".into())
+        );
+        assert_eq!(
+            parse_value(r#"[1,{"k":[{"b":1}],"b":2,"k":3}]"#).unwrap_err(),
+            Some("k".into())
+        );
+        // Syntax errors and trailing text are not repeats.
+        assert_eq!(parse_value(r#"{"a":1,"b":}"#).unwrap_err(), None);
+        assert_eq!(parse_value(r#"{"a":1} {"a":1}"#).unwrap_err(), None);
+        let e = parse_object("[1]", "the request").unwrap_err();
+        assert!(e.message.contains("must be a JSON object"), "{}", e.message);
     }
 
     #[test]
