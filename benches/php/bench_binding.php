@@ -8,15 +8,12 @@
  * call benches/c/bench_c.c times in C):
  *
  *   php.sign_body.public      Client::signBody(): the public API (closure,
- *                             a fresh 64 KiB FFI buffer, the call,
- *                             FFI::string, json_decode)
+ *                             the kept FFI buffer, the call, FFI::string,
+ *                             json_decode)
  *   php.sign_body.raw_newbuf  the bare FFI call with a fresh char[65536]
  *   php.sign_body.raw         the bare FFI call with a buffer made once
- *   php.sign_body.proposed    what Client::signBody() would cost with the
- *                             change proposed in BENCHMARKS.md: one output
- *                             buffer kept by Library and reused (not a fresh
- *                             zero-filled 64 KiB one per call), same checks,
- *                             same json_decode
+ *   php.sign_body.decode      decoding the result document into an array
+ *                             alone (what the public API does after the call)
  *
  * Same method as benches/bench.rs (batches of ~10 ms, 31 batches, median).
  * Prints JSON lines {"row":..,"median_ns":..}.
@@ -96,50 +93,13 @@ $public = static function () use ($client): array {
     return $client->signBody(BODY, TS, NONCE);
 };
 
-// The proposal, written against the same FFI object: Library::run() with a
-// kept buffer (taken while in use, so a call made from a log callback makes
-// its own), the rest as in Client::signBody().
-final class KeptBuffer
-{
-    public static ?\FFI\CData $buffer = null;
-    public static ?\FFI\CData $length = null;
-}
-$proposedRun = static function (\Closure $call) use ($ffi, $cap): array {
-    $buffer = KeptBuffer::$buffer ?? $ffi->new("char[$cap]");
-    $length = KeptBuffer::$length ?? $ffi->new('size_t');
-    KeptBuffer::$buffer = null;
-    KeptBuffer::$length = null;
-    try {
-        $status = $call($buffer, $cap, FFI::addr($length));
-        if ($status === Library::BUFFER_TOO_SMALL) {
-            return Library::run($call, $length->cdata + 1); // the rare big answer: as today
-        }
-        $size = $length->cdata;
-        return [$status, $size === 0 ? '' : FFI::string($buffer, $size)];
-    } finally {
-        KeptBuffer::$buffer = $buffer;
-        KeptBuffer::$length = $length;
-    }
-};
-$proposed = static function () use ($ffi, $handle, $proposedRun): array {
-    $body = BODY;
-    $ts = TS;
-    $nc = NONCE;
-    if (str_contains($ts, "\0") || str_contains($nc, "\0")) {
-        throw new \InvalidArgumentException('NUL');
-    }
-    $length = strlen($body);
-    [$status, $text] = $proposedRun(
-        static fn ($buf, $cap, $len) => $ffi->ums_sign_body($handle, $body, $length, $ts, $nc, $buf, $cap, $len)
-    );
-    if ($status !== Library::OK) {
-        throw Library::exception($status, $text);
-    }
-    return \ChinaUms\Internal\Json::decodeObject($text);
+$resultText = json_encode($client->signBody(BODY, TS, NONCE), JSON_UNESCAPED_SLASHES);
+$decode = static function () use ($resultText): array {
+    return \ChinaUms\Internal\Json::decodeObject($resultText);
 };
 
-if ($proposed()['authorization'] !== $expected) {
-    fwrite(STDERR, "the proposed path does not give the public API's answer\n");
+if ($decode()['authorization'] !== $expected) {
+    fwrite(STDERR, "the decode row does not give the public API's answer\n");
     exit(1);
 }
 if ($raw() !== 0 || json_decode(FFI::string($out, $len->cdata), true)['authorization'] !== $expected) {
@@ -150,7 +110,7 @@ if ($raw() !== 0 || json_decode(FFI::string($out, $len->cdata), true)['authoriza
 row_ns('php.sign_body.raw', median_ns($raw));
 row_ns('php.sign_body.raw_newbuf', median_ns($rawNewbuf));
 row_ns('php.sign_body.public', median_ns($public));
-row_ns('php.sign_body.proposed', median_ns($proposed));
+row_ns('php.sign_body.decode', median_ns($decode));
 row_ns('php.loop_overhead', median_ns(static function (): void {
 }));
 $ffi->ums_client_free($handle);

@@ -157,6 +157,33 @@ class LoggingTest(unittest.TestCase):
             c.update_qrcode(dict(bill, billNo=c.new_id()))
             self.assertEqual(len(self.records), count)
 
+    def test_a_call_from_a_log_handler_gets_its_own_buffer(self) -> None:
+        # Each thread reuses one output buffer; a call made from a log handler
+        # while the library is still inside a call on this thread must not
+        # share it with that outer call.
+        with chinaums.Client(support.sandbox_config()) as c:
+            inner: list = []
+
+            class SignOnLog(logging.Handler):
+                def emit(inner_self, record: logging.LogRecord) -> None:
+                    inner.append(c.sign_body(b"{}", "20260102030405", "n" * 32)["authorization"])
+
+            handler = SignOnLog()
+            self.logger.addHandler(handler)
+            try:
+                chinaums.enable_logging(logging.INFO, self.logger)
+                bill = {"qrCodeId": support.SEED_QR, "billNo": c.new_id(),
+                        "billDate": support.today(), "totalAmount": 26}
+                answer = c.update_qrcode(bill)
+            finally:
+                chinaums.disable_logging()
+                self.logger.removeHandler(handler)
+            self.assertEqual(answer["errCode"], "SUCCESS")
+            self.assertEqual(answer["billNo"], bill["billNo"])
+            expected = c.sign_body(b"{}", "20260102030405", "n" * 32)["authorization"]
+            self.assertTrue(inner, "the handler ran")
+            self.assertTrue(all(a == expected for a in inner), inner)
+
 
 if __name__ == "__main__":
     unittest.main()

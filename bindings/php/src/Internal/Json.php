@@ -68,6 +68,8 @@ final class Json
         } catch (\JsonException) {
             return null;
         }
-        return is_array($value) && str_starts_with(ltrim($text), '{') ? $value : null;
+        // An object, not a list: PHP decodes both to arrays. The library
+        // writes compact JSON, so the first byte tells.
+        return is_array($value) && $text[0] === '{' ? $value : null;
     }
 }

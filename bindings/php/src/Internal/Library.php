@@ -113,7 +113,7 @@ C;
 
     private static ?\FFI $ffi = null;
     private static ?string $path = null;
-    /** @var array{0: \FFI\CData, 1: \FFI\CData}|null run()'s kept buffer and length */
+    /** @var array{0: \FFI\CData, 1: int, 2: \FFI\CData, 3: \FFI\CData}|null run()'s kept buffer, its capacity, the length and a pointer to it */
     private static ?array $kept = null;
 
     /**
@@ -206,24 +206,25 @@ C;
      */
     public static function run(\Closure $call, int $capacity = self::DEFAULT_BUFFER): array
     {
-        $ffi = self::ffi();
-        $capacity = max(1, $capacity);
-        // The first buffer and the length are kept between calls: a fresh
-        // zero-filled char[65536] per call cost more than the call itself.
-        // Taken while in use, so a call made meanwhile (from a log callback)
-        // makes its own.
-        [$first, $length] = self::$kept ?? [null, $ffi->new('size_t')];
+        $capacity = $capacity > 0 ? $capacity : 1;
+        // The first buffer, the length and a pointer to it are kept between
+        // calls: a fresh zero-filled char[65536] per call cost more than the
+        // call itself. Taken while in use, so a call made meanwhile (from a
+        // log callback) makes its own.
+        $kept = self::$kept;
         self::$kept = null;
-        if ($first === null || \FFI::sizeof($first) !== $capacity) {
-            $first = $ffi->new("char[$capacity]");
+        if ($kept === null || $kept[1] !== $capacity) {
+            $ffi = self::ffi();
+            $length = $ffi->new('size_t');
+            $kept = [$ffi->new("char[$capacity]"), $capacity, $length, \FFI::addr($length)];
         }
+        [$buffer, , $length, $lengthPointer] = $kept;
         try {
-            $buffer = $first;
-            $status = $call($buffer, $capacity, \FFI::addr($length));
+            $status = $call($buffer, $capacity, $lengthPointer);
             if ($status === self::BUFFER_TOO_SMALL) {
                 $capacity = $length->cdata + 1;
-                $buffer = $ffi->new("char[$capacity]");
-                $status = $call($buffer, $capacity, \FFI::addr($length));
+                $buffer = self::ffi()->new("char[$capacity]");
+                $status = $call($buffer, $capacity, $lengthPointer);
                 if ($status === self::BUFFER_TOO_SMALL) {
                     throw new InternalException(self::INTERNAL, self::NAMES[self::INTERNAL], 'libums asked for a bigger buffer twice', []);
                 }
@@ -234,7 +235,7 @@ C;
             }
             return [$status, $size === 0 ? '' : \FFI::string($buffer, $size)];
         } finally {
-            self::$kept = [$first, $length];
+            self::$kept = $kept;
         }
     }
 

@@ -153,47 +153,66 @@ def status_str(status: int) -> str:
     return raw.decode("utf-8", "replace") if raw else ""
 
 
-# Each thread keeps its first-size output buffer: making a fresh one per call
-# (create_string_buffer zero-fills all 64 KiB) cost more than the call.
+# Each thread keeps its output buffer, its length cell and a pointer to that
+# cell: making a fresh zero-filled 64 KiB buffer per call cost more than the
+# call itself.
 _local = threading.local()
+
+
+def _thread_state(cap: int) -> Tuple[Any, int, Any, Any]:
+    """This thread's (buffer, capacity, length, pointer to length), taken out
+    while in use: a call made meanwhile on this thread (from a log callback)
+    makes its own."""
+    state = _local.__dict__.pop("state", None)
+    if state is None or state[1] != cap:
+        length = c_size_t(0)
+        state = (ctypes.create_string_buffer(cap), cap, length, ctypes.byref(length))
+    return state
 
 
 def call_raw(fn: Callable[..., int], *args: Any) -> Tuple[int, str]:
     """Calls an export that ends with (out_buf, out_cap, out_len); returns its
     status and document. On BUFFER_TOO_SMALL it calls again with the same
     arguments and the size the library asked for."""
-    cap = max(1, int(initial_buffer_size))
-    # Taken while in use, so that a call made meanwhile on this thread (from a
-    # log callback) makes its own.
-    first = getattr(_local, "buf", None)
-    _local.buf = None
-    if first is None or len(first) != cap:
-        first = ctypes.create_string_buffer(cap)
-    buf = first
+    state = _thread_state(max(1, int(initial_buffer_size)))
+    buf, cap, length, length_ref = state
     try:
         for _ in range(4):
-            length = c_size_t(0)
-            status = fn(*args, buf, cap, ctypes.byref(length))
-            if status == UMS_ERR_BUFFER_TOO_SMALL and length.value + 1 > cap:
-                cap = length.value + 1
+            length.value = 0
+            status = fn(*args, buf, cap, length_ref)
+            size = length.value
+            if status == UMS_ERR_BUFFER_TOO_SMALL and size + 1 > cap:
+                cap = size + 1
                 buf = ctypes.create_string_buffer(cap)
                 continue
-            if length.value >= cap:
+            if size >= cap:
                 raise InternalError(98, {"message": "libums reported a document longer than the buffer"})
-            return status, ctypes.string_at(buf, length.value).decode("utf-8", "replace")
+            # Slicing a char array copies just those bytes (string_at costs more).
+            return status, buf[:size].decode("utf-8", "replace")
         raise InternalError(98, {"message": "libums kept asking for a bigger buffer"})
     finally:
-        _local.buf = first
+        _local.state = state
+
+
+# The library writes exactly one JSON document: raw_decode skips json.loads's
+# two whitespace regex passes (half its cost); the end is checked instead.
+_raw_decode = json.JSONDecoder().raw_decode
 
 
 def call(fn: Callable[..., int], *args: Any) -> Dict[str, Any]:
     """``call_raw`` and the JSON document parsed; a non-OK status raises the
     matching ``UmsError``."""
     status, text = call_raw(fn, *args)
-    try:
-        doc = json.loads(text) if text else {}
-    except ValueError:
-        doc = None
+    doc: Any = None
+    if not text:
+        doc = {}
+    else:
+        try:
+            doc, end = _raw_decode(text)
+            if end != len(text):
+                doc = None
+        except ValueError:
+            doc = None
     if status == UMS_OK:
         if not isinstance(doc, dict):
             raise InternalError(98, {"message": "libums returned a result that is not a JSON object"})

@@ -40,7 +40,7 @@ def _json_bytes(value: Request, what: str) -> bytes:
 def _text_arg(value: Optional[str], what: str) -> Optional[bytes]:
     if value is None:
         return None
-    if not isinstance(value, str):
+    if type(value) is not str and not isinstance(value, str):
         raise TypeError("%s must be a str or None" % what)
     data = value.encode("utf-8", "surrogatepass")
     if b"\0" in data:
@@ -49,6 +49,8 @@ def _text_arg(value: Optional[str], what: str) -> Optional[bytes]:
 
 
 def _body_bytes(body: Union[bytes, bytearray, memoryview, str], what: str) -> bytes:
+    if type(body) is bytes:
+        return body  # immutable: no copy needed
     if isinstance(body, str):
         return body.encode("utf-8")
     if isinstance(body, (bytes, bytearray, memoryview)):
@@ -106,7 +108,10 @@ class Client:
 
     def __init__(self, config: Config = None, **kwargs: Any) -> None:
         self._handle: Optional[int] = None
-        self._cond = threading.Condition()
+        # Calls take the plain lock (cheaper than entering the Condition);
+        # close() waits on the Condition built over the same lock.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._active = 0
         self._closing = False
         self.info: Dict[str, Any] = {}
@@ -306,7 +311,7 @@ class _Borrow:
 
     def __enter__(self) -> int:
         client = self._client
-        with client._cond:
+        with client._lock:
             if client._handle is None or client._closing:
                 raise ClientClosedError()
             client._active += 1
@@ -314,7 +319,7 @@ class _Borrow:
 
     def __exit__(self, *exc: Any) -> None:
         client = self._client
-        with client._cond:
+        with client._lock:
             client._active -= 1
-            if not client._active:
+            if client._closing and not client._active:
                 client._cond.notify_all()
