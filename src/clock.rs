@@ -214,19 +214,31 @@ impl BeijingTime {
 
     /// Parses `yyyyMMddHHmmss` (the header timestamp).
     pub fn parse_compact(s: &str) -> Option<Self> {
-        if s.len() != 14 || !s.bytes().all(|c| c.is_ascii_digit()) {
+        let b = s.as_bytes();
+        if b.len() != 14 {
             return None;
         }
-        let dashed = format!(
-            "{}-{}-{} {}:{}:{}",
-            &s[0..4],
-            &s[4..6],
-            &s[6..8],
-            &s[8..10],
-            &s[10..12],
-            &s[12..14]
-        );
-        Self::parse_date_time(&dashed)
+        let year = digits(&b[0..4])?;
+        let month = digits(&b[4..6])?;
+        let day = digits(&b[6..8])?;
+        let hour = digits(&b[8..10])?;
+        let minute = digits(&b[10..12])?;
+        let second = digits(&b[12..14])?;
+        let valid = (1..=12).contains(&month)
+            && day >= 1
+            && day <= days_in_month(i64::from(year), month)
+            && hour <= 23
+            && minute <= 59
+            && second <= 59;
+        valid.then_some(BeijingTime {
+            year: i64::from(year),
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            millis: 0,
+        })
     }
 }
 
@@ -304,6 +316,17 @@ mod tests {
         let t = BeijingTime::parse_date_time("2024-02-29 23:59:58").unwrap();
         assert_eq!(BeijingTime::from_unix_millis(t.to_unix_millis()), t);
         assert_eq!(BeijingTime::parse_compact("20240229235958"), Some(t));
+        for bad in [
+            "20230229000000",
+            "2024022923595a",
+            "20241301000000",
+            "20240100000000",
+            "20240101240000",
+            "2024010100000",
+            "+0240101000000",
+        ] {
+            assert!(BeijingTime::parse_compact(bad).is_none(), "{bad}");
+        }
         assert!(BeijingTime::parse_date("2023-02-29").is_none());
         assert!(BeijingTime::parse_date_time("2024-02-29 24:00:00").is_none());
         assert!(BeijingTime::parse_date_time("2024-2-29 23:00:00").is_none());

@@ -15,7 +15,9 @@ pub mod status;
 
 use crate::client::Client;
 use crate::sign;
-use output::{bytes_arg, opt_text_arg, run, run_plain, text_arg, Failure, OutBuf, Produced};
+use output::{
+    bytes_arg, opt_text_arg, run, run_plain, string_object, text_arg, Failure, OutBuf, Produced,
+};
 use pending::{call_key, PendingAnswers};
 pub use status::*;
 use std::ffi::{c_char, c_void, CStr};
@@ -442,7 +444,7 @@ pub unsafe extern "C" fn ums_new_id(
 ) -> UmsStatus {
     local_call(out_buf, out_cap, out_len, || {
         let handle = client_ref(client)?;
-        Ok(serde_json::json!({"id": handle.client.new_id()?}).to_string())
+        Ok(string_object(&[("id", &handle.client.new_id()?)]))
     })
 }
 
@@ -581,7 +583,11 @@ pub unsafe extern "C" fn ums_sign_body(
             &nonce,
             body,
         );
-        Ok(serde_json::json!({"authorization": authorization, "timestamp": timestamp, "nonce": nonce}).to_string())
+        Ok(string_object(&[
+            ("authorization", &authorization),
+            ("timestamp", &timestamp),
+            ("nonce", &nonce),
+        ]))
     })
 }
 
