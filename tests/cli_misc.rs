@@ -1,10 +1,11 @@
 //! `ums` help, version, usage errors, `new-id` and `sandbox`.
 
+#[path = "sandbox_process.rs"]
+mod sandbox_process;
 #[path = "cli_support.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use sandbox_process::start_sandbox_process;
 use support::*;
 use ums::sandbox::demo;
 
@@ -129,39 +130,14 @@ fn new_id_uses_the_msg_src_id() {
     assert!(run.stderr.contains("UMS_MSG_SRC_ID"), "{run:?}");
 }
 
-/// Kills the child this test started, even when an assertion fails first.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn sandbox_serves_like_ums_sandbox_and_call_uses_it() {
-    let mut child = KillOnDrop(
-        Command::new(BIN)
-            .args(["sandbox", "--port", "0", "--token-lifetime-secs=120"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("ums sandbox starts"),
+    let child = start_sandbox_process(
+        BIN,
+        &["sandbox", "--port", "0", "--token-lifetime-secs=120"],
     );
-    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    let url = first
-        .trim_end()
-        .strip_prefix("ums-sandbox listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_string();
+    let (url, rest) = (child.url.clone(), child.banner.clone());
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    let mut rest = String::new();
-    for _ in 0..7 {
-        stdout.read_line(&mut rest).unwrap();
-    }
     assert!(rest.contains(demo::APP_ID) && rest.contains(demo::SEED_QR_CODE_ID));
 
     // State persists across ums processes: the second update is a duplicate.

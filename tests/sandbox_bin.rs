@@ -1,52 +1,27 @@
 //! The `ums-sandbox` binary: first line, serving, arguments.
 
+#[path = "sandbox_process.rs"]
+mod sandbox_process;
 #[path = "sandbox_support.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use sandbox_process::start_sandbox_process;
+use std::io::Read;
+use std::process::{Command, Stdio};
 use support::*;
 use ums::clock::{Clock, SystemClock};
 use ums::sandbox::demo;
-
-/// Kills the child this test started, even when an assertion fails first.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 const BIN: &str = env!("CARGO_BIN_EXE_ums-sandbox");
 
 #[test]
 fn prints_its_address_first_and_serves() {
-    let mut child = KillOnDrop(
-        Command::new(BIN)
-            .args(["--port", "0", "--token-lifetime-secs", "120"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("binary starts"),
-    );
-    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    let url = first
-        .trim_end()
-        .strip_prefix("ums-sandbox listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_string();
+    let child = start_sandbox_process(BIN, &["--port", "0", "--token-lifetime-secs", "120"]);
+    let (url, rest) = (child.url.clone(), child.banner.clone());
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
     assert_ne!(port, 0);
 
-    let mut rest = String::new();
-    for _ in 0..7 {
-        stdout.read_line(&mut rest).unwrap();
-    }
     assert!(rest.contains(demo::APP_ID) && rest.contains(demo::MID) && rest.contains(demo::TID));
     assert!(rest.contains("public demo key"));
 

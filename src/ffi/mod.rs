@@ -491,8 +491,9 @@ unsafe fn gateway_call(
     out_len: *mut usize,
 ) -> UmsStatus {
     run(OutBuf::new(out_buf, out_cap, out_len), |out| {
-        let Some(handle) = client.as_ref() else {
-            return Failure::abi(UMS_ERR_NULL_POINTER, "`client` is NULL").into();
+        let handle = match client_ref(client) {
+            Ok(h) => h,
+            Err(f) => return f.into(),
         };
         let request = match text_arg(request_json, "request_json") {
             Ok(r) => r,
