@@ -98,21 +98,13 @@ pub fn verify(notify_key: &str, body: &[u8]) -> Result<VerifiedNotification> {
             "the notification's signType is neither MD5 nor SHA256",
         )
     })?;
-    // Fields sorted by name, `sign` and empty values left out, `k=v` joined
-    // by `&`: never longer than the body, so one allocation.
-    let mut string_to_sign = String::with_capacity(body.len());
-    for &i in &order {
-        let (k, v) = (&pairs[i].0, &pairs[i].1);
-        if k == "sign" || v.is_empty() {
-            continue;
-        }
-        if !string_to_sign.is_empty() {
-            string_to_sign.push('&');
-        }
-        string_to_sign.push_str(k);
-        string_to_sign.push('=');
-        string_to_sign.push_str(v);
-    }
+    // Never longer than the body: one allocation.
+    let string_to_sign = sign::join_sorted_for_signing(
+        order
+            .iter()
+            .map(|&i| (pairs[i].0.as_str(), pairs[i].1.as_str())),
+        body.len(),
+    );
     let expected = sign::notify_digest(sign_type, &string_to_sign, notify_key);
     if !sign::constant_time_eq_ignore_ascii_case(&expected, &pairs[sign_at].1) {
         return Err(Error::new(

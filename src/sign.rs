@@ -58,6 +58,20 @@ pub fn open_body_signature(
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
+/// The longest nonce the client puts in an Authorization header.
+pub const MAX_NONCE_CHARS: usize = 128;
+
+/// Whether `nonce` can go inside the Authorization header's quoted,
+/// comma-separated parameters: 1 to [`MAX_NONCE_CHARS`] visible ASCII
+/// characters, neither `"` nor `,`.
+pub fn is_header_safe_nonce(nonce: &str) -> bool {
+    !nonce.is_empty()
+        && nonce.len() <= MAX_NONCE_CHARS
+        && nonce
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b',')
+}
+
 /// The canonical `Authorization` header value for OPEN-BODY-SIG.
 pub fn open_body_authorization(
     app_id: &str,
@@ -171,14 +185,24 @@ pub fn notify_string_to_sign<'a, I>(fields: I) -> String
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
-    let mut pairs: Vec<(&str, &str)> = fields
-        .into_iter()
-        .filter(|(k, v)| *k != "sign" && !v.is_empty())
-        .collect();
+    let mut pairs: Vec<(&str, &str)> = fields.into_iter().collect();
     pairs.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    let mut out = String::new();
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        if i > 0 {
+    join_sorted_for_signing(pairs, 0)
+}
+
+/// [`notify_string_to_sign`] of fields already sorted by name, written into
+/// a string of `capacity` bytes (a caller that knows the size saves the
+/// regrowth).
+pub fn join_sorted_for_signing<'a, I>(sorted_fields: I, capacity: usize) -> String
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+{
+    let mut out = String::with_capacity(capacity);
+    for (k, v) in sorted_fields {
+        if k == "sign" || v.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
             out.push('&');
         }
         out.push_str(k);

@@ -692,14 +692,7 @@ unsafe fn timestamp_and_nonce(
         None => client.now().compact(),
     };
     let nonce = match opt_text_arg(nonce, "nonce")? {
-        Some(n)
-            if !n.is_empty()
-                && n.len() <= 128
-                && n.bytes()
-                    .all(|b| b.is_ascii_graphic() && b != b'"' && b != b',') =>
-        {
-            n.to_string()
-        }
+        Some(n) if sign::is_header_safe_nonce(n) => n.to_string(),
         Some(_) => {
             return Err(Failure::abi(
                 UMS_ERR_INVALID_ARGUMENT,

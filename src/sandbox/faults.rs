@@ -250,6 +250,15 @@ impl fmt::Display for Fault {
     }
 }
 
+/// The refusal of a fault name the simulator does not know, listing those it does.
+fn unknown_fault(name: &str) -> String {
+    format!(
+        "未知的故障 `{}` (可用: {})",
+        clip(name),
+        Fault::ALL.map(Fault::name).join(", ")
+    )
+}
+
 /// Parses the `X-Sandbox-Fault` value: `<name>[;delayMs=N]`.
 impl FromStr for Fault {
     type Err = String;
@@ -257,13 +266,7 @@ impl FromStr for Fault {
     fn from_str(value: &str) -> Result<Fault, String> {
         let mut parts = value.split(';').map(str::trim);
         let name = parts.next().unwrap_or("");
-        let fault = Fault::from_name(name).ok_or_else(|| {
-            format!(
-                "未知的故障 `{}` (可用: {})",
-                clip(name),
-                Fault::ALL.map(Fault::name).join(", ")
-            )
-        })?;
+        let fault = Fault::from_name(name).ok_or_else(|| unknown_fault(name))?;
         let mut delay = None;
         for param in parts {
             match param.split_once('=').map(|(k, v)| (k.trim(), v.trim())) {
@@ -447,13 +450,7 @@ pub(crate) fn parse_control(body: &Map<String, Value>) -> Result<(String, Fault,
         .get("fault")
         .and_then(Value::as_str)
         .ok_or("fault 必须是故障名称")?;
-    let fault = Fault::from_name(name).ok_or_else(|| {
-        format!(
-            "未知的故障 `{}` (可用: {})",
-            clip(name),
-            Fault::ALL.map(Fault::name).join(", ")
-        )
-    })?;
+    let fault = Fault::from_name(name).ok_or_else(|| unknown_fault(name))?;
     let count = match body.get("count") {
         None => 1,
         Some(v) => match v.as_u64() {

@@ -4,6 +4,7 @@ use crate::args::{Args, Spec};
 use crate::settings::{Global, Settings};
 use crate::{exit_code, input, output, EXIT_LOCAL, EXIT_OK};
 use ums::clock::{BeijingTime, Clock as _, NonceSource as _, RandomNonce, SystemClock};
+use ums::sign::{is_header_safe_nonce, MAX_NONCE_CHARS};
 
 pub const SPEC: Spec = Spec {
     flags: &["--strip-newline"],
@@ -12,7 +13,6 @@ pub const SPEC: Spec = Spec {
 
 /// Largest body signed.
 const MAX_BODY_BYTES: usize = 16 << 20;
-const MAX_NONCE_CHARS: usize = 128;
 
 pub fn help() -> String {
     "\
@@ -50,12 +50,7 @@ example (with your credentials in UMS_APP_ID and UMS_APP_KEY):
 }
 
 fn check_nonce(nonce: &str) -> Result<(), String> {
-    let ok = !nonce.is_empty()
-        && nonce.len() <= MAX_NONCE_CHARS
-        && nonce
-            .bytes()
-            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b',');
-    if ok {
+    if is_header_safe_nonce(nonce) {
         Ok(())
     } else {
         Err(format!(
