@@ -12,6 +12,9 @@
 //! Each fault runs on its own simulator, in its own thread, so the cases run
 //! side by side and every mismatch is reported at once.
 
+#[path = "sandbox_support.rs"]
+mod support;
+
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -20,6 +23,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
+use support::agent;
 use ums::sandbox::{demo, Fault, Sandbox, SandboxConfig, Stats, FAULT_HEADER};
 use ums::{Client, Error, ErrorKind};
 
@@ -51,14 +55,6 @@ fn client_for(base_url: &str, extra: Value) -> Client {
         config[k] = v.clone();
     }
     Client::from_json(&config.to_string()).expect("valid config")
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(20)))
-        .build()
-        .into()
 }
 
 /// A control request; answers (status, JSON).
@@ -184,8 +180,11 @@ fn check_details(fault: Fault, result: &Result<ums::client::Answer, Error>) {
     }
 }
 
+/// A named check, run on its own thread by [`run_cases`].
+type Case = (String, Box<dyn FnOnce() + Send>);
+
 /// Runs every case in its own thread and reports every failure at once.
-fn run_cases(cases: Vec<(String, Box<dyn FnOnce() + Send>)>) {
+fn run_cases(cases: Vec<Case>) {
     let handles: Vec<_> = cases
         .into_iter()
         .map(|(name, case)| {
@@ -217,11 +216,16 @@ fn run_cases(cases: Vec<(String, Box<dyn FnOnce() + Send>)>) {
     );
 }
 
-fn case(
-    name: impl Into<String>,
-    f: impl FnOnce() + Send + 'static,
-) -> (String, Box<dyn FnOnce() + Send>) {
+fn case(name: impl Into<String>, f: impl FnOnce() + Send + 'static) -> Case {
     (name.into(), Box::new(f))
+}
+
+/// One case per fault, named `label/<fault>`, each running `check(fault)`.
+fn per_fault(label: &str, check: impl Fn(Fault) + Copy + Send + 'static) -> Vec<Case> {
+    Fault::ALL
+        .into_iter()
+        .map(|f| case(format!("{label}/{}", f.name()), move || check(f)))
+        .collect()
 }
 
 fn delta(before: &Stats, after: &Stats, path: &str) -> (u64, u64) {
@@ -318,30 +322,12 @@ fn refund_meets(fault: Fault, token_mode: bool) {
 
 #[test]
 fn every_fault_on_a_refund_body_sig() {
-    run_cases(
-        Fault::ALL
-            .into_iter()
-            .map(|f| {
-                case(format!("refund/{}", f.name()), move || {
-                    refund_meets(f, false)
-                })
-            })
-            .collect(),
-    );
+    run_cases(per_fault("refund", |f| refund_meets(f, false)));
 }
 
 #[test]
 fn every_fault_on_a_refund_token_mode() {
-    run_cases(
-        Fault::ALL
-            .into_iter()
-            .map(|f| {
-                case(format!("refund/token/{}", f.name()), move || {
-                    refund_meets(f, true)
-                })
-            })
-            .collect(),
-    );
+    run_cases(per_fault("refund/token", |f| refund_meets(f, true)));
 }
 
 #[test]
@@ -502,42 +488,17 @@ fn query_meets(fault: Fault, count: u32, token_mode: bool) {
 
 #[test]
 fn every_fault_once_on_a_query_is_retried_when_the_outcome_is_unknown() {
-    run_cases(
-        Fault::ALL
-            .into_iter()
-            .map(|f| {
-                case(format!("query/{}", f.name()), move || {
-                    query_meets(f, 1, false)
-                })
-            })
-            .collect(),
-    );
+    run_cases(per_fault("query", |f| query_meets(f, 1, false)));
 }
 
 #[test]
 fn a_query_that_keeps_failing_is_tried_three_times_at_most() {
-    run_cases(
-        Fault::ALL
-            .into_iter()
-            .map(|f| {
-                case(format!("query x5/{}", f.name()), move || {
-                    query_meets(f, 5, false)
-                })
-            })
-            .collect(),
-    );
+    run_cases(per_fault("query x5", |f| query_meets(f, 5, false)));
 }
 
 #[test]
 fn every_fault_on_a_query_token_mode() {
-    let mut cases: Vec<_> = Fault::ALL
-        .into_iter()
-        .map(|f| {
-            case(format!("query/token/{}", f.name()), move || {
-                query_meets(f, 1, true)
-            })
-        })
-        .collect();
+    let mut cases: Vec<_> = per_fault("query/token", |f| query_meets(f, 1, true));
     cases.push(case("query/token/token-expired x2", || {
         query_meets(Fault::TokenExpired, 2, true)
     }));
@@ -809,32 +770,22 @@ fn a_tls_handshake_failure_is_not_retried() {
 
 // ------------------------------------------- the simulator side of faults
 
+/// POSTs `body` as JSON with extra headers; answers (status, content type, body).
 fn raw_post(
     sandbox: &Sandbox,
     path: &str,
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String, String) {
-    let agent = agent();
-    let mut request = agent
-        .post(format!("{}{path}", sandbox.base_url()))
-        .header("Content-Type", "application/json");
-    for (n, v) in headers {
-        request = request.header(*n, *v);
-    }
-    let mut response = request.send(body).expect("an answer");
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    (
-        status,
-        content_type,
-        response.body_mut().read_to_string().unwrap_or_default(),
-    )
+    let mut all = vec![("Content-Type", "application/json")];
+    all.extend_from_slice(headers);
+    let reply = support::post(
+        &agent(),
+        &format!("{}{path}", sandbox.base_url()),
+        &all,
+        body,
+    );
+    (reply.status, reply.content_type, reply.text)
 }
 
 #[test]

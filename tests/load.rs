@@ -135,37 +135,36 @@ fn check(made: &Made, stats: &Stats) {
     assert!(stats.faults.is_empty());
 }
 
-#[test]
-fn body_sig_32_threads_share_one_client() {
+/// 32 threads × 100 calls on one client in `auth` mode, checked with
+/// [`check`]; answers what was made and the simulator's stats.
+fn hundred_calls_per_thread(auth: &str) -> (Arc<Made>, Stats) {
     let sandbox = Sandbox::start_default().unwrap();
-    let client = client_for(&sandbox, "body-sig");
+    let client = client_for(&sandbox, auth);
     let started = Instant::now();
     let made = hammer(&client, 100, None);
     let elapsed = started.elapsed();
     let stats = sandbox.stats();
     check(&made, &stats);
     assert_eq!(made.updates.load(Ordering::SeqCst), 3200);
+    eprintln!("{auth}: {} calls in {elapsed:?}", made.total());
+    (made, stats)
+}
+
+#[test]
+fn body_sig_32_threads_share_one_client() {
+    let (_, stats) = hundred_calls_per_thread("body-sig");
     assert_eq!(stats.tokens_issued, 0);
-    eprintln!("body-sig: {} calls in {elapsed:?}", made.total());
 }
 
 #[test]
 fn token_mode_32_threads_share_one_token() {
-    let sandbox = Sandbox::start_default().unwrap();
-    let client = client_for(&sandbox, "token");
-    let started = Instant::now();
-    let made = hammer(&client, 100, None);
-    let elapsed = started.elapsed();
-    let stats = sandbox.stats();
-    check(&made, &stats);
-    assert_eq!(made.updates.load(Ordering::SeqCst), 3200);
+    let (made, stats) = hundred_calls_per_thread("token");
     assert_eq!(
         stats.tokens_issued,
         1,
         "one token for {} calls",
         made.total()
     );
-    eprintln!("token: {} calls in {elapsed:?}", made.total());
 }
 
 #[test]

@@ -13,27 +13,6 @@ def median(values):
     return values[len(values) // 2]
 
 
-def median_ns(fn):
-    """Median nanoseconds per call of fn()."""
-    clock = time.perf_counter_ns
-    per_batch = 1
-    while True:
-        t = clock()
-        for _ in range(per_batch):
-            fn()
-        elapsed = clock() - t
-        if elapsed >= BATCH_NS or per_batch >= 1 << 24:
-            break
-        per_batch = int(per_batch * BATCH_NS / elapsed) + 1 if elapsed > 500_000 else per_batch * 4
-    samples = []
-    for _ in range(BATCHES):
-        t = clock()
-        for _ in range(per_batch):
-            fn()
-        samples.append((clock() - t) / per_batch)
-    return median(samples)
-
-
 def _batch_size(fn):
     clock = time.perf_counter_ns
     per_batch = 1
