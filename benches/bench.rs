@@ -48,24 +48,20 @@ fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
-/// How many iterations make a batch of about `BATCH_TARGET`.
-fn batch_size(f: &mut impl FnMut()) -> usize {
-    let mut per_batch = 1usize;
+/// How many iterations make a batch of about `BATCH_TARGET` for a row that
+/// runs `n` iterations and returns the time that counts.
+fn batch_size(run: &mut dyn FnMut(usize) -> Duration) -> usize {
+    let mut n = 1usize;
     loop {
-        let t = Instant::now();
-        for _ in 0..per_batch {
-            f();
-        }
-        let elapsed = t.elapsed();
-        if elapsed >= BATCH_TARGET || per_batch >= 1 << 24 {
-            return per_batch;
+        let elapsed = run(n);
+        if elapsed >= BATCH_TARGET || n >= 1 << 24 {
+            return n;
         }
         // Jump close to the target once the batch is long enough to time.
-        per_batch = if elapsed > Duration::from_micros(500) {
-            ((per_batch as f64) * BATCH_TARGET.as_secs_f64() / elapsed.as_secs_f64()).ceil()
-                as usize
+        n = if elapsed > Duration::from_micros(500) {
+            ((n as f64) * BATCH_TARGET.as_secs_f64() / elapsed.as_secs_f64()).ceil() as usize
         } else {
-            per_batch * 4
+            n * 4
         };
     }
 }
@@ -75,36 +71,9 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Median nanoseconds per call of `f`.
-fn median_ns(mut f: impl FnMut()) -> f64 {
-    if let Some(n) = env_u64("UMS_BENCH_ITERS") {
-        let t = Instant::now();
-        for _ in 0..n {
-            f();
-        }
-        return t.elapsed().as_nanos() as f64 / n.max(1) as f64;
-    }
-    if let Some(secs) = env_u64("UMS_BENCH_SPIN") {
-        let (t, mut n) = (Instant::now(), 0u64);
-        while t.elapsed() < Duration::from_secs(secs) {
-            for _ in 0..1000 {
-                f();
-            }
-            n += 1000;
-        }
-        return t.elapsed().as_nanos() as f64 / n as f64;
-    }
-    let per_batch = batch_size(&mut f);
-    let samples = (0..BATCHES)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..per_batch {
-                f();
-            }
-            t.elapsed().as_nanos() as f64 / per_batch as f64
-        })
-        .collect();
-    median(samples)
+/// Median nanoseconds per call of `f` (a row of its own).
+fn median_ns(f: impl FnMut()) -> f64 {
+    interleaved_ns(&mut [timed(f)])[0]
 }
 
 /// A row for [`interleaved_ns`]: runs its work `n` times and returns the
@@ -166,24 +135,7 @@ fn interleaved_ns(rows: &mut [Timed<'_>]) -> Vec<f64> {
             })
             .collect();
     }
-    let sizes: Vec<usize> = rows
-        .iter_mut()
-        .map(|f| {
-            let mut n = 1usize;
-            loop {
-                let elapsed = f(n);
-                if elapsed >= BATCH_TARGET || n >= 1 << 24 {
-                    return n;
-                }
-                n = if elapsed > Duration::from_micros(500) {
-                    ((n as f64) * BATCH_TARGET.as_secs_f64() / elapsed.as_secs_f64()).ceil()
-                        as usize
-                } else {
-                    n * 4
-                };
-            }
-        })
-        .collect();
+    let sizes: Vec<usize> = rows.iter_mut().map(|f| batch_size(f)).collect();
     let mut samples = vec![Vec::with_capacity(BATCHES); rows.len()];
     for _ in 0..BATCHES {
         for (i, f) in rows.iter_mut().enumerate() {
@@ -196,20 +148,13 @@ fn interleaved_ns(rows: &mut [Timed<'_>]) -> Vec<f64> {
 /// Two closures timed in alternating batches: (median ns of `a`, median ns
 /// of `b`, median over rounds of b/a). Interleaving makes the ratio immune to
 /// drifts in machine speed that would skew two separate measurements.
-fn paired_ns(mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f64, f64) {
+fn paired_ns(a: impl FnMut(), b: impl FnMut()) -> (f64, f64, f64) {
+    let (mut a, mut b) = (timed(a), timed(b));
     let (na, nb) = (batch_size(&mut a), batch_size(&mut b));
     let (mut ta, mut tb, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..BATCHES {
-        let t = Instant::now();
-        for _ in 0..na {
-            a();
-        }
-        let x = t.elapsed().as_nanos() as f64 / na as f64;
-        let t = Instant::now();
-        for _ in 0..nb {
-            b();
-        }
-        let y = t.elapsed().as_nanos() as f64 / nb as f64;
+        let x = a(na).as_nanos() as f64 / na as f64;
+        let y = b(nb).as_nanos() as f64 / nb as f64;
         ta.push(x);
         tb.push(y);
         ratios.push(y / x);
