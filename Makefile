@@ -38,7 +38,7 @@ $(BUILD)/update_qrcode: examples/update_qrcode.c include/ums.h lib | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(LDLIBS)
 
 # C test programs: one plain, one with AddressSanitizer + UBSan each.
-C_TESTS := test_abi test_hostile test_lifecycle test_load
+C_TESTS := test_abi test_hostile test_lifecycle test_load test_answers
 
 $(BUILD)/%: tests/c/%.c tests/c/check.h include/ums.h lib | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread $< -o $@ $(LDFLAGS) $(LDLIBS)

@@ -91,14 +91,20 @@ int main(int argc, char **argv) {
 
     status = ums_update_qrcode(client, request, out, sizeof out, &out_len);
     if (status == UMS_ERR_BUFFER_TOO_SMALL) {
-        /* The answer is kept: the same call with a bigger buffer delivers it
-           without sending the request again. */
+        /* The request was sent and the answer is kept for this call only:
+           `out` (at least UMS_MIN_OUT_CAP bytes) names it with "answerId".
+           Take it by that id; calling ums_update_qrcode again would send a
+           new request. */
+        char id[33] = {0};
+        const char *at = strstr(out, "\"answerId\":\"");
         char *big = malloc(out_len + 1);
-        if (big == NULL) {
+        if (at == NULL || big == NULL) {
+            free(big);
             ums_client_free(client);
             return 1;
         }
-        status = ums_update_qrcode(client, request, big, out_len + 1, &out_len);
+        memcpy(id, at + strlen("\"answerId\":\""), 32);
+        status = ums_take_answer(client, id, big, out_len + 1, &out_len);
         printf("%s\n", big);
         free(big);
     } else {

@@ -12,13 +12,31 @@
  *    answer exactly as received); otherwise it is an error document:
  *      {"status":"UMS_ERR_...","kind":..,"message":..,"field":..,
  *       "errCode":..,"errMsg":..,"httpStatus":..,"outcomeUnknown":..,
- *       "nothingSent":..,"response":{..}}
+ *       "nothingSent":..,"phase":"local"|"connect"|"sent","response":{..}}
+ *    ("phase": where the call was when it ended: "local" = nothing left the
+ *    process, "connect" = setting up the connection, nothing of the request
+ *    written, "sent" = the request was handed to the connection.)
  *    No thread-local "last error": everything is in the document.
- *  - Small buffers: when out_cap is too small the function returns
- *    UMS_ERR_BUFFER_TOO_SMALL and *out_len is the document's length: call
- *    again with out_cap >= *out_len + 1. A call that reached the gateway keeps
- *    its answer in the client for 120 s; calling again with the same
- *    arguments delivers it without sending the request again.
+ *  - Small buffers, local functions (no network): when out_cap is too small
+ *    the function returns UMS_ERR_BUFFER_TOO_SMALL and *out_len is the
+ *    document's length: call again with out_cap >= *out_len + 1.
+ *  - Small buffers, operations (ums_update_qrcode .. ums_secure_complete,
+ *    ums_call): out_cap must be at least UMS_MIN_OUT_CAP (256); below it
+ *    nothing is sent (UMS_ERR_BUFFER_TOO_SMALL, *out_len = 255,
+ *    {"status":"UMS_ERR_BUFFER_TOO_SMALL","needed":256,"nothingSent":true}).
+ *    When the document of a call (answer or error document) does not fit,
+ *    the request WAS sent and its document is kept in the client under a new
+ *    random answer id: UMS_ERR_BUFFER_TOO_SMALL, *out_len = the document's
+ *    length, and the buffer holds
+ *      {"status":"UMS_ERR_BUFFER_TOO_SMALL","needed":N,
+ *       "answerId":"<32 hex>","answerStatus":"UMS_OK"}
+ *    Fetch it with ums_take_answer(client, answerId, buf, N, &len), which
+ *    returns the kept status. Calling the operation again sends a NEW
+ *    request: no call ever receives another call's answer. A kept answer
+ *    lives exactly 120 s from when it was kept; a client keeps at most 16
+ *    (the oldest is evicted), so it holds at most 16 documents of at most
+ *    about maxResponseBytes plus the error document each. A missing answer
+ *    gives UMS_ERR_ANSWER_GONE: query before deciding.
  *  - NULL: every pointer is checked. out_len must not be NULL; out_buf may be
  *    NULL only when out_cap is 0. Other NULLs give UMS_ERR_NULL_POINTER.
  *  - Text: arguments are NUL-terminated UTF-8 (UMS_ERR_INVALID_UTF8
@@ -31,7 +49,9 @@
  *    returned as const char * are static: never free them.
  *  - Threads: a UmsClient may be used from any number of threads at once.
  *  - Panics: every function catches panics and returns UMS_ERR_PANIC; the
- *    process is never aborted by the library.
+ *    process is never aborted by the library. The document's "phase" says
+ *    whether the request had been sent ("sent": outcome unknown, query
+ *    before deciding) or not ("local": nothing sent).
  *  - Secrets: the appKey, signatures, tokens, the notification key and the
  *    real-name fields never appear in error documents.
  *  - Unloading: the library is linked with -z nodelete and must not be
@@ -56,6 +76,16 @@
 // Patch version of the library; the header's `UMS_VERSION_PATCH`.
 #define UMS_VERSION_PATCH 0
 
+// The smallest `out_cap` an operation export (`ums_update_qrcode` ...
+// `ums_secure_complete`, `ums_call`) accepts. Below it nothing is sent and
+// nothing is parsed beyond the NULL checks: the status is
+// `UMS_ERR_BUFFER_TOO_SMALL`, `*out_len` is `UMS_MIN_OUT_CAP - 1` and the
+// buffer receives (when it fits)
+// `{"status":"UMS_ERR_BUFFER_TOO_SMALL","needed":256,"nothingSent":true}`.
+// With at least this much room, the small document that names a kept answer
+// (`answerId`) always fits.
+#define UMS_MIN_OUT_CAP 256
+
 // Log levels for `ums_set_log_callback`.
 #define UMS_LOG_ERROR 1
 
@@ -71,7 +101,10 @@
 // A ChinaUMS client. Create with `ums_client_new`, free with
 // `ums_client_free`. Immutable once built: one handle may be used from any
 // number of threads at once (its token cache, connection pool and kept
-// answers are internally synchronised).
+// answers are internally synchronised). It keeps at most 16 answers that did
+// not fit their caller's buffer (see `ums_take_answer`), each for 120 s:
+// at most 16 times the largest document, about `maxResponseBytes` plus the
+// error document around it.
 typedef struct UmsClient UmsClient;
 
 // The result of every fallible export. `UMS_OK` (0) is success; every other
@@ -97,9 +130,21 @@ typedef void (*UmsLogCallback)(void *userdata,
 // A JSON argument was not valid JSON, or not a JSON object.
 #define UMS_ERR_INVALID_JSON 3
 
-// `out_cap` is too small: `*out_len + 1` bytes are needed. After a call that
-// reached the gateway, calling again with the same arguments and a larger
-// buffer delivers the kept answer without sending the request again.
+// `out_cap` is too small: `*out_len + 1` bytes are needed.
+//
+// Local exports (no network): call again with a bigger buffer.
+//
+// Operation exports (`ums_update_qrcode` ... `ums_secure_complete`,
+// `ums_call`), two cases, told apart by the small document in the buffer:
+// - `"nothingSent":true`: `out_cap` was below `UMS_MIN_OUT_CAP`; nothing
+//   was sent (`*out_len` is `UMS_MIN_OUT_CAP - 1`). Call again with at least
+//   `UMS_MIN_OUT_CAP` bytes.
+// - `"answerId":"..."`: THE REQUEST WAS SENT and its document (of status
+//   `answerStatus`) is kept for 120 s: fetch it with
+//   `ums_take_answer(client, answerId, ...)` and a buffer of `needed`
+//   bytes. DO NOT call the operation again to get it: that sends a NEW
+//   request (a second QR code, a second refund attempt), and no call ever
+//   receives another call's answer.
 #define UMS_ERR_BUFFER_TOO_SMALL 4
 
 // An argument is invalid (service path, size, timestamp or nonce format).
@@ -141,6 +186,23 @@ typedef void (*UmsLogCallback)(void *userdata,
 
 // A notification body is not a well-formed form.
 #define UMS_ERR_NOTIFY_MALFORMED 17
+
+// The gateway accepted the request but its effect is not final yet
+// (`refundStatus` PROCESSING or UNKNOWN, or another non-final state; the
+// document's `stateField`/`state` say which): no money has settled for
+// sure. Query (`ums_query_bill`) until the state is final; never resend.
+#define UMS_ERR_PENDING 18
+
+// The gateway processed the request and reports that it failed (for
+// example `refundStatus` FAIL): final, nothing moved. A new request (with a
+// new identifier) may be sent.
+#define UMS_ERR_OPERATION_FAILED 19
+
+// `ums_take_answer`: no kept answer has this id. It expired (120 s after it
+// was kept), was evicted (16 newer answers were kept by this client) or was
+// already taken. The request it answered was NOT sent again: its outcome is
+// unknown to this caller (`"outcomeUnknown":true`), so query before deciding.
+#define UMS_ERR_ANSWER_GONE 20
 
 // A bug in the library (never a caller error).
 #define UMS_ERR_INTERNAL 98
@@ -186,6 +248,18 @@ void ums_client_free(struct UmsClient *client);
 // filled from the clock and the config only when absent. On `UMS_OK` the
 // buffer holds the gateway's answer exactly as received.
 //
+// Buffers (every operation export): `out_cap` must be at least
+// `UMS_MIN_OUT_CAP` (256), else nothing is sent (`UMS_ERR_BUFFER_TOO_SMALL`,
+// `*out_len` = 255, `"nothingSent":true`). When the document (answer or
+// error document, whatever the status) does not fit, it is kept in the
+// client for 120 s under a new answer id: the status is
+// `UMS_ERR_BUFFER_TOO_SMALL`, `*out_len` the document's length, and the
+// buffer holds
+// `{"status":"UMS_ERR_BUFFER_TOO_SMALL","needed":N,"answerId":"<32 hex>","answerStatus":"UMS_OK"}`
+// (`answerStatus`: the status the document came with). Fetch it with
+// `ums_take_answer(client, answerId, ...)` and a buffer of `needed` bytes.
+// Calling the operation again sends a NEW request.
+//
 // # Safety
 // Pointers must be NULL or valid as described in the header preamble.
 UmsStatus ums_update_qrcode(const struct UmsClient *client,
@@ -196,7 +270,8 @@ UmsStatus ums_update_qrcode(const struct UmsClient *client,
 
 // Calls any `/v1/...` service path with the client's signing, transport and
 // result handling. A path of a known bills operation gets that operation's
-// defaults and checks; any other path is sent as given.
+// defaults and checks; any other path is sent as given. Same buffer rules
+// as `ums_update_qrcode` (`UMS_MIN_OUT_CAP`, kept answers).
 //
 // # Safety
 // Pointers must be NULL or valid as described in the header preamble.
@@ -206,6 +281,27 @@ UmsStatus ums_call(const struct UmsClient *client,
                    char *out_buf,
                    size_t out_cap,
                    size_t *out_len);
+
+// Hands over an answer kept after an operation returned
+// `UMS_ERR_BUFFER_TOO_SMALL` with an `answerId`. Never sends anything.
+//
+// - Kept and fits: writes the document, returns the status it was kept with
+//   (`UMS_OK`, `UMS_ERR_OUTCOME_UNKNOWN`, ...) and forgets it.
+// - Kept but still does not fit: `UMS_ERR_BUFFER_TOO_SMALL`, `*out_len` the
+//   document's length, the same small document (same `answerId`); it stays
+//   kept, its expiry unchanged.
+// - Otherwise (expired 120 s after it was kept, evicted because 16 newer
+//   answers were kept, already taken, or never issued): `UMS_ERR_ANSWER_GONE`
+//   with an error document (`"outcomeUnknown":true`, `"phase":"sent"`): the
+//   request was not sent again, so query before deciding.
+//
+// # Safety
+// Pointers must be NULL or valid as described in the header preamble.
+UmsStatus ums_take_answer(const struct UmsClient *client,
+                          const char *answer_id,
+                          char *out_buf,
+                          size_t out_cap,
+                          size_t *out_len);
 
 // `bills/get-qrcode`: creates a QR code (one-off with `billNo`, `billDate`, `totalAmount`; fixed with or without an amount).
 // Same conventions as `ums_update_qrcode`.
@@ -358,6 +454,23 @@ UmsStatus ums_verify_notify(const char *notify_key,
                             char *out_buf,
                             size_t out_cap,
                             size_t *out_len);
+
+// Verifies a payment notification with the client's configured `notifyKey`
+// and its `notifySignTypes` policy (`["SHA256"]` refuses MD5-signed ones
+// with `UMS_ERR_NOTIFY_UNKNOWN_SIGN_TYPE`). `body` is the raw form body
+// exactly as received. Same document and statuses as `ums_verify_notify`;
+// `UMS_ERR_CONFIG` (`"field":"notifyKey"`) when the client has no key.
+// Never sends anything.
+//
+// # Safety
+// Pointers must be NULL or valid as described in the header preamble;
+// `body` must point to `body_len` bytes.
+UmsStatus ums_client_verify_notify(const struct UmsClient *client,
+                                   const uint8_t *body,
+                                   size_t body_len,
+                                   char *out_buf,
+                                   size_t out_cap,
+                                   size_t *out_len);
 
 // Computes the OPEN-BODY-SIG `Authorization` header for `body` with the
 // client's appId and appKey, for integrators with their own HTTP stack. Send

@@ -18,9 +18,25 @@ use std::time::{Duration, Instant};
 pub const MAX_REQUEST_BYTES: usize = 256 * 1024;
 
 /// errCodes after which the gateway may or may not have done the work
-/// (PROTOCOL.md §5): the outcome is unknown, query before deciding.
-pub const OUTCOME_UNKNOWN_CODES: &[&str] =
-    &["TIMEOUT", "NET_ERROR", "ORDER_PROCESSING", "INTERNAL_ERROR"];
+/// (docs/protocol.md §5): the outcome is unknown, query before deciding.
+/// - TIMEOUT, NET_ERROR, ORDER_PROCESSING, INTERNAL_ERROR: the spec's own
+///   list of "outcome unknown" answers.
+/// - INVALID_ORDER ("order information abnormal: query first"): the spec
+///   itself says to query before acting.
+/// - INVALID_RESPONSE ("invalid channel answer"): the wallet's answer could
+///   not be read, so whether the wallet did the work is not known.
+///
+/// DUP_ORDER is *not* here: it says this request was refused as a repeat
+/// of one the gateway already has, so this request did nothing (a rejection),
+/// while the earlier one may have; the message says to query it.
+pub const OUTCOME_UNKNOWN_CODES: &[&str] = &[
+    "TIMEOUT",
+    "NET_ERROR",
+    "ORDER_PROCESSING",
+    "INTERNAL_ERROR",
+    "INVALID_ORDER",
+    "INVALID_RESPONSE",
+];
 
 /// A successful answer (`errCode == "SUCCESS"`): the exact text the gateway
 /// sent and its parsed form.
@@ -37,6 +53,15 @@ pub struct PreparedRequest {
     pub path: String,
     pub body: Vec<u8>,
     pub money_moving: bool,
+    /// How a successful answer says whether the effect is final.
+    pub settlement: Option<&'static ops::Settlement>,
+}
+
+impl PreparedRequest {
+    fn settled_by(mut self, op: &'static Operation) -> PreparedRequest {
+        self.settlement = op.settlement.as_ref();
+        self
+    }
 }
 
 /// A ChinaUMS client. Immutable once built and safe to share between
@@ -121,7 +146,7 @@ impl Client {
     }
 
     /// Runs a known operation.
-    pub fn execute(&self, op: &Operation, request: Map<String, Value>) -> Result<Answer> {
+    pub fn execute(&self, op: &'static Operation, request: Map<String, Value>) -> Result<Answer> {
         let prepared = self.prepare(op, request)?;
         self.send(&prepared)
     }
@@ -165,8 +190,19 @@ impl Client {
         }
     }
 
+    /// Verifies a notification with the configured `notifyKey` and
+    /// `notifySignTypes` (MD5 refused when the config accepts only SHA256).
+    pub fn verify_notification(&self, body: &[u8]) -> Result<crate::notify::VerifiedNotification> {
+        let key = self
+            .config
+            .notify_key
+            .as_ref()
+            .ok_or_else(|| Error::config("notifyKey", "is needed to verify notifications"))?;
+        crate::notify::verify_with(key.expose(), body, self.config.notify_accept_md5)
+    }
+
     /// A new merchant identifier (`billNo`, `merOrderId`, `refundOrderId`,
-    /// `qrCodeId`) from the configured `msgSrcId` (PROTOCOL.md §4.2).
+    /// `qrCodeId`) from the configured `msgSrcId` (docs/protocol.md §4.2).
     pub fn new_id(&self) -> Result<String> {
         let msg_src_id = self
             .config
@@ -178,7 +214,11 @@ impl Client {
 
     /// Fills defaults, normalises and validates `request` for `op`, and
     /// serialises it once: these bytes are what gets signed and sent.
-    pub fn prepare(&self, op: &Operation, request: Map<String, Value>) -> Result<PreparedRequest> {
+    pub fn prepare(
+        &self,
+        op: &'static Operation,
+        request: Map<String, Value>,
+    ) -> Result<PreparedRequest> {
         self.prepare_at(op, request, self.now())
     }
 
@@ -190,7 +230,7 @@ impl Client {
     /// wrapped.
     pub fn prepare_at(
         &self,
-        op: &Operation,
+        op: &'static Operation,
         mut request: Map<String, Value>,
         now: BeijingTime,
     ) -> Result<PreparedRequest> {
@@ -199,10 +239,14 @@ impl Client {
             self.normalize(op, &mut inner, now)?;
             let mut wrapped = Map::new();
             wrapped.insert("data".to_string(), Value::Object(inner));
-            return self.prepare_raw(op.path, &wrapped, op.money_moving);
+            return Ok(self
+                .prepare_raw(op.path, &wrapped, op.money_moving)?
+                .settled_by(op));
         }
         self.normalize(op, &mut request, now)?;
-        self.prepare_raw(op.path, &request, op.money_moving)
+        Ok(self
+            .prepare_raw(op.path, &request, op.money_moving)?
+            .settled_by(op))
     }
 
     /// Defaults, normalisation and validation of one request object.
@@ -236,6 +280,7 @@ impl Client {
             path: path.to_string(),
             body,
             money_moving,
+            settlement: None,
         })
     }
 
@@ -316,7 +361,7 @@ impl Client {
         loop {
             let mut reached_gateway = false;
             let err = match self.attempt(prepared, deadline, &mut reached_gateway) {
-                Ok(answer) => return Ok(answer),
+                Ok(answer) => return settle(prepared, answer),
                 Err(e) => e,
             };
             let delay = match err.kind {
@@ -534,7 +579,7 @@ pub fn check_service_path(path: &str) -> Result<()> {
     }
 }
 
-/// Classifies a gateway answer (PROTOCOL.md §5).
+/// Classifies a gateway answer (docs/protocol.md §5).
 pub fn classify_answer(answer: HttpAnswer) -> Result<Answer> {
     let status = answer.status;
     let text = String::from_utf8(answer.body).ok();
@@ -569,18 +614,24 @@ pub fn classify_answer(answer: HttpAnswer) -> Result<Answer> {
             text: text.unwrap_or_default(),
             value: value.unwrap_or_default(),
         }),
-        (200, Some(code)) if OUTCOME_UNKNOWN_CODES.contains(&code) => fail(
+        (401 | 403, _) => fail(
+            ErrorKind::GatewayRejected,
+            format!("the gateway refused the authentication (HTTP {status}); nothing was processed"),
+        ),
+        // Whatever the HTTP status (a gateway may answer TIMEOUT with 400 or
+        // 504): these codes mean the work may have been done.
+        (_, Some(code)) if OUTCOME_UNKNOWN_CODES.contains(&code) => fail(
             ErrorKind::OutcomeUnknown,
             format!("the gateway answered {code}: the outcome is unknown; query before deciding, do not resend"),
+        ),
+        (200, Some("DUP_ORDER")) => fail(
+            ErrorKind::GatewayRejected,
+            "the gateway rejected the request with DUP_ORDER: an earlier request with the same identifier exists and this one did nothing; query the earlier one".to_string(),
         ),
         (200, Some(code)) => fail(ErrorKind::GatewayRejected, format!("the gateway rejected the request with {code}")),
         (200, None) => fail(
             ErrorKind::OutcomeUnknown,
             "the gateway's answer is not a JSON object with errCode; the outcome is unknown".to_string(),
-        ),
-        (401 | 403, _) => fail(
-            ErrorKind::GatewayRejected,
-            format!("the gateway refused the authentication (HTTP {status}); nothing was processed"),
         ),
         (400..=499, _) => fail(ErrorKind::GatewayRejected, format!("the gateway refused the request (HTTP {status})")),
         _ => fail(
@@ -588,6 +639,45 @@ pub fn classify_answer(answer: HttpAnswer) -> Result<Answer> {
             format!("the gateway answered HTTP {status}; the outcome is unknown"),
         ),
     }
+}
+
+/// Reads a successful answer's state (refundStatus, ...): done answers as
+/// is; a final failure or a state that is not final becomes an error, so
+/// that `Ok` always means the effect is final and done.
+fn settle(prepared: &PreparedRequest, answer: Answer) -> Result<Answer> {
+    let Some(settlement) = prepared.settlement else {
+        return Ok(answer);
+    };
+    let (kind, state, message) = match settlement.read(&answer.value) {
+        ops::Settled::Done => return Ok(answer),
+        ops::Settled::Failed(state) => (
+            ErrorKind::OperationFailed,
+            state,
+            "the gateway processed the request and reports it failed; nothing moved",
+        ),
+        ops::Settled::Pending(state) => (
+            ErrorKind::Pending,
+            state,
+            "the gateway accepted the request but it is not final yet: query until final, do not resend",
+        ),
+    };
+    let field = settlement.field_name();
+    let shown = if state.is_empty() {
+        "absent"
+    } else {
+        state.as_str()
+    };
+    let mut e = Error::new(kind, format!("{message} ({field} {shown})"));
+    e.http_status = Some(200);
+    e.err_code = Some("SUCCESS".to_string());
+    e.err_msg = answer
+        .value
+        .get("errMsg")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    e.state = Some((field, state));
+    e.response = Some(answer.value);
+    Err(e)
 }
 
 /// The embedded simulator, started once per process on first use.
@@ -656,6 +746,131 @@ mod tests {
             (e.kind, e.http_status),
             (ErrorKind::GatewayRejected, Some(401))
         );
+    }
+
+    #[test]
+    fn unknown_codes_are_unknown_whatever_the_http_status() {
+        for (status, code) in [
+            (400, "TIMEOUT"),
+            (504, "TIMEOUT"),
+            (200, "INVALID_ORDER"),
+            (200, "INVALID_RESPONSE"),
+        ] {
+            let e =
+                classify_answer(answer(status, &format!(r#"{{"errCode":"{code}"}}"#))).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::OutcomeUnknown, "HTTP {status} {code}");
+        }
+        let e = classify_answer(answer(200, r#"{"errCode":"DUP_ORDER"}"#)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::GatewayRejected);
+        assert!(e.message.contains("earlier request"), "{}", e.message);
+        let e = classify_answer(answer(401, r#"{"errCode":"TIMEOUT"}"#)).unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::GatewayRejected,
+            "401 is the auth layer's refusal"
+        );
+    }
+
+    /// Every operation whose answer carries a state: done, failed or
+    /// pending, an absent state included.
+    #[test]
+    fn successful_answers_are_settled_by_their_state() {
+        use serde_json::json;
+        let cases = [
+            (&ops::REFUND, json!({"refundStatus": "SUCCESS"}), None),
+            (
+                &ops::REFUND,
+                json!({"refundStatus": "FAIL"}),
+                Some(ErrorKind::OperationFailed),
+            ),
+            (
+                &ops::REFUND,
+                json!({"refundStatus": "PROCESSING"}),
+                Some(ErrorKind::Pending),
+            ),
+            (
+                &ops::REFUND,
+                json!({"refundStatus": "UNKNOWN"}),
+                Some(ErrorKind::Pending),
+            ),
+            (&ops::REFUND, json!({}), Some(ErrorKind::Pending)),
+            (
+                &ops::PREAUTH_COMPLETE,
+                json!({"authedBillPayment": {"status": "TRADE_SUCCESS"}}),
+                None,
+            ),
+            (
+                &ops::PREAUTH_COMPLETE,
+                json!({"authedBillPayment": {"status": "TRADE_CLOSED"}}),
+                Some(ErrorKind::OperationFailed),
+            ),
+            (
+                &ops::PREAUTH_COMPLETE,
+                json!({"authedBillPayment": {"status": "WAIT_BUYER_PAY"}}),
+                Some(ErrorKind::Pending),
+            ),
+            (
+                &ops::PREAUTH_CANCEL,
+                json!({"cancelBillPayment": {"status": "TRADE_CLOSED"}}),
+                None,
+            ),
+            (
+                &ops::PREAUTH_CANCEL,
+                json!({"cancelBillPayment": {"status": "UNKNOWN"}}),
+                Some(ErrorKind::Pending),
+            ),
+            (
+                &ops::SECURE_COMPLETE,
+                json!({"secureStatus": "PARTLY_COMPLETED"}),
+                None,
+            ),
+            (
+                &ops::SECURE_COMPLETE,
+                json!({"secureStatus": "ALL_COMPLETED"}),
+                None,
+            ),
+            (
+                &ops::SECURE_COMPLETE,
+                json!({"secureStatus": "UNCOMPLETED"}),
+                Some(ErrorKind::Pending),
+            ),
+            (
+                &ops::SECURE_COMPLETE,
+                json!({"secureStatus": "CANCELED"}),
+                Some(ErrorKind::OperationFailed),
+            ),
+            (
+                &ops::SECURE_CANCEL,
+                json!({"secureStatus": "CANCELED"}),
+                None,
+            ),
+            (
+                &ops::SECURE_CANCEL,
+                json!({"secureStatus": "UNCOMPLETED"}),
+                Some(ErrorKind::Pending),
+            ),
+            (&ops::UPDATE_QRCODE, json!({"billStatus": "UNPAID"}), None),
+            (&ops::QUERY_BILL, json!({"billStatus": "UNPAID"}), None),
+        ];
+        for (op, fields, expected) in cases {
+            let mut value = fields.clone();
+            value["errCode"] = "SUCCESS".into();
+            let prepared = PreparedRequest {
+                url: String::new(),
+                path: op.path.to_string(),
+                body: Vec::new(),
+                money_moving: op.money_moving,
+                settlement: op.settlement.as_ref(),
+            };
+            let got = settle(
+                &prepared,
+                Answer {
+                    text: value.to_string(),
+                    value,
+                },
+            );
+            assert_eq!(got.err().map(|e| e.kind), expected, "{} {fields}", op.name);
+        }
     }
 
     #[test]

@@ -127,7 +127,7 @@ impl BeijingTime {
         s
     }
 
-    /// `yyyyMMddHHmmssSSS` (identifiers, PROTOCOL.md §4.2).
+    /// `yyyyMMddHHmmssSSS` (identifiers, docs/protocol.md §4.2).
     pub fn compact_millis(&self) -> String {
         let mut s = self.compact();
         let _ = write!(s, "{:03}", self.millis);

@@ -60,6 +60,9 @@ pub struct Config {
     pub ca_file: Option<String>,
     pub real_name_input: RealNameInput,
     pub max_response_bytes: u64,
+    /// Whether MD5-signed notifications are accepted (`notifySignTypes`
+    /// includes "MD5"; the default, as the spec allows both).
+    pub notify_accept_md5: bool,
 }
 
 const KNOWN_KEYS: &[&str] = &[
@@ -79,6 +82,7 @@ const KNOWN_KEYS: &[&str] = &[
     "caFile",
     "realNameInput",
     "maxResponseBytes",
+    "notifySignTypes",
 ];
 
 impl Config {
@@ -200,6 +204,7 @@ impl Config {
                 }
             },
         };
+        let notify_accept_md5 = notify_accept_md5(map)?;
         Ok(Config {
             app_id,
             app_key,
@@ -217,7 +222,28 @@ impl Config {
             ca_file,
             real_name_input,
             max_response_bytes,
+            notify_accept_md5,
         })
+    }
+}
+
+/// `notifySignTypes`: a non-empty array of "MD5" and "SHA256" (default both).
+/// SHA256 is always accepted; the list decides whether MD5 is.
+fn notify_accept_md5(map: &Map<String, Value>) -> Result<bool> {
+    const RULE: &str =
+        "must be a non-empty array of \"MD5\" and \"SHA256\" that includes \"SHA256\"";
+    let Some(value) = map.get("notifySignTypes") else {
+        return Ok(true);
+    };
+    let names: Option<Vec<&str>> = value
+        .as_array()
+        .map(|a| a.iter().map(Value::as_str).collect::<Option<Vec<_>>>())
+        .unwrap_or(None);
+    match names {
+        Some(n) if n.contains(&"SHA256") && n.iter().all(|t| matches!(*t, "MD5" | "SHA256")) => {
+            Ok(n.contains(&"MD5"))
+        }
+        _ => Err(Error::config("notifySignTypes", RULE)),
     }
 }
 

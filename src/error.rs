@@ -32,6 +32,13 @@ pub enum ErrorKind {
     OutcomeUnknown,
     /// The token endpoint refused to issue a token; nothing business-related was sent.
     TokenRejected,
+    /// The gateway accepted the request (`errCode` SUCCESS) but its effect is
+    /// not final (`refundStatus` PROCESSING or UNKNOWN, ...): query until
+    /// final, never resend. `state_field`/`state` say what was read.
+    Pending,
+    /// The gateway processed the request and reports a final failure
+    /// (`refundStatus` FAIL): nothing moved.
+    OperationFailed,
     /// A notification's signature does not match.
     NotifyBadSignature,
     /// A notification has no `sign` field.
@@ -59,12 +66,31 @@ impl ErrorKind {
             ErrorKind::GatewayRejected => "gateway_rejected",
             ErrorKind::OutcomeUnknown => "outcome_unknown",
             ErrorKind::TokenRejected => "token_rejected",
+            ErrorKind::Pending => "pending",
+            ErrorKind::OperationFailed => "operation_failed",
             ErrorKind::NotifyBadSignature => "notify_bad_signature",
             ErrorKind::NotifyMissingSign => "notify_missing_sign",
             ErrorKind::NotifyUnknownSignType => "notify_unknown_sign_type",
             ErrorKind::NotifyDuplicateField => "notify_duplicate_field",
             ErrorKind::NotifyMalformed => "notify_malformed",
             ErrorKind::Internal => "internal",
+        }
+    }
+
+    /// Where the call was when it failed: `"local"` (nothing left the
+    /// process), `"connect"` (the connection was being set up: resolve, TCP,
+    /// proxy CONNECT, TLS handshake; not a byte of the request written) or
+    /// `"sent"` (the request's first byte was handed to the socket). The
+    /// transport decides the kind by this phase, never by an errno.
+    pub fn phase(self) -> &'static str {
+        match self {
+            ErrorKind::Connect | ErrorKind::Tls => "connect",
+            ErrorKind::GatewayRejected
+            | ErrorKind::OutcomeUnknown
+            | ErrorKind::Pending
+            | ErrorKind::OperationFailed => "sent",
+            // A refused token is an answer to the token request only.
+            _ => "local",
         }
     }
 
@@ -99,6 +125,9 @@ pub struct Error {
     pub http_status: Option<u16>,
     /// The gateway's whole answer, when it was JSON.
     pub response: Option<serde_json::Value>,
+    /// For [`ErrorKind::Pending`] and [`ErrorKind::OperationFailed`]: the
+    /// answer's state field (`refundStatus`, ...) and the value it had.
+    pub state: Option<(String, String)>,
 }
 
 impl Error {
@@ -111,6 +140,7 @@ impl Error {
             err_msg: None,
             http_status: None,
             response: None,
+            state: None,
         }
     }
 
@@ -144,6 +174,12 @@ impl Error {
         doc.insert("message".into(), self.message.clone().into());
         doc.insert("outcomeUnknown".into(), self.is_outcome_unknown().into());
         doc.insert("nothingSent".into(), self.kind.nothing_sent().into());
+        doc.insert("phase".into(), self.kind.phase().into());
+        if let Some((field, value)) = &self.state {
+            doc.insert("settled".into(), (self.kind != ErrorKind::Pending).into());
+            doc.insert("stateField".into(), field.clone().into());
+            doc.insert("state".into(), value.clone().into());
+        }
         if let Some(f) = &self.field {
             doc.insert("field".into(), f.clone().into());
         }

@@ -1,5 +1,5 @@
 //! Merchant-generated identifiers (`billNo`, `merOrderId`, `refundOrderId`, a
-//! self-generated `qrCodeId`), by the rule of PROTOCOL.md §4.2: the 4-character
+//! self-generated `qrCodeId`), by the rule of docs/protocol.md §4.2: the 4-character
 //! `msgSrcId`, `yyyyMMddHHmmssSSS` in Beijing time, then 7 digits (28 in all).
 //!
 //! The 7 digits are a per-process random offset plus a process-wide counter,

@@ -1,4 +1,4 @@
-//! Payment notifications (PROTOCOL.md §6): parse the raw form body exactly as
+//! Payment notifications (docs/protocol.md §6): parse the raw form body exactly as
 //! received, sign whatever arrived (the random extra key and `signType`
 //! included, empty values dropped), and compare in constant time.
 
@@ -58,8 +58,19 @@ impl VerifiedNotification {
     }
 }
 
-/// Verifies a raw `application/x-www-form-urlencoded` notification body.
+/// Verifies a raw `application/x-www-form-urlencoded` notification body,
+/// accepting both MD5 and SHA256 signatures (docs/protocol.md §6).
 pub fn verify(notify_key: &str, body: &[u8]) -> Result<VerifiedNotification> {
+    verify_with(notify_key, body, true)
+}
+
+/// As [`verify`]; with `accept_md5` false an MD5-signed notification (or one
+/// without `signType`, which means MD5) is refused before any digest is made.
+pub fn verify_with(
+    notify_key: &str,
+    body: &[u8],
+    accept_md5: bool,
+) -> Result<VerifiedNotification> {
     if notify_key.is_empty() {
         return Err(Error::new(
             ErrorKind::InvalidArgument,
@@ -98,6 +109,12 @@ pub fn verify(notify_key: &str, body: &[u8]) -> Result<VerifiedNotification> {
             "the notification's signType is neither MD5 nor SHA256",
         )
     })?;
+    if sign_type == NotifySignType::Md5 && !accept_md5 {
+        return Err(Error::new(
+            ErrorKind::NotifyUnknownSignType,
+            "the notification is signed with MD5, which the config refuses (notifySignTypes accepts only SHA256)",
+        ));
+    }
     // Never longer than the body: one allocation.
     let string_to_sign = sign::join_sorted_for_signing(
         order

@@ -1,4 +1,4 @@
-//! Signatures of the ChinaUMS Open Platform (PROTOCOL.md §2, §3, §6).
+//! Signatures of the ChinaUMS Open Platform (docs/protocol.md §2, §3, §6).
 //!
 //! Pure functions over bytes: no clock, no randomness, no I/O. The caller
 //! supplies the timestamp and nonce, so every value here is reproducible and
@@ -109,7 +109,7 @@ pub struct BodySigHeader {
 }
 
 /// Parses an `OPEN-BODY-SIG` header. Accepts `", "` and `","` between pairs
-/// (PROTOCOL.md §2: some SDKs omit the space). Returns `None` when the scheme,
+/// (docs/protocol.md §2: some SDKs omit the space). Returns `None` when the scheme,
 /// a pair or a quote is missing, or a key is unknown or repeated.
 pub fn parse_body_sig_header(header: &str) -> Option<BodySigHeader> {
     let rest = header.trim().strip_prefix("OPEN-BODY-SIG")?;

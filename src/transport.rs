@@ -5,10 +5,13 @@
 
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
-use std::io;
+use std::cell::Cell;
 use std::time::Duration;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::unversioned::resolver::ResolvedSocketAddrs;
+use ureq::unversioned::transport::{
+    Buffers, ConnectionDetails, Connector, DefaultConnector, NextTimeout, Transport as Wire,
+};
 
 /// An HTTP answer, whatever its status.
 #[derive(Debug, Clone)]
@@ -52,7 +55,7 @@ impl Transport {
             .build();
         let agent = ureq::Agent::with_parts(
             agent_config,
-            ureq::unversioned::transport::DefaultConnector::default(),
+            DefaultConnector::default().chain(PhaseConnector),
             NamingResolver::default(),
         );
         Ok(Transport {
@@ -80,7 +83,10 @@ impl Transport {
         if let Some(auth) = authorization {
             request = request.header("Authorization", auth);
         }
-        let mut response = request.send(body).map_err(classify)?;
+        let writes_before = write_calls_on_this_thread();
+        let mut response = request
+            .send(body)
+            .map_err(|e| classify(e, write_calls_on_this_thread() != writes_before))?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -105,7 +111,8 @@ impl Transport {
                     err
                 }
                 other => {
-                    let mut err = classify(other);
+                    // An answer had begun: the request was sent.
+                    let mut err = classify(other, true);
                     err.http_status = Some(status);
                     err
                 }
@@ -218,55 +225,142 @@ fn root_certs(config: &Config) -> Result<RootCerts> {
     Ok(RootCerts::new_with_certs(&certs))
 }
 
-/// Maps a ureq error to a kind that says whether the request can have been
-/// delivered. Only failures that happen before a byte of the request is
-/// written (name resolution, connection set-up, TLS handshake) are
-/// "nothing sent"; everything else is "outcome unknown".
-fn classify(e: ureq::Error) -> Error {
-    use ureq::Timeout as T;
-    match e {
-        ureq::Error::HostNotFound => Error::new(ErrorKind::Connect, "the gateway host name could not be resolved"),
-        ureq::Error::ConnectionFailed => Error::new(ErrorKind::Connect, "could not connect to the gateway"),
-        ureq::Error::ConnectProxyFailed(_) => Error::new(ErrorKind::Connect, "could not connect through the proxy"),
-        ureq::Error::Timeout(T::Resolve | T::Connect) => {
-            Error::new(ErrorKind::Connect, "timed out connecting to the gateway (connectTimeoutMs)")
+// ---- The phase of an exchange -------------------------------------------
+//
+// "Nothing sent" is decided by phase, never by an errno or an error type: a
+// connection refused, reset or unreachable *after* the request was handed to
+// the socket may still have delivered it. [`PhaseConnector`] wraps the
+// outermost transport ureq writes the request to (above TCP, proxy CONNECT
+// and TLS, whose set-up writes go to the inner transports) and counts, per
+// thread, the calls that hand request bytes to it. ureq sends on the calling
+// thread, so a count that moved during `send` means the request's first byte
+// may have left; one that did not means the failure came while resolving,
+// connecting, tunnelling or handshaking.
+
+thread_local! {
+    static REQUEST_WRITES: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many times this thread has begun writing a request (or part of one)
+/// to a gateway connection. Monotonic; compare two readings to know whether
+/// anything was written in between (the C layer uses it to report the phase
+/// of a call that panicked).
+pub fn write_calls_on_this_thread() -> u64 {
+    REQUEST_WRITES.with(Cell::get)
+}
+
+/// Wraps every connection ureq makes in a [`PhaseTransport`].
+#[derive(Debug)]
+struct PhaseConnector;
+
+impl Connector<Box<dyn Wire>> for PhaseConnector {
+    type Out = PhaseTransport;
+
+    fn connect(
+        &self,
+        _details: &ConnectionDetails,
+        chained: Option<Box<dyn Wire>>,
+    ) -> std::result::Result<Option<PhaseTransport>, ureq::Error> {
+        Ok(chained.map(|inner| PhaseTransport { inner }))
+    }
+}
+
+/// The connection a request is written to, counting each write *before* it
+/// starts (a write that fails half way may still have delivered bytes).
+#[derive(Debug)]
+struct PhaseTransport {
+    inner: Box<dyn Wire>,
+}
+
+impl Wire for PhaseTransport {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        self.inner.buffers()
+    }
+
+    fn transmit_output(
+        &mut self,
+        amount: usize,
+        timeout: NextTimeout,
+    ) -> std::result::Result<(), ureq::Error> {
+        if amount > 0 {
+            REQUEST_WRITES.with(|c| c.set(c.get() + 1));
         }
-        ureq::Error::Timeout(_) => Error::new(
+        self.inner.transmit_output(amount, timeout)
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> std::result::Result<bool, ureq::Error> {
+        self.inner.await_input(timeout)
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.inner.is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        self.inner.is_tls()
+    }
+}
+
+/// Maps a ureq error to a kind by the phase it happened in. After the first
+/// byte of the request was written (`written`), every failure is "outcome
+/// unknown", whatever its errno, TLS alert or timeout. Before it, a failure
+/// is "nothing sent": [`ErrorKind::Tls`] for the TLS handshake,
+/// [`ErrorKind::Connect`] for everything else on the way to the gateway.
+fn classify(e: ureq::Error, written: bool) -> Error {
+    if written {
+        return Error::new(
             ErrorKind::OutcomeUnknown,
-            "timed out waiting for the gateway (timeoutMs); the request may have been processed",
-        ),
-        ureq::Error::Tls(msg) => Error::new(ErrorKind::Tls, format!("TLS failure: {msg}")),
-        ureq::Error::Rustls(err) => Error::new(ErrorKind::Tls, format!("TLS failure: {err}")),
-        ureq::Error::Io(io) => classify_io(&io),
+            format!(
+                "the exchange failed after the request was sent ({}); the request may have been processed",
+                describe(&e)
+            ),
+        );
+    }
+    match e {
         ureq::Error::BadUri(_) | ureq::Error::Http(_) => {
             Error::new(ErrorKind::InvalidArgument, "the request URL is invalid")
         }
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => Error::new(
+            ErrorKind::Tls,
+            format!("TLS handshake failed ({}); nothing was sent", describe(&e)),
+        ),
+        ureq::Error::Io(ref io) if io_is_tls(io) => Error::new(
+            ErrorKind::Tls,
+            format!("TLS handshake failed ({}); nothing was sent", describe(&e)),
+        ),
         other => Error::new(
-            ErrorKind::OutcomeUnknown,
-            format!("the gateway's answer could not be read ({other}); the request may have been processed"),
+            ErrorKind::Connect,
+            format!(
+                "could not reach the gateway ({}); nothing was sent",
+                describe(&other)
+            ),
         ),
     }
 }
 
-fn classify_io(io: &io::Error) -> Error {
-    if let Some(tls) = io
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    {
-        return Error::new(ErrorKind::Tls, format!("TLS failure: {tls}"));
-    }
-    match io.kind() {
-        io::ErrorKind::ConnectionRefused
-        | io::ErrorKind::HostUnreachable
-        | io::ErrorKind::NetworkUnreachable
-        | io::ErrorKind::NetworkDown
-        | io::ErrorKind::AddrNotAvailable => {
-            Error::new(ErrorKind::Connect, format!("could not connect to the gateway: {}", io.kind()))
-        }
-        kind => Error::new(
-            ErrorKind::OutcomeUnknown,
-            format!("the connection failed during the exchange ({kind}); the request may have been processed"),
-        ),
+/// Whether an I/O error carries a rustls error (ureq wraps some that way).
+fn io_is_tls(io: &std::io::Error) -> bool {
+    io.get_ref()
+        .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+}
+
+/// A short, secret-free description of a transport failure.
+fn describe(e: &ureq::Error) -> String {
+    use ureq::Timeout as T;
+    match e {
+        ureq::Error::HostNotFound => "the gateway host name could not be resolved".into(),
+        ureq::Error::ConnectionFailed => "connection failed".into(),
+        ureq::Error::ConnectProxyFailed(_) => "the proxy refused the tunnel".into(),
+        ureq::Error::Timeout(T::Resolve) => "timed out resolving the host".into(),
+        ureq::Error::Timeout(T::Connect) => "timed out connecting (connectTimeoutMs)".into(),
+        ureq::Error::Timeout(_) => "timed out (timeoutMs)".into(),
+        ureq::Error::Tls(msg) => format!("TLS: {msg}"),
+        ureq::Error::Rustls(err) => format!("TLS: {err}"),
+        ureq::Error::Io(io) => match io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+            Some(tls) => format!("TLS: {tls}"),
+            None => format!("I/O: {}", io.kind()),
+        },
+        other => other.to_string(),
     }
 }
 

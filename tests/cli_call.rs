@@ -160,6 +160,42 @@ fn outcome_unknown_exits_4() {
     }
 }
 
+/// A refund the gateway accepted but has not settled exits 7 (query until
+/// final); one it reports failed exits 3; only a settled one exits 0.
+#[test]
+fn refund_states_exit_0_7_or_3() {
+    let request = format!(
+        r#"{{"billNo":"{}","billDate":"{}","refundAmount":1,"refundOrderId":"{}"}}"#,
+        bill_no(),
+        now().date(),
+        bill_no()
+    );
+    for (refund_status, code, kind) in [
+        ("SUCCESS", 0, None),
+        ("PROCESSING", 7, Some("pending")),
+        ("UNKNOWN", 7, Some("pending")),
+        ("FAIL", 3, Some("operation_failed")),
+    ] {
+        let body: &'static str = Box::leak(
+            format!(r#"{{"errCode":"SUCCESS","refundStatus":"{refund_status}"}}"#).into_boxed_str(),
+        );
+        let url = fake_gateway(200, body);
+        let run = ums(
+            &["--environment", &url, "call", "refund", "-"],
+            &demo_env(),
+            Some(request.as_bytes()),
+        );
+        run.expect_code(code);
+        if let Some(kind) = kind {
+            let doc = run.stderr_json();
+            assert_eq!(doc["kind"], kind, "{run:?}");
+            assert_eq!(doc["stateField"], "refundStatus");
+            assert_eq!(doc["state"], refund_status);
+            assert_eq!(doc["nothingSent"], false);
+        }
+    }
+}
+
 #[test]
 fn an_unknown_service_path_goes_to_the_gateway_as_given() {
     let sandbox = sandbox();

@@ -220,10 +220,15 @@ fn case(name: impl Into<String>, f: impl FnOnce() + Send + 'static) -> Case {
     (name.into(), Box::new(f))
 }
 
+/// The faults that spoil an exchange (the refund-state faults set a
+/// business answer instead and have their own test).
+fn transport_faults() -> impl Iterator<Item = Fault> {
+    Fault::ALL.into_iter().filter(|f| !f.is_refund_state())
+}
+
 /// One case per fault, named `label/<fault>`, each running `check(fault)`.
 fn per_fault(label: &str, check: impl Fn(Fault) + Copy + Send + 'static) -> Vec<Case> {
-    Fault::ALL
-        .into_iter()
+    transport_faults()
         .map(|f| case(format!("{label}/{}", f.name()), move || check(f)))
         .collect()
 }
@@ -237,8 +242,7 @@ fn delta(before: &Stats, after: &Stats, path: &str) -> (u64, u64) {
 
 /// The faults that make the outcome unknown, as the client sees them.
 fn unknown_faults() -> Vec<Fault> {
-    Fault::ALL
-        .into_iter()
+    transport_faults()
         .filter(|f| first_answer(*f) == UNKNOWN)
         .collect()
 }
@@ -317,6 +321,70 @@ fn refund_meets(fault: Fault, token_mode: bool) {
             if resent_for_token { 2 } else { 1 },
             "tokens issued"
         );
+    }
+}
+
+/// A refund answered errCode SUCCESS is done only with refundStatus
+/// SUCCESS: PROCESSING and UNKNOWN are pending (query until final), FAIL is
+/// a final failure. Before this was classified, all four were `Ok`.
+#[test]
+fn refund_states_say_whether_money_settled() {
+    let cases = [
+        (None, None, 1),
+        (
+            Some(Fault::RefundProcessing),
+            Some((ErrorKind::Pending, "PROCESSING")),
+            1,
+        ),
+        (
+            Some(Fault::RefundUnknown),
+            Some((ErrorKind::Pending, "UNKNOWN")),
+            1,
+        ),
+        (
+            Some(Fault::RefundFail),
+            Some((ErrorKind::OperationFailed, "FAIL")),
+            0,
+        ),
+    ];
+    let sandbox = Sandbox::start_default().unwrap();
+    let client = client_for(&sandbox.base_url(), json!({}));
+    for (fault, expected, refunded) in cases {
+        let bill = Bill::new_paid(&client, &sandbox);
+        let request = bill.refund_request(&client);
+        if let Some(fault) = fault {
+            sandbox.inject_fault(REFUND, fault, 1);
+        }
+        let before = sandbox.stats();
+        let result = client.call(REFUND, &request);
+        let (requests, _) = delta(&before, &sandbox.stats(), REFUND);
+        assert_eq!(requests, 1, "{fault:?}: sent once, never resent");
+        match (expected, result) {
+            (None, Ok(answer)) => assert_eq!(answer.value["refundStatus"], "SUCCESS"),
+            (Some((kind, state)), Err(e)) => {
+                assert_eq!(e.kind, kind, "{fault:?}: {e}");
+                assert_eq!(
+                    e.state,
+                    Some(("refundStatus".to_string(), state.to_string()))
+                );
+                let doc = e.to_json();
+                assert_eq!(doc["settled"], kind == ErrorKind::OperationFailed);
+                assert_eq!(
+                    (doc["stateField"].clone(), doc["state"].clone()),
+                    (json!("refundStatus"), json!(state))
+                );
+                assert_eq!(
+                    (doc["nothingSent"].clone(), doc["outcomeUnknown"].clone()),
+                    (json!(false), json!(false))
+                );
+                assert_eq!(doc["response"]["refundStatus"], state);
+            }
+            (expected, got) => panic!("{fault:?}: expected {expected:?}, got {got:?}"),
+        }
+        // The gateway's truth: refunded exactly when the refund was made.
+        let state = bill.state(&sandbox);
+        let want = if refunded == 1 { "REFUND" } else { "PAID" };
+        assert_eq!(state["billStatus"], want, "{fault:?}: {state}");
     }
 }
 
@@ -1073,6 +1141,8 @@ fn every_fault_has_a_name_and_a_side() {
             "errcode-TIMEOUT",
             "errcode-ORDER_PROCESSING",
             "errcode-INTERNAL_ERROR",
+            "refund-processing",
+            "refund-unknown",
         ]
     );
     assert_eq!(unknown_faults().len(), 13);

@@ -1,4 +1,4 @@
-//! Notification security (PROTOCOL.md §6), with the vectors.json bodies as
+//! Notification security (docs/protocol.md §6), with the vectors.json bodies as
 //! the starting point: every alteration an attacker could try is refused,
 //! and only the case of the hex digits is free.
 
@@ -146,5 +146,60 @@ fn a_truncated_or_padded_sign_is_refused() {
             &key,
             &with_sign(&body, &"0".repeat(sign.len()))
         ));
+    }
+}
+
+/// `notifySignTypes: ["SHA256"]` refuses the valid MD5 vector before any
+/// digest is compared, and still accepts the valid SHA256 one; the default
+/// accepts both (the spec allows both).
+#[test]
+fn a_client_can_accept_only_sha256_notifications() {
+    let client_with = |key: &str, types: Option<serde_json::Value>| {
+        let mut config = serde_json::json!({
+            "environment": "http://127.0.0.1:9",
+            "appId": "app",
+            "appKey": "k",
+            "notifyKey": key,
+        });
+        if let Some(t) = types {
+            config["notifySignTypes"] = t;
+        }
+        ums::Client::from_json(&config.to_string()).unwrap()
+    };
+    let mut seen = (0, 0);
+    for (key, body) in valid_bodies() {
+        let md5 = ums::notify::verify(&key, body.as_bytes())
+            .unwrap()
+            .sign_type
+            == ums::sign::NotifySignType::Md5;
+        let strict = client_with(&key, Some(serde_json::json!(["SHA256"])));
+        let lenient = client_with(&key, None);
+        assert!(lenient.verify_notification(body.as_bytes()).is_ok());
+        match strict.verify_notification(body.as_bytes()) {
+            Ok(_) => {
+                assert!(!md5);
+                seen.1 += 1;
+            }
+            Err(e) => {
+                assert!(md5, "{e}");
+                assert_eq!(e.kind, ErrorKind::NotifyUnknownSignType);
+                assert!(e.message.contains("notifySignTypes"), "{}", e.message);
+                seen.0 += 1;
+            }
+        }
+    }
+    assert!(seen.0 > 0 && seen.1 > 0, "both kinds covered: {seen:?}");
+    for bad in [
+        serde_json::json!([]),
+        serde_json::json!(["MD5"]),
+        serde_json::json!(["SHA1", "SHA256"]),
+        serde_json::json!("SHA256"),
+    ] {
+        let config = serde_json::json!({
+            "environment": "http://127.0.0.1:9", "appId": "app", "appKey": "k",
+            "notifySignTypes": bad,
+        });
+        let e = ums::Client::from_json(&config.to_string()).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("notifySignTypes"), "{bad}");
     }
 }

@@ -17,6 +17,14 @@
 //!   is UMS_ERR_BUFFER_TOO_SMALL, the buffer (if `out_cap` > 0) holds a
 //!   NUL-terminated note or "", and a retry with `out_cap = *out_len + 1`
 //!   succeeds with a document of exactly that length;
+//! - operation exports (the gateway exports, `ums_call`): below
+//!   UMS_MIN_OUT_CAP nothing is parsed (NULL arguments aside), `*out_len` is
+//!   UMS_MIN_OUT_CAP - 1 and the note is the fixed one; from it on, a document
+//!   that does not fit is kept and its note names an `answerId`, which
+//!   `ums_take_answer` hands over once (then UMS_ERR_ANSWER_GONE);
+//! - `ums_client_verify_notify` with the demo notifyKey agrees with
+//!   `ums_verify_notify`; `ums_take_answer` of an id never issued is
+//!   UMS_ERR_ANSWER_GONE;
 //! - a written document is JSON: UMS_OK documents have their documented
 //!   shape, error documents name their status (and `field` for config and
 //!   validation errors);
@@ -72,6 +80,16 @@ fn new_client(config: &str) -> *mut UmsClient {
 fn default_client() -> *mut UmsClient {
     static C: OnceLock<Handle> = OnceLock::new();
     C.get_or_init(|| Handle(new_client(&config_json(GATEWAY, "")))).0
+}
+
+/// The demo app at https://gateway.invalid with the demo notifyKey, for
+/// `ums_client_verify_notify`.
+fn notify_client() -> *mut UmsClient {
+    static C: OnceLock<Handle> = OnceLock::new();
+    C.get_or_init(|| {
+        Handle(new_client(&config_json(GATEWAY, &format!(r#","notifyKey":"{}""#, demo::NOTIFY_KEY))))
+    })
+    .0
 }
 
 /// The demo app at a closed loopback port, for the gateway exports.
@@ -300,6 +318,92 @@ fn call_out(spec: OutSpec, stable_len: bool, f: &mut Call<'_>) -> Option<(i32, S
     }
 }
 
+const MIN_NOTE: &str = r#"{"status":"UMS_ERR_BUFFER_TOO_SMALL","needed":256,"nothingSent":true}"#;
+
+/// `call_out` for an operation export. Below UMS_MIN_OUT_CAP nothing is
+/// parsed unless a NULL argument (`null_arg`) is reported first: the status
+/// is UMS_ERR_BUFFER_TOO_SMALL, `*out_len` UMS_MIN_OUT_CAP - 1, the note the
+/// fixed one (or ""). From it on, a document that does not fit is kept and
+/// named by an `answerId`, taken here.
+fn call_op_out(spec: OutSpec, null_arg: bool, client: *const UmsClient, f: &mut Call<'_>) -> Option<(i32, String)> {
+    let (cap, dangling) = match spec {
+        OutSpec::NullLen | OutSpec::NullBufWithCap(_) => return call_out(spec, true, f),
+        OutSpec::NullBufZeroCap => (0, false),
+        OutSpec::DanglingZeroCap => (0, true),
+        OutSpec::Cap(cap) => (cap, false),
+    };
+    let mut buf = vec![0xAAu8; cap];
+    let ptr: *mut c_char = if cap > 0 {
+        buf.as_mut_ptr().cast()
+    } else if dangling {
+        std::ptr::NonNull::<c_char>::dangling().as_ptr()
+    } else {
+        std::ptr::null_mut()
+    };
+    let mut len = LEN_SENTINEL;
+    let s = f(ptr, cap, &mut len);
+    assert_documented(s);
+    assert!(len < 1 << 24, "*out_len not set ({len})");
+    if s != UMS_ERR_BUFFER_TOO_SMALL {
+        return Some((s, written_doc(&buf, len)));
+    }
+    assert!(len >= cap, "BUFFER_TOO_SMALL but {len} + 1 <= {cap} fits");
+    let note = if cap > 0 {
+        let nul = buf.iter().position(|b| *b == 0).expect("BUFFER_TOO_SMALL left no NUL-terminated text");
+        std::str::from_utf8(&buf[..nul]).expect("the note is not UTF-8").to_string()
+    } else {
+        String::new()
+    };
+    if cap < UMS_MIN_OUT_CAP && !null_arg {
+        assert_eq!(len, UMS_MIN_OUT_CAP - 1, "an operation below UMS_MIN_OUT_CAP");
+        assert!(note.is_empty() || note == MIN_NOTE, "note {note:?}");
+        assert!(cap <= MIN_NOTE.len() || note == MIN_NOTE, "the fixed note fits {cap} but was not written");
+    } else if cap >= UMS_MIN_OUT_CAP {
+        return Some(take_kept(&note, len, client));
+    }
+    Some(op_retry(len, client, f))
+}
+
+/// The call again with room for `len` bytes (at least UMS_MIN_OUT_CAP).
+fn op_retry(len: usize, client: *const UmsClient, f: &mut Call<'_>) -> (i32, String) {
+    let cap = (len + 1).max(UMS_MIN_OUT_CAP);
+    let mut buf = vec![0xAAu8; cap];
+    let mut len2 = LEN_SENTINEL;
+    let s = f(buf.as_mut_ptr().cast(), cap, &mut len2);
+    assert_documented(s);
+    if s != UMS_ERR_BUFFER_TOO_SMALL {
+        return (s, written_doc(&buf, len2));
+    }
+    let nul = buf.iter().position(|b| *b == 0).expect("no NUL-terminated note");
+    let note = std::str::from_utf8(&buf[..nul]).expect("the note is not UTF-8").to_string();
+    take_kept(&note, len2, client)
+}
+
+/// Takes the answer a note names (`len` bytes), checks it is handed over
+/// once, with the status the note announced.
+fn take_kept(note: &str, len: usize, client: *const UmsClient) -> (i32, String) {
+    let v: Value = serde_json::from_str(note).unwrap_or_else(|_| panic!("the kept note is not JSON: {note:?}"));
+    assert_eq!(v["status"], "UMS_ERR_BUFFER_TOO_SMALL", "{note}");
+    assert_eq!(v["needed"].as_u64(), Some(len as u64 + 1), "{note}");
+    let id = v["answerId"].as_str().unwrap_or_else(|| panic!("a too-small operation without answerId: {note}"));
+    assert!(id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{id}");
+    let announced = v["answerStatus"].as_str().expect("answerStatus").to_string();
+    assert!(note.len() < UMS_MIN_OUT_CAP, "the note is longer than UMS_MIN_OUT_CAP: {note}");
+    let cid = std::ffi::CString::new(id).unwrap();
+    let mut buf = vec![0xAAu8; len + 1];
+    let mut len2 = LEN_SENTINEL;
+    let taken = unsafe { ums_take_answer(client, cid.as_ptr(), buf.as_mut_ptr().cast(), len + 1, &mut len2) };
+    assert_documented(taken);
+    assert_eq!(documented_status_name(taken), Some(announced.as_str()), "taken status vs answerStatus");
+    assert_eq!(len2, len, "the kept document changed length");
+    let doc = written_doc(&buf, len2);
+    let mut again = vec![0u8; 1024];
+    let mut len3 = LEN_SENTINEL;
+    let s = unsafe { ums_take_answer(client, cid.as_ptr(), again.as_mut_ptr().cast(), again.len(), &mut len3) };
+    assert_eq!(s, UMS_ERR_ANSWER_GONE, "an answer taken twice");
+    (taken, doc)
+}
+
 fn retry(len: usize, stable_len: bool, f: &mut Call<'_>) -> (i32, String) {
     let cap = len + 1;
     let mut buf = vec![0xAAu8; cap];
@@ -457,6 +561,14 @@ fn act_verify(input: &mut Input) {
     let out = input.out();
     let r = call_out(out, true, &mut |b, c, l| unsafe { ums_verify_notify(key.ptr(), ptr, len, b, c, l) });
     let Some((status, doc)) = r else { return };
+    if key.text() == Some(Ok(demo::NOTIFY_KEY)) {
+        // The client's own key: the same status and document.
+        let r = call_out(OutSpec::Cap(BIG), true, &mut |b, c, l| unsafe {
+            ums_client_verify_notify(notify_client(), ptr, len, b, c, l)
+        });
+        let (s2, d2) = r.expect("a big buffer");
+        assert_eq!((s2, d2.as_str()), (status, doc.as_str()), "ums_client_verify_notify differs");
+    }
     match expected {
         Ok(Some(d)) => {
             check_result(status, &doc, Some(UMS_OK), "ums_verify_notify");
@@ -735,6 +847,11 @@ fn act_gateway(input: &mut Input) {
     let out = input.out();
     // The status the call must return without sending; None: it might send.
     let expected = (|| {
+        // Operations check every pointer first (below UMS_MIN_OUT_CAP nothing
+        // else is looked at), then the texts.
+        if op.is_null() || request.is_null() {
+            return Some(UMS_ERR_NULL_POINTER);
+        }
         if let Some(s) = text_status(&op) {
             return Some(s);
         }
@@ -753,7 +870,8 @@ fn act_gateway(input: &mut Input) {
     })();
     let Some(expected) = expected else { return };
     let client = loopback_client();
-    let r = call_out(out, true, &mut |b, c, l| unsafe {
+    let null_arg = op.is_null() || request.is_null();
+    let r = call_op_out(out, null_arg, client, &mut |b, c, l| unsafe {
         match export {
             Some(f) => f(client, request.ptr(), b, c, l),
             None => ums_call(client, op.ptr(), request.ptr(), b, c, l),
@@ -777,6 +895,16 @@ fn act_statics(input: &mut Input) {
     assert_eq!(v.to_str().unwrap(), format!("{UMS_VERSION_MAJOR}.{UMS_VERSION_MINOR}.{UMS_VERSION_PATCH}"));
     let reply = unsafe { std::ffi::CStr::from_ptr(ums_notify_reply(status)) };
     assert_eq!(reply.to_bytes(), if status != 0 { b"SUCCESS" as &[u8] } else { b"FAILED" });
+    // An answer id never issued (made from the same bytes): gone, sent nothing.
+    let id = std::ffi::CString::new(format!("{:08x}", status as u32).repeat(4)).unwrap();
+    let r = call_out(OutSpec::Cap(1 + (status as u32 as usize) % 512), true, &mut |b, c, l| unsafe {
+        ums_take_answer(default_client(), id.as_ptr(), b, c, l)
+    });
+    if let Some((s, doc)) = r {
+        check_result(s, &doc, Some(UMS_ERR_ANSWER_GONE), "ums_take_answer");
+        let v = check_error_doc(s, &doc);
+        assert_eq!((v["outcomeUnknown"].as_bool(), v["phase"].as_str()), (Some(true), Some("sent")), "{doc}");
+    }
     unsafe { ums_client_free(std::ptr::null_mut()) };
 }
 

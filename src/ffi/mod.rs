@@ -7,20 +7,23 @@
 //!   document (the gateway's answer, or an error document), `*out_len` its
 //!   length without the NUL. `out_len` must not be NULL; `out_buf` may be NULL
 //!   only when `out_cap` is 0.
+//! - Operations need `out_cap >= UMS_MIN_OUT_CAP`; a document that does not
+//!   fit is kept under an answer id for `ums_take_answer` (see `answers`).
 //! - Every export catches panics and returns `UMS_ERR_PANIC`.
 
+pub mod answers;
 pub mod output;
-pub mod pending;
 pub mod status;
 
 use crate::client::Client;
 use crate::sign;
+use answers::{KeptAnswers, Take};
 use output::{
     bytes_arg, opt_text_arg, run, run_plain, string_object, text_arg, Failure, OutBuf, Produced,
 };
-use pending::{call_key, PendingAnswers};
 pub use status::*;
 use std::ffi::{c_char, c_void, CStr};
+use std::time::Instant;
 
 /// Major version of the library; the header's `UMS_VERSION_MAJOR`.
 pub const UMS_VERSION_MAJOR: u32 = 0;
@@ -29,13 +32,26 @@ pub const UMS_VERSION_MINOR: u32 = 1;
 /// Patch version of the library; the header's `UMS_VERSION_PATCH`.
 pub const UMS_VERSION_PATCH: u32 = 0;
 
+/// The smallest `out_cap` an operation export (`ums_update_qrcode` ...
+/// `ums_secure_complete`, `ums_call`) accepts. Below it nothing is sent and
+/// nothing is parsed beyond the NULL checks: the status is
+/// `UMS_ERR_BUFFER_TOO_SMALL`, `*out_len` is `UMS_MIN_OUT_CAP - 1` and the
+/// buffer receives (when it fits)
+/// `{"status":"UMS_ERR_BUFFER_TOO_SMALL","needed":256,"nothingSent":true}`.
+/// With at least this much room, the small document that names a kept answer
+/// (`answerId`) always fits.
+pub const UMS_MIN_OUT_CAP: usize = 256;
+
 /// A ChinaUMS client. Create with `ums_client_new`, free with
 /// `ums_client_free`. Immutable once built: one handle may be used from any
 /// number of threads at once (its token cache, connection pool and kept
-/// answers are internally synchronised).
+/// answers are internally synchronised). It keeps at most 16 answers that did
+/// not fit their caller's buffer (see `ums_take_answer`), each for 120 s:
+/// at most 16 times the largest document, about `maxResponseBytes` plus the
+/// error document around it.
 pub struct UmsClient {
     client: Client,
-    pending: PendingAnswers,
+    answers: KeptAnswers,
 }
 
 /// The library version as a static NUL-terminated string, e.g. "0.1.0".
@@ -99,7 +115,7 @@ pub unsafe extern "C" fn ums_client_new(
             Ok((
                 Box::new(UmsClient {
                     client,
-                    pending: PendingAnswers::default(),
+                    answers: KeptAnswers::default(),
                 }),
                 info,
             ))
@@ -133,6 +149,18 @@ pub unsafe extern "C" fn ums_client_free(client: *mut UmsClient) {
 /// filled from the clock and the config only when absent. On `UMS_OK` the
 /// buffer holds the gateway's answer exactly as received.
 ///
+/// Buffers (every operation export): `out_cap` must be at least
+/// `UMS_MIN_OUT_CAP` (256), else nothing is sent (`UMS_ERR_BUFFER_TOO_SMALL`,
+/// `*out_len` = 255, `"nothingSent":true`). When the document (answer or
+/// error document, whatever the status) does not fit, it is kept in the
+/// client for 120 s under a new answer id: the status is
+/// `UMS_ERR_BUFFER_TOO_SMALL`, `*out_len` the document's length, and the
+/// buffer holds
+/// `{"status":"UMS_ERR_BUFFER_TOO_SMALL","needed":N,"answerId":"<32 hex>","answerStatus":"UMS_OK"}`
+/// (`answerStatus`: the status the document came with). Fetch it with
+/// `ums_take_answer(client, answerId, ...)` and a buffer of `needed` bytes.
+/// Calling the operation again sends a NEW request.
+///
 /// # Safety
 /// Pointers must be NULL or valid as described in the header preamble.
 #[no_mangle]
@@ -145,7 +173,7 @@ pub unsafe extern "C" fn ums_update_qrcode(
 ) -> UmsStatus {
     gateway_call(
         client,
-        "update-qrcode",
+        Target::Op("update-qrcode"),
         request_json,
         out_buf,
         out_cap,
@@ -155,7 +183,8 @@ pub unsafe extern "C" fn ums_update_qrcode(
 
 /// Calls any `/v1/...` service path with the client's signing, transport and
 /// result handling. A path of a known bills operation gets that operation's
-/// defaults and checks; any other path is sent as given.
+/// defaults and checks; any other path is sent as given. Same buffer rules
+/// as `ums_update_qrcode` (`UMS_MIN_OUT_CAP`, kept answers).
 ///
 /// # Safety
 /// Pointers must be NULL or valid as described in the header preamble.
@@ -168,11 +197,69 @@ pub unsafe extern "C" fn ums_call(
     out_cap: usize,
     out_len: *mut usize,
 ) -> UmsStatus {
-    let path = match text_arg(service_path, "service_path") {
-        Ok(p) => p,
-        Err(f) => return run(OutBuf::new(out_buf, out_cap, out_len), |_| f.into()),
-    };
-    gateway_call(client, path, request_json, out_buf, out_cap, out_len)
+    gateway_call(
+        client,
+        Target::Path(service_path),
+        request_json,
+        out_buf,
+        out_cap,
+        out_len,
+    )
+}
+
+/// Hands over an answer kept after an operation returned
+/// `UMS_ERR_BUFFER_TOO_SMALL` with an `answerId`. Never sends anything.
+///
+/// - Kept and fits: writes the document, returns the status it was kept with
+///   (`UMS_OK`, `UMS_ERR_OUTCOME_UNKNOWN`, ...) and forgets it.
+/// - Kept but still does not fit: `UMS_ERR_BUFFER_TOO_SMALL`, `*out_len` the
+///   document's length, the same small document (same `answerId`); it stays
+///   kept, its expiry unchanged.
+/// - Otherwise (expired 120 s after it was kept, evicted because 16 newer
+///   answers were kept, already taken, or never issued): `UMS_ERR_ANSWER_GONE`
+///   with an error document (`"outcomeUnknown":true`, `"phase":"sent"`): the
+///   request was not sent again, so query before deciding.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble.
+#[no_mangle]
+pub unsafe extern "C" fn ums_take_answer(
+    client: *const UmsClient,
+    answer_id: *const c_char,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    run(OutBuf::new(out_buf, out_cap, out_len), |out| {
+        let handle = match client_ref(client) {
+            Ok(h) => h,
+            Err(f) => return f.into(),
+        };
+        let id = match text_arg(answer_id, "answer_id") {
+            Ok(id) => id,
+            Err(f) => return f.into(),
+        };
+        match handle
+            .answers
+            .take(id, |len| out.fits(len), Instant::now())
+        {
+            Take::Taken { status, doc } => Produced {
+                status,
+                doc,
+                stands_for: None,
+            },
+            Take::TooSmall { status, len } => {
+                Produced::note(UMS_ERR_BUFFER_TOO_SMALL, kept_note(len, id, status), len)
+            }
+            Take::Gone => Failure::document(
+                UMS_ERR_ANSWER_GONE,
+                "answer_gone",
+                "no kept answer has this id: it expired, was evicted or was already taken; the request was not sent again: query before deciding",
+                output::Phase::Sent,
+            )
+            .into(),
+        }
+    })
 }
 
 /// `bills/get-qrcode`: creates a QR code (one-off with `billNo`, `billDate`, `totalAmount`; fixed with or without an amount).
@@ -190,7 +277,7 @@ pub unsafe extern "C" fn ums_get_qrcode(
 ) -> UmsStatus {
     gateway_call(
         client,
-        "get-qrcode",
+        Target::Op("get-qrcode"),
         request_json,
         out_buf,
         out_cap,
@@ -213,7 +300,7 @@ pub unsafe extern "C" fn ums_close_qrcode(
 ) -> UmsStatus {
     gateway_call(
         client,
-        "close-qrcode",
+        Target::Op("close-qrcode"),
         request_json,
         out_buf,
         out_cap,
@@ -236,7 +323,7 @@ pub unsafe extern "C" fn ums_query_bill(
 ) -> UmsStatus {
     gateway_call(
         client,
-        "query-bill",
+        Target::Op("query-bill"),
         request_json,
         out_buf,
         out_cap,
@@ -257,7 +344,14 @@ pub unsafe extern "C" fn ums_refund(
     out_cap: usize,
     out_len: *mut usize,
 ) -> UmsStatus {
-    gateway_call(client, "refund", request_json, out_buf, out_cap, out_len)
+    gateway_call(
+        client,
+        Target::Op("refund"),
+        request_json,
+        out_buf,
+        out_cap,
+        out_len,
+    )
 }
 
 /// `bills/query-qrcode-info`: the bill a QR code carries (`qrCodeId`, `systemId`; no `tid`).
@@ -275,7 +369,7 @@ pub unsafe extern "C" fn ums_query_qrcode_info(
 ) -> UmsStatus {
     gateway_call(
         client,
-        "query-qrcode-info",
+        Target::Op("query-qrcode-info"),
         request_json,
         out_buf,
         out_cap,
@@ -298,7 +392,7 @@ pub unsafe extern "C" fn ums_preauth_complete(
 ) -> UmsStatus {
     gateway_call(
         client,
-        "preauth-complete",
+        Target::Op("preauth-complete"),
         request_json,
         out_buf,
         out_cap,
@@ -321,7 +415,7 @@ pub unsafe extern "C" fn ums_preauth_cancel(
 ) -> UmsStatus {
     gateway_call(
         client,
-        "preauth-cancel",
+        Target::Op("preauth-cancel"),
         request_json,
         out_buf,
         out_cap,
@@ -344,7 +438,7 @@ pub unsafe extern "C" fn ums_secure_cancel(
 ) -> UmsStatus {
     gateway_call(
         client,
-        "secure-cancel",
+        Target::Op("secure-cancel"),
         request_json,
         out_buf,
         out_cap,
@@ -367,7 +461,7 @@ pub unsafe extern "C" fn ums_secure_complete(
 ) -> UmsStatus {
     gateway_call(
         client,
-        "secure-complete",
+        Target::Op("secure-complete"),
         request_json,
         out_buf,
         out_cap,
@@ -480,11 +574,32 @@ unsafe fn client_ref<'a>(client: *const UmsClient) -> Result<&'a UmsClient, Fail
         .ok_or_else(|| Failure::abi(UMS_ERR_NULL_POINTER, "`client` is NULL"))
 }
 
-/// Shared body of every export that sends a request: keeps an answer that
-/// does not fit, and serves the retry from it.
+/// The operation of a gateway call: a fixed name, or the caller's service path.
+#[derive(Clone, Copy)]
+enum Target {
+    Op(&'static str),
+    Path(*const c_char),
+}
+
+/// The small document naming a kept answer (always under `UMS_MIN_OUT_CAP`).
+fn kept_note(len: usize, id: &str, status: UmsStatus) -> String {
+    format!(
+        "{{\"status\":\"UMS_ERR_BUFFER_TOO_SMALL\",\"needed\":{},\"answerId\":\"{}\",\"answerStatus\":\"{}\"}}",
+        len + 1,
+        id,
+        Status(status).name()
+    )
+}
+
+/// The note of an operation called with `out_cap < UMS_MIN_OUT_CAP`.
+const MIN_CAP_NOTE: &str =
+    "{\"status\":\"UMS_ERR_BUFFER_TOO_SMALL\",\"needed\":256,\"nothingSent\":true}";
+
+/// Shared body of every export that sends a request. Never consults the kept
+/// answers: every call that gets past its arguments sends a new request.
 unsafe fn gateway_call(
     client: *const UmsClient,
-    operation: &str,
+    target: Target,
     request_json: *const c_char,
     out_buf: *mut c_char,
     out_cap: usize,
@@ -495,21 +610,32 @@ unsafe fn gateway_call(
             Ok(h) => h,
             Err(f) => return f.into(),
         };
+        if let Target::Path(path) = target {
+            if path.is_null() {
+                return Failure::abi(UMS_ERR_NULL_POINTER, "`service_path` is NULL").into();
+            }
+        }
+        if request_json.is_null() {
+            return Failure::abi(UMS_ERR_NULL_POINTER, "`request_json` is NULL").into();
+        }
+        if out.cap() < UMS_MIN_OUT_CAP {
+            return Produced::note(
+                UMS_ERR_BUFFER_TOO_SMALL,
+                MIN_CAP_NOTE.to_string(),
+                UMS_MIN_OUT_CAP - 1,
+            );
+        }
+        let operation = match target {
+            Target::Op(name) => name,
+            Target::Path(path) => match text_arg(path, "service_path") {
+                Ok(p) => p,
+                Err(f) => return f.into(),
+            },
+        };
         let request = match text_arg(request_json, "request_json") {
             Ok(r) => r,
             Err(f) => return f.into(),
         };
-        let key = call_key(operation, request);
-        if let Some((status, doc)) = handle.pending.take(&key) {
-            if !out.fits(doc.len()) {
-                handle.pending.keep(key, status, doc.clone());
-            }
-            return Produced {
-                status,
-                doc,
-                reached_gateway: false,
-            };
-        }
         let result = match crate::ops::find(operation) {
             Some(op) if !operation.starts_with('/') => {
                 crate::client::parse_request(request).and_then(|r| handle.client.execute(op, r))
@@ -517,12 +643,12 @@ unsafe fn gateway_call(
             _ => handle.client.call(operation, request),
         };
         let produced = output::gateway_result(result);
-        if produced.reached_gateway && !out.fits(produced.doc.len()) {
-            handle
-                .pending
-                .keep(key, produced.status, produced.doc.clone());
+        if out.fits(produced.doc.len()) {
+            return produced;
         }
-        produced
+        let (status, len) = (produced.status, produced.doc.len());
+        let id = handle.answers.keep(status, produced.doc, Instant::now());
+        Produced::note(UMS_ERR_BUFFER_TOO_SMALL, kept_note(len, &id, status), len)
     })
 }
 
@@ -549,6 +675,36 @@ pub unsafe extern "C" fn ums_verify_notify(
         let key = text_arg(notify_key, "notify_key")?;
         let body = bytes_arg(body, body_len, "body")?;
         Ok(crate::notify::verify(key, body)?.to_json().to_string())
+    })
+}
+
+/// Verifies a payment notification with the client's configured `notifyKey`
+/// and its `notifySignTypes` policy (`["SHA256"]` refuses MD5-signed ones
+/// with `UMS_ERR_NOTIFY_UNKNOWN_SIGN_TYPE`). `body` is the raw form body
+/// exactly as received. Same document and statuses as `ums_verify_notify`;
+/// `UMS_ERR_CONFIG` (`"field":"notifyKey"`) when the client has no key.
+/// Never sends anything.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble;
+/// `body` must point to `body_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn ums_client_verify_notify(
+    client: *const UmsClient,
+    body: *const u8,
+    body_len: usize,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    local_call(out_buf, out_cap, out_len, || {
+        let handle = client_ref(client)?;
+        let body = bytes_arg(body, body_len, "body")?;
+        Ok(handle
+            .client
+            .verify_notification(body)?
+            .to_json()
+            .to_string())
     })
 }
 
@@ -705,3 +861,151 @@ unsafe fn timestamp_and_nonce(
 }
 
 use crate::clock::NonceSource as _;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CString;
+
+    fn sandbox() -> *mut UmsClient {
+        let config =
+            CString::new(r#"{"environment":"sandbox","mid":"898340149000005","tid":"00000001"}"#)
+                .unwrap();
+        let mut client = std::ptr::null_mut();
+        let mut buf = vec![0 as c_char; 1024];
+        let mut len = 0;
+        let s = unsafe {
+            ums_client_new(
+                config.as_ptr(),
+                &mut client,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut len,
+            )
+        };
+        assert_eq!(s, UMS_OK);
+        client
+    }
+
+    fn doc(buf: &[u8]) -> serde_json::Value {
+        let end = buf.iter().position(|b| *b == 0).unwrap();
+        serde_json::from_slice(&buf[..end]).unwrap()
+    }
+
+    /// A panic after the request's bytes were written says "sent": the
+    /// outcome is unknown. Before this change it said `"nothingSent":true`.
+    #[test]
+    fn a_panic_after_sending_reports_phase_sent() {
+        let client = sandbox();
+        let handle = unsafe { &*client };
+        let mut buf = vec![0u8; 1024];
+        let mut len = 0usize;
+        let out = OutBuf::new(buf.as_mut_ptr().cast(), buf.len(), &mut len);
+        let status = run(out, |_| {
+            let op = crate::ops::find("query-bill").unwrap();
+            let request =
+                crate::client::parse_request(r#"{"billNo":"31940001","billDate":"2026-01-02"}"#)
+                    .unwrap();
+            let _ = handle.client.execute(op, request);
+            panic!("test panic after sending");
+        });
+        assert_eq!(status, UMS_ERR_PANIC);
+        let v = doc(&buf);
+        assert_eq!(v["phase"], "sent", "{v}");
+        assert_eq!(v["outcomeUnknown"], true);
+        assert_eq!(v["nothingSent"], false);
+        unsafe { ums_client_free(client) };
+    }
+
+    /// The small document of a kept answer always fits `UMS_MIN_OUT_CAP`.
+    #[test]
+    fn kept_notes_fit_the_minimum_capacity() {
+        let longest = ALL.iter().map(|(v, _, _)| *v).collect::<Vec<_>>();
+        for status in longest {
+            let note = kept_note(usize::MAX - 1, &answers::new_answer_id(), status);
+            assert!(note.len() < UMS_MIN_OUT_CAP, "{note}");
+            let v: serde_json::Value = serde_json::from_str(&note).unwrap();
+            assert_eq!(v["needed"].as_u64(), Some(usize::MAX as u64));
+        }
+        assert_eq!(MIN_CAP_NOTE.len(), 69);
+    }
+
+    /// Below `UMS_MIN_OUT_CAP` an operation parses nothing: even invalid
+    /// UTF-8 and invalid JSON get the size answer.
+    #[test]
+    fn below_the_minimum_capacity_nothing_is_parsed() {
+        let client = sandbox();
+        let bad = b"{\"a\":\"\xff\"}\0";
+        for cap in [0usize, 1, 69, 70, 255] {
+            let mut buf = vec![0xAAu8; cap.max(1)];
+            let mut len = 0usize;
+            let s = unsafe {
+                ums_query_bill(
+                    client,
+                    bad.as_ptr().cast(),
+                    if cap == 0 {
+                        std::ptr::null_mut()
+                    } else {
+                        buf.as_mut_ptr().cast()
+                    },
+                    cap,
+                    &mut len,
+                )
+            };
+            assert_eq!((s, len), (UMS_ERR_BUFFER_TOO_SMALL, UMS_MIN_OUT_CAP - 1));
+            if cap > 69 {
+                assert_eq!(&buf[..70], format!("{MIN_CAP_NOTE}\0").as_bytes());
+            } else if cap > 0 {
+                assert_eq!(buf[0], 0);
+            }
+        }
+        let mut buf = vec![0u8; UMS_MIN_OUT_CAP];
+        let mut len = 0usize;
+        let s = unsafe {
+            ums_query_bill(
+                client,
+                bad.as_ptr().cast(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut len,
+            )
+        };
+        assert_eq!(s, UMS_ERR_INVALID_UTF8);
+        unsafe { ums_client_free(client) };
+    }
+
+    #[test]
+    fn take_answer_of_an_unknown_id_is_gone_and_sends_nothing() {
+        let client = sandbox();
+        let mut buf = vec![0u8; 1024];
+        let mut len = 0usize;
+        let id = CString::new("00000000000000000000000000000000").unwrap();
+        let s = unsafe {
+            ums_take_answer(
+                client,
+                id.as_ptr(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut len,
+            )
+        };
+        assert_eq!(s, UMS_ERR_ANSWER_GONE);
+        let v = doc(&buf);
+        assert_eq!(v["status"], "UMS_ERR_ANSWER_GONE");
+        assert_eq!(v["kind"], "answer_gone");
+        assert_eq!(v["outcomeUnknown"], true);
+        assert_eq!(v["nothingSent"], false);
+        assert_eq!(v["phase"], "sent");
+        let s = unsafe {
+            ums_take_answer(
+                client,
+                std::ptr::null(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut len,
+            )
+        };
+        assert_eq!(s, UMS_ERR_NULL_POINTER);
+        unsafe { ums_client_free(client) };
+    }
+}

@@ -2,7 +2,7 @@
 //! guard they all go through.
 
 use super::status::*;
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -13,18 +13,67 @@ pub struct Failure {
 }
 
 impl Failure {
-    /// A failure detected by the ABI layer itself (NULL, UTF-8, sizes).
+    /// A failure detected by the ABI layer itself (NULL, UTF-8, sizes):
+    /// nothing left the process.
     pub fn abi(status: UmsStatus, message: &str) -> Failure {
+        Failure::document(status, "abi", message, Phase::Local)
+    }
+
+    /// An error document of the ABI layer: `status`, `kind`, `message`, and
+    /// the three money-safety members decided by `phase`.
+    pub fn document(status: UmsStatus, kind: &str, message: &str, phase: Phase) -> Failure {
+        let sent = phase == Phase::Sent;
         let doc = serde_json::json!({
             "status": Status(status).name(),
-            "kind": "abi",
+            "kind": kind,
             "message": message,
-            "outcomeUnknown": false,
-            "nothingSent": true,
+            "outcomeUnknown": sent,
+            "nothingSent": !sent,
+            "phase": phase.as_str(),
         });
         Failure {
             status,
             doc: doc.to_string(),
+        }
+    }
+
+    /// The document of a caught panic. `sent`: the request's bytes were
+    /// handed to a gateway connection during the call (the transport's
+    /// per-thread write counter moved), so its outcome is unknown.
+    pub fn panic(sent: bool) -> Failure {
+        if sent {
+            Failure::document(
+                UMS_ERR_PANIC,
+                "abi",
+                "the library panicked after the request was sent; its outcome is unknown: query before deciding (please report this bug)",
+                Phase::Sent,
+            )
+        } else {
+            Failure::document(
+                UMS_ERR_PANIC,
+                "abi",
+                "the library panicked before anything was sent; the call was abandoned (please report this bug)",
+                Phase::Local,
+            )
+        }
+    }
+}
+
+/// Where a call was when it ended, as error documents report it (`"phase"`;
+/// the core's `ErrorKind::phase` uses the same words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Nothing left the process.
+    Local,
+    /// The request (or part of it) was handed to a gateway connection.
+    Sent,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Local => "local",
+            Phase::Sent => "sent",
         }
     }
 }
@@ -67,9 +116,10 @@ pub fn string_object(members: &[(&str, &str)]) -> String {
 pub struct Produced {
     pub status: UmsStatus,
     pub doc: String,
-    /// True when the document carries a gateway exchange that must not be
-    /// lost (a too-small buffer keeps it for the retry).
-    pub reached_gateway: bool,
+    /// `Some(n)`: `doc` is a short note standing in for a document of `n`
+    /// bytes that is not written (`*out_len` = n, the note written when it
+    /// fits, else an empty string). `None`: `doc` is the document itself.
+    pub stands_for: Option<usize>,
 }
 
 impl Produced {
@@ -77,7 +127,16 @@ impl Produced {
         Produced {
             status: UMS_OK,
             doc,
-            reached_gateway: false,
+            stands_for: None,
+        }
+    }
+
+    /// A short note written instead of a document of `len` bytes.
+    pub fn note(status: UmsStatus, note: String, len: usize) -> Produced {
+        Produced {
+            status,
+            doc: note,
+            stands_for: Some(len),
         }
     }
 }
@@ -87,7 +146,7 @@ impl From<Failure> for Produced {
         Produced {
             status: f.status,
             doc: f.doc,
-            reached_gateway: false,
+            stands_for: None,
         }
     }
 }
@@ -114,14 +173,19 @@ impl OutBuf {
         len < self.cap
     }
 
+    /// The caller's capacity, `out_cap`.
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
     /// Writes `doc` and its NUL, or reports the size needed. `*out_len` is
     /// always the document's length without the NUL.
     ///
     /// # Safety
     /// `buf` must point to `cap` writable bytes and `len` to a writable `usize`.
     pub unsafe fn write(&self, status: UmsStatus, doc: &str) -> UmsStatus {
-        *self.len = doc.len();
         if self.fits(doc.len()) {
+            *self.len = doc.len();
             std::ptr::copy_nonoverlapping(doc.as_ptr(), self.buf.cast::<u8>(), doc.len());
             *self.buf.add(doc.len()) = 0;
             return status;
@@ -131,35 +195,48 @@ impl OutBuf {
             "{{\"status\":\"UMS_ERR_BUFFER_TOO_SMALL\",\"needed\":{}}}",
             doc.len() + 1
         );
-        let note = if short.len() < self.cap {
-            short.as_str()
-        } else {
-            ""
-        };
+        self.write_note(UMS_ERR_BUFFER_TOO_SMALL, &short, doc.len())
+    }
+
+    /// Sets `*out_len` to `len` and writes `note` with its NUL when it fits,
+    /// else an empty string (when `cap` > 0). Returns `status`.
+    ///
+    /// # Safety
+    /// As [`OutBuf::write`].
+    pub unsafe fn write_note(&self, status: UmsStatus, note: &str, len: usize) -> UmsStatus {
+        *self.len = len;
+        let note = if note.len() < self.cap { note } else { "" };
         if self.cap > 0 {
             std::ptr::copy_nonoverlapping(note.as_ptr(), self.buf.cast::<u8>(), note.len());
             *self.buf.add(note.len()) = 0;
         }
-        UMS_ERR_BUFFER_TOO_SMALL
+        status
     }
 }
 
 /// Runs an export's body with panics caught, then writes its document.
 /// Every export that fills a buffer goes through here.
+///
+/// A panic becomes `UMS_ERR_PANIC` with a document that tells whether the
+/// request was sent: the transport's per-thread count of request writes is
+/// read when the export starts and again in the handler. (Panic documents
+/// are shorter than `UMS_MIN_OUT_CAP`, so an operation, which has at least
+/// that much room once past its pointer checks, always receives its own.)
 pub fn run(out: Option<OutBuf>, body: impl FnOnce(&OutBuf) -> Produced) -> UmsStatus {
     let Some(out) = out else {
         return UMS_ERR_NULL_POINTER;
     };
+    let writes_at_start = crate::transport::write_calls_on_this_thread();
     let produced = catch_unwind(AssertUnwindSafe(|| body(&out))).unwrap_or_else(|_| {
-        Failure::abi(
-            UMS_ERR_PANIC,
-            "the library panicked; the call was abandoned (please report this bug)",
-        )
-        .into()
+        let sent = crate::transport::write_calls_on_this_thread() != writes_at_start;
+        Failure::panic(sent).into()
     });
     // SAFETY: `out` was checked by `OutBuf::new`; the caller promises the sizes.
     catch_unwind(AssertUnwindSafe(|| unsafe {
-        out.write(produced.status, &produced.doc)
+        match produced.stands_for {
+            None => out.write(produced.status, &produced.doc),
+            Some(len) => out.write_note(produced.status, &produced.doc, len),
+        }
     }))
     .unwrap_or(UMS_ERR_PANIC)
 }
@@ -226,29 +303,49 @@ pub unsafe fn bytes_arg<'a>(ptr: *const u8, len: usize, name: &str) -> Result<&'
 /// The document of a successful gateway call or the error document of a failed one.
 pub fn gateway_result(result: crate::Result<crate::Answer>) -> Produced {
     match result {
-        Ok(answer) => Produced {
-            status: UMS_OK,
-            doc: answer.text,
-            reached_gateway: true,
-        },
-        Err(e) => {
-            let reached = matches!(
-                e.kind,
-                ErrorKind::GatewayRejected | ErrorKind::OutcomeUnknown
-            );
-            let failure = Failure::from(e);
-            Produced {
-                status: failure.status,
-                doc: failure.doc,
-                reached_gateway: reached,
-            }
-        }
+        Ok(answer) => Produced::ok(answer.text),
+        Err(e) => Failure::from(e).into(),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::string_object;
+    use super::*;
+
+    #[test]
+    fn abi_and_panic_documents_report_their_phase() {
+        let v: serde_json::Value =
+            serde_json::from_str(&Failure::abi(UMS_ERR_NULL_POINTER, "`x` is NULL").doc).unwrap();
+        assert_eq!(v["phase"], "local");
+        assert_eq!(v["nothingSent"], true);
+        assert_eq!(v["outcomeUnknown"], false);
+        for sent in [false, true] {
+            let f = Failure::panic(sent);
+            assert!(f.doc.len() < crate::ffi::UMS_MIN_OUT_CAP, "{}", f.doc);
+            let v: serde_json::Value = serde_json::from_str(&f.doc).unwrap();
+            assert_eq!(v["status"], "UMS_ERR_PANIC");
+            assert_eq!(v["phase"], if sent { "sent" } else { "local" });
+            assert_eq!(v["outcomeUnknown"], sent);
+            assert_eq!(v["nothingSent"], !sent);
+        }
+    }
+
+    /// A panic inside an export: the document says whether the request's
+    /// bytes had been written (the transport's per-thread counter moved).
+    #[test]
+    fn a_panic_reports_nothing_sent_only_when_nothing_was_written() {
+        let mut buf = vec![0u8; 512];
+        let mut len = 0usize;
+        let out = OutBuf::new(buf.as_mut_ptr().cast(), buf.len(), &mut len);
+        let status = run(out, |_| panic!("test panic before sending"));
+        assert_eq!(status, UMS_ERR_PANIC);
+        let doc = std::str::from_utf8(&buf[..len]).unwrap();
+        let v: serde_json::Value = serde_json::from_str(doc).unwrap();
+        assert_eq!(
+            (v["phase"].as_str(), v["nothingSent"].as_bool()),
+            (Some("local"), Some(true))
+        );
+    }
 
     #[test]
     fn string_objects_are_the_json_of_their_members() {

@@ -16,9 +16,21 @@ pub const UMS_ERR_NULL_POINTER: UmsStatus = 1;
 pub const UMS_ERR_INVALID_UTF8: UmsStatus = 2;
 /// A JSON argument was not valid JSON, or not a JSON object.
 pub const UMS_ERR_INVALID_JSON: UmsStatus = 3;
-/// `out_cap` is too small: `*out_len + 1` bytes are needed. After a call that
-/// reached the gateway, calling again with the same arguments and a larger
-/// buffer delivers the kept answer without sending the request again.
+/// `out_cap` is too small: `*out_len + 1` bytes are needed.
+///
+/// Local exports (no network): call again with a bigger buffer.
+///
+/// Operation exports (`ums_update_qrcode` ... `ums_secure_complete`,
+/// `ums_call`), two cases, told apart by the small document in the buffer:
+/// - `"nothingSent":true`: `out_cap` was below `UMS_MIN_OUT_CAP`; nothing
+///   was sent (`*out_len` is `UMS_MIN_OUT_CAP - 1`). Call again with at least
+///   `UMS_MIN_OUT_CAP` bytes.
+/// - `"answerId":"..."`: THE REQUEST WAS SENT and its document (of status
+///   `answerStatus`) is kept for 120 s: fetch it with
+///   `ums_take_answer(client, answerId, ...)` and a buffer of `needed`
+///   bytes. DO NOT call the operation again to get it: that sends a NEW
+///   request (a second QR code, a second refund attempt), and no call ever
+///   receives another call's answer.
 pub const UMS_ERR_BUFFER_TOO_SMALL: UmsStatus = 4;
 /// An argument is invalid (service path, size, timestamp or nonce format).
 pub const UMS_ERR_INVALID_ARGUMENT: UmsStatus = 5;
@@ -47,6 +59,20 @@ pub const UMS_ERR_NOTIFY_UNKNOWN_SIGN_TYPE: UmsStatus = 15;
 pub const UMS_ERR_NOTIFY_DUPLICATE_FIELD: UmsStatus = 16;
 /// A notification body is not a well-formed form.
 pub const UMS_ERR_NOTIFY_MALFORMED: UmsStatus = 17;
+/// The gateway accepted the request but its effect is not final yet
+/// (`refundStatus` PROCESSING or UNKNOWN, or another non-final state; the
+/// document's `stateField`/`state` say which): no money has settled for
+/// sure. Query (`ums_query_bill`) until the state is final; never resend.
+pub const UMS_ERR_PENDING: UmsStatus = 18;
+/// The gateway processed the request and reports that it failed (for
+/// example `refundStatus` FAIL): final, nothing moved. A new request (with a
+/// new identifier) may be sent.
+pub const UMS_ERR_OPERATION_FAILED: UmsStatus = 19;
+/// `ums_take_answer`: no kept answer has this id. It expired (120 s after it
+/// was kept), was evicted (16 newer answers were kept by this client) or was
+/// already taken. The request it answered was NOT sent again: its outcome is
+/// unknown to this caller (`"outcomeUnknown":true`), so query before deciding.
+pub const UMS_ERR_ANSWER_GONE: UmsStatus = 20;
 /// A bug in the library (never a caller error).
 pub const UMS_ERR_INTERNAL: UmsStatus = 98;
 /// The library panicked; the call was abandoned and the process is intact.
@@ -73,7 +99,7 @@ pub const ALL: &[(UmsStatus, &str, &CStr)] = &[
     (
         UMS_ERR_BUFFER_TOO_SMALL,
         "UMS_ERR_BUFFER_TOO_SMALL",
-        c"the output buffer is too small; *out_len + 1 bytes are needed",
+        c"the output buffer is too small; *out_len + 1 bytes are needed (operations: the request was sent unless nothingSent; take the kept answer with ums_take_answer, do not call again)",
     ),
     (
         UMS_ERR_INVALID_ARGUMENT,
@@ -141,6 +167,21 @@ pub const ALL: &[(UmsStatus, &str, &CStr)] = &[
         c"the notification body is not a well-formed form",
     ),
     (
+        UMS_ERR_PENDING,
+        "UMS_ERR_PENDING",
+        c"accepted but not final yet: query until final, do not resend",
+    ),
+    (
+        UMS_ERR_OPERATION_FAILED,
+        "UMS_ERR_OPERATION_FAILED",
+        c"the gateway reports the operation failed; nothing moved",
+    ),
+    (
+        UMS_ERR_ANSWER_GONE,
+        "UMS_ERR_ANSWER_GONE",
+        c"no kept answer with this id; the request was not sent again",
+    ),
+    (
         UMS_ERR_INTERNAL,
         "UMS_ERR_INTERNAL",
         c"internal error in the library",
@@ -184,6 +225,8 @@ impl From<ErrorKind> for Status {
             ErrorKind::GatewayRejected => UMS_ERR_GATEWAY_REJECTED,
             ErrorKind::OutcomeUnknown => UMS_ERR_OUTCOME_UNKNOWN,
             ErrorKind::TokenRejected => UMS_ERR_TOKEN_REJECTED,
+            ErrorKind::Pending => UMS_ERR_PENDING,
+            ErrorKind::OperationFailed => UMS_ERR_OPERATION_FAILED,
             ErrorKind::NotifyBadSignature => UMS_ERR_NOTIFY_BAD_SIGNATURE,
             ErrorKind::NotifyMissingSign => UMS_ERR_NOTIFY_MISSING_SIGN,
             ErrorKind::NotifyUnknownSignType => UMS_ERR_NOTIFY_UNKNOWN_SIGN_TYPE,

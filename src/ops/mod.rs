@@ -1,4 +1,4 @@
-//! The bills operations (PROTOCOL.md §4): each one's path, field table,
+//! The bills operations (docs/protocol.md §4): each one's path, field table,
 //! cross-field rules, and whether it moves money (which decides what the
 //! client may ever resend).
 
@@ -22,6 +22,57 @@ pub struct Operation {
     /// Whether the call can move money or change a bill: such a call is never
     /// resent once it may have reached the gateway.
     pub money_moving: bool,
+    /// Where a successful answer says whether the effect is final; `None`
+    /// when `errCode` SUCCESS alone means done.
+    pub settlement: Option<Settlement>,
+}
+
+/// How a successful answer (`errCode` SUCCESS) tells whether the operation's
+/// effect is final (docs/protocol.md §6, end): the state at `path` is *done* when
+/// it is one of `done`, *failed* (final, nothing moved) when one of
+/// `failed`, and *pending* otherwise, absent included: "query until final"
+/// is the only safe reading of a state the client does not know.
+#[derive(Debug)]
+pub struct Settlement {
+    /// The state field: a top-level name, or an object field then its member.
+    pub path: &'static [&'static str],
+    pub done: &'static [&'static str],
+    pub failed: &'static [&'static str],
+}
+
+/// What a successful answer says about the operation's effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled {
+    /// Final and done (or the operation has no state to read).
+    Done,
+    /// Final and not done; the state read.
+    Failed(String),
+    /// Not final: query until it is; the state read (empty when absent).
+    Pending(String),
+}
+
+impl Settlement {
+    /// The state field's name as shown to callers (`authedBillPayment.status`).
+    pub fn field_name(&self) -> String {
+        self.path.join(".")
+    }
+
+    /// Reads the state from a successful answer.
+    pub fn read(&self, answer: &Value) -> Settled {
+        let state = self
+            .path
+            .iter()
+            .try_fold(answer, |v, key| v.get(key))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if self.done.contains(&state) {
+            Settled::Done
+        } else if self.failed.contains(&state) {
+            Settled::Failed(state.to_string())
+        } else {
+            Settled::Pending(state.to_string())
+        }
+    }
 }
 
 impl Operation {
@@ -146,6 +197,7 @@ pub static UPDATE_QRCODE: Operation = Operation {
     fields: &UPDATE_QRCODE_FIELDS,
     cross_check: check_bill,
     money_moving: true,
+    settlement: None,
 };
 
 /// `bills/get-qrcode`: create a one-off or fixed QR code.
@@ -155,6 +207,7 @@ pub static GET_QRCODE: Operation = Operation {
     fields: &GET_QRCODE_FIELDS,
     cross_check: check_get_qrcode,
     money_moving: true,
+    settlement: None,
 };
 
 static CLOSE_QRCODE_FIELDS: [Field; 9] = concat(
@@ -197,11 +250,11 @@ static REFUND_FIELDS: [Field; 13] = concat(
                 max: MAX_AMOUNT,
             },
         ),
-        opt("subOrders", Rule::ObjectArray),
+        opt("subOrders", Rule::SubOrders),
     ],
 );
 
-/// query-qrcode-info has no `tid` (PROTOCOL.md §4).
+/// query-qrcode-info has no `tid` (docs/protocol.md §4).
 static QUERY_QRCODE_INFO_FIELDS: [Field; 7] = [
     req("requestTimestamp", Rule::DateTime),
     req("mid", Rule::Exact(15)),
@@ -270,6 +323,7 @@ pub static CLOSE_QRCODE: Operation = Operation {
     fields: &CLOSE_QRCODE_FIELDS,
     cross_check: no_cross_check,
     money_moving: true,
+    settlement: None,
 };
 
 /// `bills/query`: a bill's status and payment; with `refundOrderId`, that refund.
@@ -279,6 +333,7 @@ pub static QUERY_BILL: Operation = Operation {
     fields: &QUERY_BILL_FIELDS,
     cross_check: no_cross_check,
     money_moving: false,
+    settlement: None,
 };
 
 /// `bills/refund`: refund part or all of a paid bill.
@@ -288,6 +343,11 @@ pub static REFUND: Operation = Operation {
     fields: &REFUND_FIELDS,
     cross_check: check_refund,
     money_moving: true,
+    settlement: Some(Settlement {
+        path: &["refundStatus"],
+        done: &["SUCCESS"],
+        failed: &["FAIL"],
+    }),
 };
 
 /// `bills/query-qrcode-info`: the bill a code currently carries.
@@ -297,6 +357,7 @@ pub static QUERY_QRCODE_INFO: Operation = Operation {
     fields: &QUERY_QRCODE_INFO_FIELDS,
     cross_check: no_cross_check,
     money_moving: false,
+    settlement: None,
 };
 
 /// `bills/preauthed`: complete a pre-authorisation.
@@ -306,6 +367,11 @@ pub static PREAUTH_COMPLETE: Operation = Operation {
     fields: &PREAUTH_COMPLETE_FIELDS,
     cross_check: no_cross_check,
     money_moving: true,
+    settlement: Some(Settlement {
+        path: &["authedBillPayment", "status"],
+        done: &["TRADE_SUCCESS"],
+        failed: &["TRADE_CLOSED"],
+    }),
 };
 
 /// `bills/preauth-cancel`: cancel a pre-authorisation.
@@ -315,6 +381,11 @@ pub static PREAUTH_CANCEL: Operation = Operation {
     fields: &PREAUTH_CANCEL_FIELDS,
     cross_check: no_cross_check,
     money_moving: true,
+    settlement: Some(Settlement {
+        path: &["cancelBillPayment", "status"],
+        done: &["TRADE_CLOSED"],
+        failed: &[],
+    }),
 };
 
 /// `secure-cancel`: cancel a guaranteed trade.
@@ -324,6 +395,11 @@ pub static SECURE_CANCEL: Operation = Operation {
     fields: &SECURE_CANCEL_FIELDS,
     cross_check: no_cross_check,
     money_moving: true,
+    settlement: Some(Settlement {
+        path: &["secureStatus"],
+        done: &["CANCELED"],
+        failed: &[],
+    }),
 };
 
 /// `secure-complete`: complete (release) a guaranteed trade.
@@ -333,6 +409,11 @@ pub static SECURE_COMPLETE: Operation = Operation {
     fields: &SECURE_COMPLETE_FIELDS,
     cross_check: no_cross_check,
     money_moving: true,
+    settlement: Some(Settlement {
+        path: &["secureStatus"],
+        done: &["PARTLY_COMPLETED", "ALL_COMPLETED"],
+        failed: &["CANCELED"],
+    }),
 };
 
 /// Every operation the client knows, for lookup by name or path.
@@ -361,7 +442,7 @@ fn present(request: &Map<String, Value>, field: &str) -> bool {
 }
 
 /// Rules between bill fields: a bill number is dated, and the real-name
-/// checks of PROTOCOL.md §4.1.
+/// checks of docs/protocol.md §4.1.
 fn check_bill(request: &Map<String, Value>) -> Result<()> {
     if present(request, "billNo") && !present(request, "billDate") {
         return Err(Error::validation(

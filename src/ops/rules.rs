@@ -51,8 +51,9 @@ pub enum Rule {
     RealName { max: usize },
     /// An integer in the list, as a JSON number or a digit string (sent as given).
     IntOneOf(&'static [i64]),
-    /// A JSON array of objects (sent as given).
-    ObjectArray,
+    /// A refund's `subOrders`: a JSON array of objects whose `totalAmount`
+    /// (when present) is an amount in fen like every other amount.
+    SubOrders,
 }
 
 /// Whether a field must be present.
@@ -310,14 +311,7 @@ fn check(name: &str, rule: Rule, value: &mut Value, options: NormalizeOptions) -
                 ));
             }
         }
-        Rule::ObjectArray => {
-            let ok = value
-                .as_array()
-                .is_some_and(|a| a.iter().all(Value::is_object));
-            if !ok {
-                return Err(Error::validation(name, "must be a JSON array of objects"));
-            }
-        }
+        Rule::SubOrders => check_sub_orders(name, value)?,
     }
     Ok(())
 }
@@ -421,6 +415,29 @@ fn check_goods(name: &str, goods: &Value) -> Result<()> {
             {
                 return Err(amount_error(&at(key), 0, MAX_GOODS_AMOUNT));
             }
+        }
+    }
+    Ok(())
+}
+
+/// Largest amount of one sub-order (the refund limit of the 2020 PDF).
+const MAX_SUB_ORDER_AMOUNT: i64 = 100_000_000;
+
+/// Each sub-order is an object; its `totalAmount` is 1..=100000000 fen,
+/// sent as a JSON integer (a digit string is converted, as for every amount).
+fn check_sub_orders(name: &str, value: &mut Value) -> Result<()> {
+    let items = value
+        .as_array_mut()
+        .ok_or_else(|| Error::validation(name, "must be a JSON array of objects"))?;
+    for (i, item) in items.iter_mut().enumerate() {
+        let obj = item
+            .as_object_mut()
+            .ok_or_else(|| Error::validation(&format!("{name}[{i}]"), "must be a JSON object"))?;
+        if let Some(amount) = obj.get_mut("totalAmount").filter(|v| !v.is_null()) {
+            let field = format!("{name}[{i}].totalAmount");
+            let checked = checked_amount(amount, 1, MAX_SUB_ORDER_AMOUNT)
+                .ok_or_else(|| amount_error(&field, 1, MAX_SUB_ORDER_AMOUNT))?;
+            *amount = Value::from(checked);
         }
     }
     Ok(())
@@ -579,6 +596,34 @@ mod tests {
             .unwrap_err()
             .message
             .contains("foodOrderType"));
+    }
+
+    #[test]
+    fn sub_order_amounts_are_amounts() {
+        let f = [opt("subOrders", Rule::SubOrders)];
+        assert_eq!(
+            run(
+                &f,
+                json!({"subOrders": [{"mid": "1", "totalAmount": "26"}]})
+            )
+            .unwrap(),
+            json!({"subOrders": [{"mid": "1", "totalAmount": 26}]})
+        );
+        for bad in [
+            json!(-5),
+            json!(0),
+            json!("1.5"),
+            json!(100_000_001),
+            json!(true),
+        ] {
+            let e = run(&f, json!({"subOrders": [{"totalAmount": bad}]})).unwrap_err();
+            assert_eq!(
+                e.field.as_deref(),
+                Some("subOrders[0].totalAmount"),
+                "{bad}"
+            );
+        }
+        assert!(run(&f, json!({"subOrders": [1]})).is_err());
     }
 
     #[test]

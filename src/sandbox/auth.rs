@@ -1,5 +1,5 @@
 //! Authentication: the token endpoint and the two `Authorization` schemes
-//! (PROTOCOL.md §2, §3). Messages never contain keys, signatures or tokens.
+//! (docs/protocol.md §2, §3). Messages never contain keys, signatures or tokens.
 
 use super::state::{State, TokenFate};
 use crate::clock::{fill_random, BeijingTime};

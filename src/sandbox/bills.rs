@@ -1,4 +1,4 @@
-//! The bills operations (PROTOCOL.md §4). Each operation is a plain function
+//! The bills operations (docs/protocol.md §4). Each operation is a plain function
 //! in [`ROUTES`]; adding one means writing the function and a table row.
 //! This file holds the QR-code operations (get, update, close, static info);
 //! `refunds.rs` the bill query and refunds; `guarantee.rs` pre-authorisations
@@ -321,7 +321,7 @@ fn get_qrcode(state: &mut State, call: &Call<'_>) -> Checked<Reply> {
         return Err(duplicate_bill());
     }
     let id = match own_id {
-        // A merchant may number its codes itself (PROTOCOL.md §4.2).
+        // A merchant may number its codes itself (docs/protocol.md §4.2).
         Some(id) if state.qr_codes.contains_key(id) => {
             return Err(Reject::new("DUP_ORDER", "二维码编号 qrCodeId 重复"))
         }

@@ -10,7 +10,7 @@ use crate::clock::{fill_random, BeijingTime};
 use crate::sign::NotifySignType;
 use serde_json::{json, Map, Value};
 
-/// `targetSys` values a payment may name (PROTOCOL.md §4.3).
+/// `targetSys` values a payment may name (docs/protocol.md §4.3).
 pub(crate) const TARGET_SYSTEMS: &[&str] = &[
     "Alipay 1.0",
     "Alipay 2.0",

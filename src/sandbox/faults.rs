@@ -82,11 +82,21 @@ pub enum Fault {
     ErrCodeInternalError,
     /// `errcode-BAD_SIGN`: HTTP 200 errCode `BAD_SIGN`. Not processed.
     ErrCodeBadSign,
+    /// `refund-processing`: processed (the refund is made), but the answer
+    /// says `refundStatus` PROCESSING, as a refund the wallet has not
+    /// confirmed yet; `bills/query` with the `refundOrderId` then shows it
+    /// settled (SUCCESS).
+    RefundProcessing,
+    /// `refund-unknown`: as `refund-processing`, with `refundStatus` UNKNOWN.
+    RefundUnknown,
+    /// `refund-fail`: HTTP 200 errCode SUCCESS with `refundStatus` FAIL, as
+    /// a refund the wallet refused. Not processed: nothing is refunded.
+    RefundFail,
 }
 
 impl Fault {
     /// Every fault, `delay` with [`DEFAULT_DELAY`], in documentation order.
-    pub const ALL: [Fault; 16] = [
+    pub const ALL: [Fault; 19] = [
         Fault::Delay(DEFAULT_DELAY),
         Fault::CloseBeforeBody,
         Fault::CloseAfterBody,
@@ -103,11 +113,23 @@ impl Fault {
         Fault::ErrCodeOrderProcessing,
         Fault::ErrCodeInternalError,
         Fault::ErrCodeBadSign,
+        Fault::RefundProcessing,
+        Fault::RefundUnknown,
+        Fault::RefundFail,
     ];
 
     /// `delay` with [`DEFAULT_DELAY`].
     pub fn delay() -> Fault {
         Fault::Delay(DEFAULT_DELAY)
+    }
+
+    /// Whether the fault sets a refund's business state (`refund-processing`,
+    /// `refund-unknown`, `refund-fail`) rather than spoiling the exchange.
+    pub fn is_refund_state(self) -> bool {
+        matches!(
+            self,
+            Fault::RefundProcessing | Fault::RefundUnknown | Fault::RefundFail
+        )
     }
 
     /// The name used by `X-Sandbox-Fault` and `POST /_sandbox/faults`.
@@ -129,6 +151,9 @@ impl Fault {
             Fault::ErrCodeOrderProcessing => "errcode-ORDER_PROCESSING",
             Fault::ErrCodeInternalError => "errcode-INTERNAL_ERROR",
             Fault::ErrCodeBadSign => "errcode-BAD_SIGN",
+            Fault::RefundProcessing => "refund-processing",
+            Fault::RefundUnknown => "refund-unknown",
+            Fault::RefundFail => "refund-fail",
         }
     }
 
@@ -142,9 +167,9 @@ impl Fault {
     /// `close-mid-answer`, `http-500-html`, `malformed-json`,
     /// `truncated-json`, `oversized-json`, `wrong-content-type`,
     /// `errcode-TIMEOUT`, `errcode-ORDER_PROCESSING`,
-    /// `errcode-INTERNAL_ERROR`. Not processed: `close-before-body`,
-    /// `http-502-html`, `token-expired`, `errcode-NET_ERROR`,
-    /// `errcode-BAD_SIGN`.
+    /// `errcode-INTERNAL_ERROR`, `refund-processing`, `refund-unknown`.
+    /// Not processed: `close-before-body`, `http-502-html`, `token-expired`,
+    /// `errcode-NET_ERROR`, `errcode-BAD_SIGN`, `refund-fail`.
     pub fn processed(self) -> bool {
         !matches!(
             self,
@@ -153,6 +178,7 @@ impl Fault {
                 | Fault::TokenExpired
                 | Fault::ErrCodeNetError
                 | Fault::ErrCodeBadSign
+                | Fault::RefundFail
         )
     }
 
@@ -171,6 +197,15 @@ impl Fault {
             ),
             Fault::ErrCodeNetError => err_code("NET_ERROR", "网络错误, 请稍后重试", now_ms),
             Fault::ErrCodeBadSign => err_code("BAD_SIGN", "签名错误", now_ms),
+            Fault::RefundFail => Answer::json(
+                200,
+                &json!({
+                    "errCode": "SUCCESS",
+                    "errMsg": "退款失败",
+                    "refundStatus": "FAIL",
+                    "responseTimeStamp": BeijingTime::from_unix_millis(now_ms).date_time(),
+                }),
+            ),
             other => unreachable!("{} is processed", other.name()),
         }
     }
@@ -227,6 +262,8 @@ impl Fault {
             Fault::ErrCodeInternalError => {
                 return err_code("INTERNAL_ERROR", "系统内部错误", now_ms)
             }
+            Fault::RefundProcessing => return with_refund_status(answer, "PROCESSING"),
+            Fault::RefundUnknown => return with_refund_status(answer, "UNKNOWN"),
             other => unreachable!("{} is not processed", other.name()),
         }
         answer
@@ -312,6 +349,21 @@ fn html(status: u16, title: &str) -> Answer {
         body: page.into_bytes(),
         close: false,
         wire: Wire::Normal,
+    }
+}
+
+/// A successful refund answer with another `refundStatus`; any other answer
+/// (a refusal, another operation) as it was.
+fn with_refund_status(answer: Answer, refund_status: &str) -> Answer {
+    match serde_json::from_slice::<Value>(&answer.body) {
+        Ok(Value::Object(mut map)) if map.contains_key("refundStatus") => {
+            map.insert("refundStatus".into(), refund_status.into());
+            Answer {
+                close: answer.close,
+                ..Answer::json(answer.status, &Value::Object(map))
+            }
+        }
+        _ => answer,
     }
 }
 

@@ -1,4 +1,4 @@
-//! Field checks of business requests (PROTOCOL.md §4, §4.1).
+//! Field checks of business requests (docs/protocol.md §4, §4.1).
 //!
 //! Every failure is a [`Reject`] whose message names the field and the rule.
 //! An optional field that is absent, `null` or the empty string counts as

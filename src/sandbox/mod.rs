@@ -2,7 +2,7 @@
 //!
 //! It behaves like the ChinaUMS gateway, strictly and deterministically, on
 //! `127.0.0.1` only: the token endpoint, both authentication schemes and
-//! every bills operation of PROTOCOL.md §4, with the state a real gateway
+//! every bills operation of docs/protocol.md §4, with the state a real gateway
 //! keeps (codes, bills, payments, refunds), plus a customer who pays and the
 //! signed notifications the gateway then sends. All tests of the project and
 //! new users' first steps run against it; it starts with the [`demo`]
@@ -103,7 +103,7 @@
 //! - `POST /_sandbox/pay` `{"qrCodeId":"..", "amount":<fen>, "targetSys":"WXPay",
 //!   "signType":"SHA256"}`: the customer pays the code. `amount` is required
 //!   for codes without an amount and must equal the bill's `totalAmount`
-//!   when it has one; `targetSys` one of PROTOCOL.md §4.3 (default WXPay);
+//!   when it has one; `targetSys` one of docs/protocol.md §4.3 (default WXPay);
 //!   `signType` MD5 or SHA256 (default SHA256) signs the bill's
 //!   notifications. Answers `{"ok":true,"qrCodeId","billNo","billDate",
 //!   "billStatus":"PAID","totalAmount","merOrderId","targetOrderId",
@@ -183,6 +183,9 @@
 //! | `errcode-ORDER_PROCESSING` | yes | HTTP 200 errCode `ORDER_PROCESSING` |
 //! | `errcode-INTERNAL_ERROR` | yes | HTTP 200 errCode `INTERNAL_ERROR` |
 //! | `errcode-BAD_SIGN` | no | HTTP 200 errCode `BAD_SIGN` |
+//! | `refund-processing` | yes | a refund's answer says `refundStatus` PROCESSING (the refund is made; `bills/query` with its `refundOrderId` shows SUCCESS) |
+//! | `refund-unknown` | yes | as `refund-processing`, with `refundStatus` UNKNOWN |
+//! | `refund-fail` | no | HTTP 200 errCode `SUCCESS` with `refundStatus` FAIL: nothing refunded |
 //!
 //! Every request that meets a fault is still counted in
 //! [`Stats::requests`]; [`Stats::processed`] counts per path the business
@@ -206,7 +209,7 @@
 //!
 //! After a payment, and after each refund (unless
 //! [`SandboxConfig::notify_refunds`] is off), a bill with a `notifyUrl` gets
-//! an `application/x-www-form-urlencoded` POST as PROTOCOL.md §6 describes:
+//! an `application/x-www-form-urlencoded` POST as docs/protocol.md §6 describes:
 //! mid, tid, instMid, billNo, billQRCode, billDate, createTime, billStatus,
 //! billDesc, totalAmount, memberId, counterNo (when set), merName, notifyId (a
 //! UUID), billPayment (JSON text), refundBillPayment (refunds), seqId,

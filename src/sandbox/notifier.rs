@@ -1,5 +1,5 @@
 //! Delivery of signed notifications to merchants' `notifyUrl`s
-//! (PROTOCOL.md §6), in background threads, with retries.
+//! (docs/protocol.md §6), in background threads, with retries.
 //!
 //! The body of a notification is built and signed once, under the state
 //! lock (see `customer::queue_notification`); this module only delivers it

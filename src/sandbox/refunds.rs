@@ -11,7 +11,7 @@ use super::state::{
 use crate::clock::BeijingTime;
 use serde_json::{Map, Value};
 
-/// Amount limit of refunds (PROTOCOL.md §4).
+/// Amount limit of refunds (docs/protocol.md §4).
 const MAX_AMOUNT: u64 = 100_000_000;
 
 fn not_allowed(message: impl Into<String>) -> Reject {

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 /// The gateway keeps at most this many valid tokens per appId; issuing one
-/// more invalidates the oldest (PROTOCOL.md §3).
+/// more invalidates the oldest (docs/protocol.md §3).
 pub(crate) const MAX_TOKENS_PER_APP: usize = 10;
 /// Distinct paths counted one by one; beyond this, under `OTHER_PATHS`, so
 /// that random paths cannot grow memory without bound.
@@ -559,7 +559,7 @@ impl State {
         }
     }
 
-    /// A new order number in the merchant style of PROTOCOL.md §4.2:
+    /// A new order number in the merchant style of docs/protocol.md §4.2:
     /// msgSrcId + `yyyyMMddHHmmssSSS` + 7 digits (28 characters), unique in
     /// this simulator.
     pub fn new_order_id(&mut self, msg_src_id: &str, now_ms: i64) -> String {

@@ -142,28 +142,46 @@ static void test_success_and_gateway_rejection(UmsClient *client) {
 }
 
 static void test_small_buffer_keeps_the_answer(UmsClient *client) {
-    char bill[32], req[1024], tiny[8];
+    char bill[32], req[1024], tiny[8], note[UMS_MIN_OUT_CAP], id[64];
     fresh_bill_no(bill, sizeof bill);
     update_request(req, sizeof req, bill, "");
     size_t needed = 0;
+    /* Below UMS_MIN_OUT_CAP: nothing is sent. */
     UmsStatus s = ums_update_qrcode(client, req, tiny, sizeof tiny, &needed);
-    CHECK(s == UMS_ERR_BUFFER_TOO_SMALL, "tiny buffer: %d", s);
-    CHECK(needed > sizeof tiny && tiny[0] == '\0', "needed %zu, buffer NUL-terminated", needed);
+    CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && needed == UMS_MIN_OUT_CAP - 1 && tiny[0] == '\0',
+          "tiny buffer: %d %zu", s, needed);
 
-    /* Retry with the size asked for: delivered from memory. Had the request
-       been sent again, this billNo would now be a duplicate (DUP_ORDER). */
+    /* Room for the note but not the answer: sent, kept under an answerId. */
+    s = ums_update_qrcode(client, req, note, sizeof note, &needed);
+    CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && needed >= sizeof note, "kept: %d %zu %s", s, needed, note);
+    const char *at = strstr(note, "\"answerId\":\"");
+    CHECK(at != NULL && strstr(note, "\"answerStatus\":\"UMS_OK\"") != NULL, "note names the answer: %s", note);
+    snprintf(id, sizeof id, "%.32s", at ? at + 12 : "");
+
+    /* Taken by its id: the answer of that call; nothing sent again (a
+       resend of this billNo would be DUP_ORDER). */
     char *big = malloc(needed + 1);
     size_t got = 0;
-    s = ums_update_qrcode(client, req, big, needed + 1, &got);
-    CHECK(s == UMS_OK && got == needed, "retry: %d %zu %s", s, got, big);
-    CHECK(strstr(big, "\"errCode\":\"SUCCESS\"") != NULL, "kept answer is the success: %s", big);
+    s = ums_take_answer(client, id, big, needed + 1, &got);
+    CHECK(s == UMS_OK && got == needed, "take: %d %zu %s", s, got, big);
+    CHECK(strstr(big, "\"errCode\":\"SUCCESS\"") != NULL && strstr(big, bill) != NULL, "kept answer is the success: %s",
+          big);
+    s = ums_take_answer(client, id, big, needed + 1, &got);
+    CHECK(s == UMS_ERR_ANSWER_GONE, "taken once: %d %s", s, big);
     free(big);
 
-    /* Size query with a NULL buffer and zero capacity is allowed. */
+    /* Calling the operation again sends a new request: here a duplicate. */
+    s = ums_update_qrcode(client, req, out, sizeof out, &out_len);
+    CHECK(s == UMS_ERR_GATEWAY_REJECTED && strstr(out, "DUP_ORDER") != NULL, "a new call is a new request: %d %s", s,
+          out);
+
+    /* Size query with a NULL buffer and zero capacity is allowed (local). */
     s = ums_verify_notify("k", (const uint8_t *)"a=1", 3, NULL, 0, &needed);
     CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && needed > 0, "size query: %d %zu", s, needed);
     char mid[64];
-    s = ums_update_qrcode(client, "{", mid, sizeof mid, &needed);
+    s = ums_verify_notify("k", (const uint8_t *)"a=1", 3, mid, 30, &needed);
+    CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && mid[0] == '\0', "no room for the short note: %s", mid);
+    s = ums_verify_notify("k", (const uint8_t *)"a=1", 3, mid, sizeof mid, &needed);
     CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && strstr(mid, "\"needed\"") != NULL, "short note: %s", mid);
 }
 
@@ -234,6 +252,38 @@ static void test_vectors(void) {
     const char with_nul[] = "a=1\0&sign=x";
     s = ums_verify_notify(key, (const uint8_t *)with_nul, sizeof with_nul - 1, out, sizeof out, &out_len);
     CHECK(s != UMS_OK, "embedded NUL is not a valid notification: %d", s);
+
+    /* The client's own key and policy (the sandbox's demo notifyKey is this
+       vector's key). */
+    UmsClient *sandbox = new_client(DEMO_CONFIG);
+    UmsClient *sha_only = new_client("{\"environment\":\"sandbox\",\"notifySignTypes\":[\"SHA256\"]}");
+    UmsClient *keyless = new_client("{\"environment\":\"https://gateway.invalid\",\"appId\":\"a\",\"appKey\":\"k\"}");
+    if (sandbox && sha_only && keyless) {
+        s = ums_client_verify_notify(sandbox, (const uint8_t *)notify, strlen(notify), out, sizeof out, &out_len);
+        CHECK(s == UMS_OK && strstr(out, "\"notifyId\":\"e82a0275-f767-4f77-90c2-614c91222275\"") != NULL,
+              "client verify: %d %s", s, out);
+        s = ums_client_verify_notify(sha_only, (const uint8_t *)notify, strlen(notify), out, sizeof out, &out_len);
+        CHECK(s == UMS_OK, "SHA256 accepted by a SHA256-only client: %d %s", s, out);
+        const char *md5 = "a=1&signType=MD5&sign=00000000000000000000000000000000";
+        s = ums_client_verify_notify(sandbox, (const uint8_t *)md5, strlen(md5), out, sizeof out, &out_len);
+        CHECK(s == UMS_ERR_NOTIFY_BAD_SIGNATURE, "MD5 checked by default: %d %s", s, out);
+        s = ums_client_verify_notify(sha_only, (const uint8_t *)md5, strlen(md5), out, sizeof out, &out_len);
+        CHECK(s == UMS_ERR_NOTIFY_UNKNOWN_SIGN_TYPE, "MD5 refused by notifySignTypes [SHA256]: %d %s", s, out);
+        s = ums_client_verify_notify(sha_only, (const uint8_t *)"a=1&sign=00", 11, out, sizeof out, &out_len);
+        CHECK(s == UMS_ERR_NOTIFY_UNKNOWN_SIGN_TYPE, "no signType means MD5, refused: %d %s", s, out);
+        s = ums_client_verify_notify(keyless, (const uint8_t *)notify, strlen(notify), out, sizeof out, &out_len);
+        CHECK(s == UMS_ERR_CONFIG && strstr(out, "\"field\":\"notifyKey\"") != NULL, "no notifyKey: %d %s", s, out);
+        s = ums_client_verify_notify(NULL, (const uint8_t *)notify, strlen(notify), out, sizeof out, &out_len);
+        CHECK(s == UMS_ERR_NULL_POINTER, "NULL client: %d", s);
+        s = ums_client_verify_notify(sandbox, NULL, 3, out, sizeof out, &out_len);
+        CHECK(s == UMS_ERR_NULL_POINTER, "NULL body: %d", s);
+        s = ums_client_verify_notify(sandbox, (const uint8_t *)notify, strlen(notify), NULL, 0, &out_len);
+        CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && out_len > 0, "size query: %d %zu", s, out_len);
+        CHECK(strstr(out, key) == NULL, "the key never appears");
+    }
+    ums_client_free(sandbox);
+    ums_client_free(sha_only);
+    ums_client_free(keyless);
 }
 
 static char log_text[16384];
@@ -271,6 +321,48 @@ static void test_log_callback_never_shows_secrets(UmsClient *client) {
     CHECK(strstr(log_text, "Signature") == NULL, "no signature in the log");
 }
 
+/* A callback that calls back into the library on its first invocation:
+   re-installs itself and runs an operation. The library runs the callback
+   with no lock held, so the outer call completes (no deadlock). */
+struct reentry {
+    UmsClient *client;
+    int calls;
+    int nested_done;
+    UmsStatus install_status;
+    UmsStatus nested_status;
+    char nested_out[4096];
+};
+
+static void reentrant_log(void *userdata, int32_t level, const char *message) {
+    struct reentry *r = userdata;
+    (void)level;
+    (void)message;
+    if (r->calls++ > 0) return; /* only the first invocation re-enters */
+    r->install_status = ums_set_log_callback(reentrant_log, r, UMS_LOG_DEBUG);
+    size_t len = 0;
+    r->nested_status = ums_query_bill(r->client, "{\"mid\":\"898340149000005\",\"tid\":\"00000001\",\"billNo\":\"31940001\",\"billDate\":\"2026-01-02\"}", r->nested_out,
+                                      sizeof r->nested_out, &len);
+    r->nested_done = 1;
+}
+
+static void test_log_callback_may_reenter(UmsClient *client) {
+    struct reentry r;
+    memset(&r, 0, sizeof r);
+    r.client = client;
+    r.install_status = -1;
+    r.nested_status = -1;
+    CHECK(ums_set_log_callback(reentrant_log, &r, UMS_LOG_DEBUG) == UMS_OK, "install");
+    char req[256];
+    snprintf(req, sizeof req, "{\"mid\":\"898340149000005\",\"tid\":\"00000001\",\"billNo\":\"31940002\",\"billDate\":\"%s\"}", today());
+    UmsStatus s = ums_query_bill(client, req, out, sizeof out, &out_len);
+    CHECK(ums_set_log_callback(NULL, NULL, 0) == UMS_OK, "remove");
+    CHECK(s == UMS_OK || s == UMS_ERR_GATEWAY_REJECTED, "the outer call completed: %d %s", s, out);
+    CHECK(r.nested_done && r.install_status == UMS_OK, "the callback re-installed itself: %d", r.install_status);
+    CHECK(r.nested_status == UMS_OK || r.nested_status == UMS_ERR_GATEWAY_REJECTED,
+          "the operation inside the callback completed: %d %s", r.nested_status, r.nested_out);
+    CHECK(r.calls > 1, "the callback kept receiving messages after re-installing itself: %d", r.calls);
+}
+
 int main(void) {
     test_version_and_status_strings();
     UmsClient *client = new_client(DEMO_CONFIG);
@@ -284,6 +376,7 @@ int main(void) {
     test_success_and_gateway_rejection(client);
     test_small_buffer_keeps_the_answer(client);
     test_log_callback_never_shows_secrets(client);
+    test_log_callback_may_reenter(client);
     ums_client_free(client);
     test_token_mode();
     test_vectors();

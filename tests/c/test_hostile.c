@@ -8,7 +8,13 @@
  * No network: the clients point at https://gateway.invalid and every call
  * made with them fails before sending (or never sends: ums_prepare,
  * ums_sign_body, ...). One test uses the simulator embedded in the library
- * ("environment":"sandbox") for the kept-answer path of a real gateway call.
+ * ("environment":"sandbox") for the kept-answer path of a real gateway call
+ * (ums_take_answer, every capacity).
+ *
+ * Operations (ums_update_qrcode .. ums_secure_complete, ums_call) follow the
+ * operation buffer rules: below UMS_MIN_OUT_CAP nothing is parsed or sent
+ * (*out_len = UMS_MIN_OUT_CAP - 1); a document that does not fit a larger
+ * buffer is kept and named by an answerId.
  *
  * Signatures are cross-checked with an independent SHA-256 / HMAC-SHA256 /
  * Base64 written here.
@@ -35,7 +41,7 @@
 #define NOTIFY_KEY "HostileNotifyKey-77aa"
 #define HOSTILE_CONFIG                                                                            \
     "{\"environment\":\"https://gateway.invalid\",\"appId\":\"" APP_ID "\",\"appKey\":\"" APP_KEY \
-    "\",\"msgSrcId\":\"3194\"}"
+    "\",\"msgSrcId\":\"3194\",\"notifyKey\":\"" NOTIFY_KEY "\"}"
 #define LOOP_CONFIG "{\"environment\":\"https://gateway.invalid\",\"appId\":\"a\",\"appKey\":\"k\"}"
 #define DEMO_CONFIG "{\"environment\":\"sandbox\"}"
 #define TS "20260917102030"
@@ -48,6 +54,8 @@
 #define MAX_NOTIFY 65536   /* the library's notification size limit (notify.rs) */
 #define GUARD 64
 #define SENTINEL ((size_t)0x5A5A5A5A)
+#define UNKNOWN_ANSWER_ID "00000000000000000000000000000000"
+#define MIN_NOTE "{\"status\":\"UMS_ERR_BUFFER_TOO_SMALL\",\"needed\":256,\"nothingSent\":true}"
 
 static char out[65536];
 static size_t out_len;
@@ -323,6 +331,9 @@ static const struct {
     {UMS_ERR_NOTIFY_UNKNOWN_SIGN_TYPE, "UMS_ERR_NOTIFY_UNKNOWN_SIGN_TYPE"},
     {UMS_ERR_NOTIFY_DUPLICATE_FIELD, "UMS_ERR_NOTIFY_DUPLICATE_FIELD"},
     {UMS_ERR_NOTIFY_MALFORMED, "UMS_ERR_NOTIFY_MALFORMED"},
+    {UMS_ERR_PENDING, "UMS_ERR_PENDING"},
+    {UMS_ERR_OPERATION_FAILED, "UMS_ERR_OPERATION_FAILED"},
+    {UMS_ERR_ANSWER_GONE, "UMS_ERR_ANSWER_GONE"},
     {UMS_ERR_INTERNAL, "UMS_ERR_INTERNAL"},
     {UMS_ERR_PANIC, "UMS_ERR_PANIC"},
 };
@@ -374,6 +385,8 @@ enum {
     E_VERIFY_NOTIFY,
     E_SIGN_BODY,
     E_TOKEN_REQUEST,
+    E_TAKE_ANSWER,
+    E_CLIENT_VERIFY_NOTIFY,
     E_COUNT
 };
 
@@ -412,6 +425,8 @@ static const struct export_desc EXPORTS[E_COUNT] = {
     [E_VERIFY_NOTIFY] = {"ums_verify_notify", 0, 1, 1, {"notify_key"}, {0}, -1},
     [E_SIGN_BODY] = {"ums_sign_body", 1, 1, 2, {"timestamp", "nonce"}, {1, 1}, -1},
     [E_TOKEN_REQUEST] = {"ums_token_request", 1, 0, 2, {"timestamp", "nonce"}, {1, 1}, -1},
+    [E_TAKE_ANSWER] = {"ums_take_answer", 1, 0, 1, {"answer_id"}, {0}, -1},
+    [E_CLIENT_VERIFY_NOTIFY] = {"ums_client_verify_notify", 1, 1, 0, {NULL}, {0}, -1},
 };
 
 struct inv {
@@ -426,6 +441,9 @@ struct inv {
 static UmsClient *hostile_client; /* HOSTILE_CONFIG */
 
 static int is_request_op(int id) { return id >= E_UPDATE_QRCODE && id <= E_SECURE_COMPLETE; }
+
+/* An export under the operation buffer rules (UMS_MIN_OUT_CAP, answerId). */
+static int is_operation(int id) { return is_request_op(id) || id == E_CALL; }
 
 /* Arguments with which each export gives a deterministic document without
    touching the network. */
@@ -462,6 +480,11 @@ static struct inv default_inv(int id) {
         v.s[0] = TS;
         v.s[1] = NONCE;
         break;
+    case E_TAKE_ANSWER: v.s[0] = UNKNOWN_ANSWER_ID; break; /* UMS_ERR_ANSWER_GONE */
+    case E_CLIENT_VERIFY_NOTIFY:
+        v.body = (const uint8_t *)good_notify;
+        v.body_len = good_notify_len;
+        break;
     default: v.s[0] = "{}"; /* request ops: fails validation, nothing is sent */
     }
     return v;
@@ -484,12 +507,30 @@ static UmsStatus invoke(const struct inv *v, char *buf, size_t cap, size_t *len)
     case E_VERIFY_NOTIFY: return ums_verify_notify(v->s[0], v->body, v->body_len, buf, cap, len);
     case E_SIGN_BODY: return ums_sign_body(v->client, v->body, v->body_len, v->s[0], v->s[1], buf, cap, len);
     case E_TOKEN_REQUEST: return ums_token_request(v->client, v->s[0], v->s[1], buf, cap, len);
+    case E_TAKE_ANSWER: return ums_take_answer(v->client, v->s[0], buf, cap, len);
+    case E_CLIENT_VERIFY_NOTIFY: return ums_client_verify_notify(v->client, v->body, v->body_len, buf, cap, len);
     default: return REQUEST_FNS[v->id - E_UPDATE_QRCODE](v->client, v->s[0], buf, cap, len);
     }
 }
 
-/* Calls with a buffer of exactly the size asked for. Returns the document
-   (caller frees) and its status. */
+/* The answerId of a kept-answer note, or "" (id has room for 33 bytes). */
+static int note_answer_id(const char *note, char id[33]) {
+    const char *at = strstr(note, "\"answerId\":\"");
+    id[0] = '\0';
+    if (at == NULL) return 0;
+    at += strlen("\"answerId\":\"");
+    size_t n = 0;
+    while (n < 32 && at[n] != '\0' && at[n] != '"') {
+        id[n] = at[n];
+        n++;
+    }
+    id[n] = '\0';
+    return n == 32 && at[n] == '"';
+}
+
+/* Calls with a buffer of exactly the size asked for (an operation: at least
+   UMS_MIN_OUT_CAP, and a kept answer is taken by its id). Returns the
+   document (caller frees) and its status. */
 static char *invoke_alloc(const struct inv *v, UmsStatus *status, size_t *len) {
     size_t need = SENTINEL;
     UmsStatus s = invoke(v, NULL, 0, &need);
@@ -498,9 +539,18 @@ static char *invoke_alloc(const struct inv *v, UmsStatus *status, size_t *len) {
         *len = 0;
         return NULL;
     }
-    char *doc = malloc(need + 1);
+    size_t cap = need + 1;
+    if (is_operation(v->id) && cap < UMS_MIN_OUT_CAP) cap = UMS_MIN_OUT_CAP;
+    char *doc = malloc(cap);
     *len = SENTINEL;
-    *status = invoke(v, doc, need + 1, len);
+    *status = invoke(v, doc, cap, len);
+    char id[33];
+    if (*status == UMS_ERR_BUFFER_TOO_SMALL && is_operation(v->id) && note_answer_id(doc, id)) {
+        size_t kept = *len;
+        free(doc);
+        doc = malloc(kept + 1);
+        *status = ums_take_answer(v->client, id, doc, kept + 1, len);
+    }
     return doc;
 }
 
@@ -520,7 +570,7 @@ static void test_static_strings(void) {
                   STATUSES[j].name, a);
         }
     }
-    const UmsStatus unknown[] = {INT32_MIN, INT32_MIN + 1, -1, 18, 50, 97, 100, 1000, INT32_MAX};
+    const UmsStatus unknown[] = {INT32_MIN, INT32_MIN + 1, -1, 21, 50, 97, 100, 1000, INT32_MAX};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         const char *a = ums_status_str(unknown[i]);
         CHECK(a != NULL && strlen(a) > 0, "status_str(%d)", unknown[i]);
@@ -567,11 +617,13 @@ static void test_null_pointers(void) {
         s = invoke(&base, NULL, 8, NULL);
         CHECK(s == UMS_ERR_NULL_POINTER, "%s(out_buf, out_len NULL): %d", d->name, s);
 
-        /* out_buf NULL with cap 0: the size query. */
+        /* out_buf NULL with cap 0: the size query (an operation: the
+           minimum capacity, nothing parsed). */
         len = SENTINEL;
         s = invoke(&base, NULL, 0, &len);
-        CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && len == normal_len, "%s size query: %d, %zu (doc %zu)", d->name, s,
-              len, normal_len);
+        size_t want_len = is_operation(id) ? UMS_MIN_OUT_CAP - 1 : normal_len;
+        CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && len == want_len, "%s size query: %d, %zu (expected %zu)", d->name, s,
+              len, want_len);
 
         if (d->has_client) {
             struct inv v = base;
@@ -696,10 +748,71 @@ static void sweep(const char *what, const struct inv *v, int deterministic) {
     free(ref);
 }
 
+/* An operation through every capacity: below UMS_MIN_OUT_CAP the fixed
+   note and nothing parsed; from it on, the document, or (when it does not
+   fit) a kept answer named by an answerId, taken here. */
+static void sweep_op(const char *what, const struct inv *v) {
+    size_t L = SENTINEL;
+    UmsStatus q = invoke(v, NULL, 0, &L);
+    CHECK(q == UMS_ERR_BUFFER_TOO_SMALL && L == UMS_MIN_OUT_CAP - 1, "%s: size query %d %zu", what, q, L);
+    char *ref = malloc(sizeof out);
+    size_t rl = SENTINEL;
+    UmsStatus expect = invoke(v, ref, sizeof out, &rl);
+    CHECK(expect != UMS_ERR_BUFFER_TOO_SMALL && rl < sizeof out, "%s: big buffer: %d %zu", what, expect, rl);
+    if (expect == UMS_ERR_BUFFER_TOO_SMALL || rl >= sizeof out) {
+        free(ref);
+        return;
+    }
+    check_doc(what, expect, ref, rl);
+    L = rl;
+    const size_t caps[] = {0, 1, 2, 3, 8, strlen(MIN_NOTE), strlen(MIN_NOTE) + 1, strlen(MIN_NOTE) + 2,
+                           UMS_MIN_OUT_CAP - 1, UMS_MIN_OUT_CAP, UMS_MIN_OUT_CAP + 1, L / 2, L - 1, L, L + 1, L + 2,
+                           L + GUARD};
+    for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
+        size_t cap = caps[i];
+        unsigned char *g = malloc(cap + GUARD);
+        memset(g, 0xAB, cap + GUARD);
+        size_t got = SENTINEL;
+        UmsStatus s = invoke(v, (char *)g, cap, &got);
+        int bad = 0;
+        for (size_t j = cap; j < cap + GUARD; j++)
+            if (g[j] != 0xAB) bad++;
+        CHECK(bad == 0, "%s cap %zu: %d bytes written past out_cap", what, cap, bad);
+        if (cap > 0) CHECK(memchr(g, 0, cap) != NULL, "%s cap %zu: not NUL-terminated", what, cap);
+        if (cap < UMS_MIN_OUT_CAP) {
+            CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && got == UMS_MIN_OUT_CAP - 1, "%s cap %zu: %d %zu", what, cap, s,
+                  got);
+            if (cap > strlen(MIN_NOTE))
+                CHECK(strcmp((char *)g, MIN_NOTE) == 0, "%s cap %zu: note %s", what, cap, (char *)g);
+            else if (cap > 0)
+                CHECK(g[0] == 0, "%s cap %zu: an empty string", what, cap);
+        } else if (cap > L) {
+            CHECK(s == expect && got == L && memcmp(g, ref, L + 1) == 0, "%s cap %zu: %d %zu %.200s", what, cap, s,
+                  got, (char *)g);
+        } else {
+            /* The document was made and kept: take it back by its id. */
+            char id[33];
+            CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && got == L && note_answer_id((char *)g, id),
+                  "%s cap %zu (doc %zu): %d %zu %s", what, cap, L, s, got, (char *)g);
+            char *doc = malloc(L + 1);
+            size_t dl = SENTINEL;
+            UmsStatus t = ums_take_answer(v->client, id, doc, L + 1, &dl);
+            CHECK(t == expect && dl == L && memcmp(doc, ref, L + 1) == 0, "%s cap %zu: taken %d %.200s", what, cap,
+                  t, doc);
+            free(doc);
+        }
+        free(g);
+    }
+    free(ref);
+}
+
 static void test_buffer_sweeps(void) {
     for (int id = 0; id < E_COUNT; id++) {
         struct inv v = default_inv(id);
-        sweep(EXPORTS[id].name, &v, id != E_NEW_ID);
+        if (is_operation(id))
+            sweep_op(EXPORTS[id].name, &v);
+        else
+            sweep(EXPORTS[id].name, &v, id != E_NEW_ID);
         /* The error document of a NULL argument, too. */
         if (EXPORTS[id].has_client) {
             v.client = NULL;
@@ -719,6 +832,24 @@ static void test_buffer_sweeps(void) {
     v = default_inv(E_PREPARE);
     v.s[1] = "[";
     sweep("prepare(invalid JSON)", &v, 1);
+    /* Local failures of operations are kept like answers when they do not
+       fit (any document, whatever its status): a repeated key of 70
+       three-byte characters, named (clipped to 64) twice: 557 bytes. */
+    {
+        char key[256], repeated[600];
+        key[0] = '\0';
+        for (int i = 0; i < 70; i++) strcat(key, "\xE9\x94\xAE");
+        snprintf(repeated, sizeof repeated, "{\"%s\":1,\"%s\":2}", key, key);
+        v = default_inv(E_UPDATE_QRCODE);
+        v.s[0] = repeated;
+        sweep_op("update_qrcode(long invalid-JSON document)", &v);
+        v = default_inv(E_CALL);
+        v.s[1] = repeated;
+        sweep_op("call(long invalid-JSON document)", &v);
+    }
+    v = default_inv(E_TAKE_ANSWER);
+    v.s[0] = "not an answer id";
+    sweep("take_answer(not an id)", &v, 1);
 
     size_t big_len = 100000;
     char *big = malloc(big_len + 1);
@@ -1137,7 +1268,9 @@ static void test_sizes_and_lengths(void) {
             struct inv v = default_inv(id);
             v.s[k] = "";
             UmsStatus s = invoke(&v, out, sizeof out, &out_len);
-            UmsStatus want = k == d->json_slot ? UMS_ERR_INVALID_JSON : UMS_ERR_INVALID_ARGUMENT;
+            UmsStatus want = k == d->json_slot      ? UMS_ERR_INVALID_JSON
+                             : id == E_TAKE_ANSWER ? UMS_ERR_ANSWER_GONE
+                                                   : UMS_ERR_INVALID_ARGUMENT;
             snprintf(what, sizeof what, "%s(%s = \"\")", d->name, d->slot[k]);
             CHECK(s == want, "%s: %d, expected %d: %s", what, s, want, out);
             check_doc(what, s, out, out_len);
@@ -1423,7 +1556,7 @@ struct ref_call {
     UmsStatus status;
     char *doc;
 };
-static struct ref_call refs[8];
+static struct ref_call refs[10];
 static size_t n_refs;
 
 struct worker {
@@ -1449,7 +1582,8 @@ static void *worker_main(void *arg) {
             char small[8];
             len = SENTINEL;
             s = invoke(&refs[r].v, small, sizeof small, &len);
-            if (s != UMS_ERR_BUFFER_TOO_SMALL || len != strlen(refs[r].doc) || memchr(small, 0, sizeof small) == NULL)
+            size_t want = is_operation(refs[r].v.id) ? UMS_MIN_OUT_CAP - 1 : strlen(refs[r].doc);
+            if (s != UMS_ERR_BUFFER_TOO_SMALL || len != want || memchr(small, 0, sizeof small) == NULL)
                 w->mismatches++;
         }
         size_t len = SENTINEL;
@@ -1482,6 +1616,10 @@ static void test_threads(void) {
     v = default_inv(E_TOKEN_REQUEST);
     refs[n_refs++].v = v;
     v = default_inv(E_UPDATE_QRCODE);
+    refs[n_refs++].v = v;
+    v = default_inv(E_TAKE_ANSWER);
+    refs[n_refs++].v = v;
+    v = default_inv(E_CLIENT_VERIFY_NOTIFY);
     refs[n_refs++].v = v;
     for (size_t r = 0; r < n_refs; r++) {
         size_t len;
@@ -1548,8 +1686,9 @@ static void test_threads(void) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* A real gateway answer (embedded simulator) through every capacity: each   */
-/* too-small call keeps it, nothing is sent twice.                           */
+/* A real gateway answer (embedded simulator): below UMS_MIN_OUT_CAP nothing  */
+/* is sent; a too-small buffer keeps it under an answerId; ums_take_answer    */
+/* through every capacity keeps it until one fits; then it is gone.          */
 
 static void test_kept_answer_sweep(void) {
     UmsClient *client = NULL;
@@ -1575,22 +1714,49 @@ static void test_kept_answer_sweep(void) {
     s = ums_update_qrcode(client, req, NULL, sizeof buf, &len);
     CHECK(s == UMS_ERR_NULL_POINTER, "NULL out_buf: %d", s);
 
+    /* Below the minimum: nothing sent (had anything been sent, the request
+       below would be a duplicate, DUP_ORDER). */
+    const size_t small_caps[] = {0, 1, 2, 3, strlen(MIN_NOTE), strlen(MIN_NOTE) + 1, UMS_MIN_OUT_CAP - 1};
+    for (size_t i = 0; i < sizeof small_caps / sizeof small_caps[0]; i++) {
+        size_t cap = small_caps[i];
+        unsigned char *g = malloc(cap + GUARD);
+        memset(g, 0xAB, cap + GUARD);
+        size_t got = SENTINEL;
+        s = ums_update_qrcode(client, req, cap ? (char *)g : NULL, cap, &got);
+        CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && got == UMS_MIN_OUT_CAP - 1, "cap %zu: %d %zu", cap, s, got);
+        int bad = 0;
+        for (size_t j = cap; j < cap + GUARD; j++) bad += g[j] != 0xAB;
+        CHECK(bad == 0, "cap %zu: %d bytes past out_cap", cap, bad);
+        free(g);
+    }
+
+    /* The minimum: sent, and the answer does not fit: kept. */
+    char note[UMS_MIN_OUT_CAP + GUARD];
+    memset(note, 0xAB, sizeof note);
     size_t L = SENTINEL;
-    s = ums_update_qrcode(client, req, NULL, 0, &L);
-    CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && L != SENTINEL && L > 8, "size query: %d %zu", s, L);
-    if (s != UMS_ERR_BUFFER_TOO_SMALL || L == SENTINEL || L <= 8) {
+    s = ums_update_qrcode(client, req, note, UMS_MIN_OUT_CAP, &L);
+    char id[33];
+    CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && L != SENTINEL && L >= UMS_MIN_OUT_CAP && note_answer_id(note, id),
+          "kept: %d %zu %.300s", s, L, note);
+    if (s != UMS_ERR_BUFFER_TOO_SMALL || L == SENTINEL || L < UMS_MIN_OUT_CAP || !note_answer_id(note, id)) {
         ums_client_free(client);
         return;
     }
-    const size_t caps[] = {1, 2, 3, L / 2, L - 1, L};
+    int bad = 0;
+    for (size_t j = UMS_MIN_OUT_CAP; j < sizeof note; j++) bad += (unsigned char)note[j] != 0xAB;
+    CHECK(bad == 0, "kept note: %d bytes past out_cap", bad);
+    CHECK(strstr(note, "\"answerStatus\":\"UMS_OK\"") != NULL, "answerStatus: %s", note);
+    size_t note_len = strlen(note);
+    const size_t caps[] = {0, 1, 2, 3, note_len - 1, note_len, note_len + 1, L / 2, L - 1, L};
     for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
         unsigned char *g = malloc(caps[i] + GUARD);
         memset(g, 0xAB, caps[i] + GUARD);
         size_t got = SENTINEL;
-        s = ums_update_qrcode(client, req, (char *)g, caps[i], &got);
+        s = ums_take_answer(client, id, caps[i] ? (char *)g : NULL, caps[i], &got);
         CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && got == L, "kept, cap %zu: %d %zu (doc %zu)", caps[i], s, got, L);
-        CHECK(memchr(g, 0, caps[i]) != NULL, "kept, cap %zu: NUL", caps[i]);
-        int bad = 0;
+        if (caps[i] > 0) CHECK(memchr(g, 0, caps[i]) != NULL, "kept, cap %zu: NUL", caps[i]);
+        if (caps[i] > note_len) CHECK(strcmp((char *)g, note) == 0, "kept, cap %zu: same note %s", caps[i], (char *)g);
+        bad = 0;
         for (size_t j = caps[i]; j < caps[i] + GUARD; j++) bad += g[j] != 0xAB;
         CHECK(bad == 0, "kept, cap %zu: %d bytes past out_cap", caps[i], bad);
         free(g);
@@ -1598,14 +1764,17 @@ static void test_kept_answer_sweep(void) {
     unsigned char *g = malloc(L + 1 + GUARD);
     memset(g, 0xAB, L + 1 + GUARD);
     size_t got = SENTINEL;
-    s = ums_update_qrcode(client, req, (char *)g, L + 1, &got);
+    s = ums_take_answer(client, id, (char *)g, L + 1, &got);
     CHECK(s == UMS_OK && got == L && strstr((char *)g, "\"errCode\":\"SUCCESS\"") != NULL,
-          "the kept answer after %zu too-small calls: %d %.200s", sizeof caps / sizeof caps[0] + 1, s, (char *)g);
-    int bad = 0;
+          "the kept answer after %zu too-small takes: %d %.200s", sizeof caps / sizeof caps[0], s, (char *)g);
+    bad = 0;
     for (size_t j = L + 1; j < L + 1 + GUARD; j++) bad += g[j] != 0xAB;
     CHECK(bad == 0, "kept answer: %d bytes past out_cap", bad);
     free(g);
-    /* Delivered once: the same call now really goes out again (a duplicate). */
+    s = ums_take_answer(client, id, out, sizeof out, &out_len);
+    CHECK(s == UMS_ERR_ANSWER_GONE, "taken once: %d %s", s, out);
+    check_doc("answer gone", s, out, out_len);
+    /* Calling again sends again: this billNo is now a duplicate. */
     s = ums_update_qrcode(client, req, out, sizeof out, &out_len);
     CHECK(s == UMS_ERR_GATEWAY_REJECTED && strstr(out, "DUP_ORDER") != NULL, "resend: %d %.200s", s, out);
     check_doc("resend", s, out, out_len);

@@ -34,8 +34,10 @@ final class Client
      *        see the README): e.g. ['environment' => 'sandbox'] or
      *        ['environment' => 'production', 'appId' => ..., 'appKey' => ..., 'mid' => ..., 'tid' => ...].
      *        An empty array means {} (the embedded sandbox with the demo app).
-     * @param int $initialBufferSize first output buffer in bytes (advanced; a bigger
-     *        answer costs one more library call, never a resend)
+     * @param int $initialBufferSize first output buffer in bytes (advanced; operations
+     *        use at least 256, UMS_MIN_OUT_CAP). A bigger result costs one more
+     *        library call, never a resend: an operation's answer is taken from the
+     *        library (ums_take_answer), not asked for again
      * @throws Exception\ConfigException when a key or value is wrong (getField() names it)
      */
     public function __construct(array|string $config = [], int $initialBufferSize = Library::DEFAULT_BUFFER)
@@ -115,7 +117,14 @@ final class Client
         return $this->operation('ums_query_bill', $request);
     }
 
-    /** `bills/refund`: give every refund its own refundOrderId (see newId()). @return array<string, mixed> */
+    /**
+     * `bills/refund`: give every refund its own refundOrderId (see newId()).
+     * Returns only when the refund is done; refundStatus PROCESSING or UNKNOWN
+     * throws PendingException (query until final, never resend), FAIL throws
+     * OperationFailedException (nothing moved).
+     *
+     * @return array<string, mixed>
+     */
     public function refund(array|string $request): array
     {
         return $this->operation('ums_refund', $request);
@@ -171,8 +180,55 @@ final class Client
         $json = self::request($request);
         return Library::runOrThrow(
             static fn ($buf, $cap, $len) => Library::ffi()->ums_call($handle, $path, $json, $buf, $cap, $len),
-            $this->bufferSize
+            $this->bufferSize,
+            $handle
         );
+    }
+
+    /**
+     * Verifies a payment notification with this client's configured
+     * `notifyKey` (the sandbox's demo key when the config has none) and
+     * `notifySignTypes` (["SHA256"] refuses MD5-signed notifications). The key
+     * stays in the library: PHP never holds it. Pass the body exactly as
+     * received (file_get_contents('php://input')).
+     *
+     * @return array{valid: bool, signType: string, notifyId: mixed, fields: array<string, mixed>}
+     * @throws Exception\NotificationException forged, damaged, or signed with a refused
+     *         signType (getReason(): bad_signature, missing_sign, unknown_sign_type, ...)
+     * @throws Exception\ConfigException no notifyKey configured (getField() is "notifyKey")
+     */
+    public function verifyNotify(string $rawBody): array
+    {
+        $handle = $this->handle();
+        $length = strlen($rawBody);
+        // The body goes as a pointer plus its length: any bytes, no copy.
+        /** @var array{valid: bool, signType: string, notifyId: mixed, fields: array<string, mixed>} */
+        return Json::decodeObject(Library::runOrThrow(
+            static fn ($buf, $cap, $len) => Library::ffi()->ums_client_verify_notify($handle, $rawBody, $length, $buf, $cap, $len),
+            $this->bufferSize
+        ));
+    }
+
+    /**
+     * Advanced: takes an answer the library kept for this client
+     * (ums_take_answer), by the `answerId` of a UMS_ERR_BUFFER_TOO_SMALL
+     * document. The binding does this itself whenever an answer does not fit
+     * its buffer, so you only need it to retry with an answerId found in an
+     * exception's document. Returns the answer text exactly as received, or
+     * throws the exception of the kept error; never sends anything.
+     *
+     * @throws Exception\AnswerGoneException the id is unknown, expired (120 s), evicted or
+     *         already taken: the request's outcome is unknown, query before deciding
+     */
+    public function takeAnswer(string $answerId): string
+    {
+        $handle = $this->handle();
+        $id = self::text($answerId, 'answerId');
+        [$status, $text] = Library::takeAnswer($handle, $id, $this->bufferSize);
+        if ($status !== Library::OK) {
+            throw Library::exception($status, $text);
+        }
+        return $text;
     }
 
     /**
@@ -266,7 +322,8 @@ final class Client
         $json = self::request($request);
         return Json::decodeObject(Library::runOrThrow(
             static fn ($buf, $cap, $len) => Library::ffi()->$function($handle, $json, $buf, $cap, $len),
-            $this->bufferSize
+            $this->bufferSize,
+            $handle
         ));
     }
 

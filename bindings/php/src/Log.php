@@ -13,6 +13,10 @@ use ChinaUms\Internal\Library;
  * never the appKey, signatures, tokens, the notification key, bodies or
  * real-name values. PHP has no threads, and libums logs on the thread that
  * makes the call, so the callable runs inside the Client call that logged.
+ * The library holds no lock while the callable runs: it may call back into
+ * the binding (Log::enable() another sink, Log::disable(), run a Client
+ * call). Guard against recursion yourself: a call made from the sink logs
+ * too, into the sink installed at that moment.
  *
  *     Log::enable(fn (int $level, string $message) => error_log("[ums] $message"), Log::INFO);
  */

@@ -21,6 +21,10 @@ use ChinaUms\Internal\Library;
  *
  * Do not verify $_POST re-encoded: PHP rewrites keys ("." and " " become "_")
  * and loses repeated fields; the signature covers the raw form.
+ *
+ * With a Client configured with `notifyKey` (and optionally `notifySignTypes`,
+ * e.g. ["SHA256"] to refuse MD5-signed notifications), prefer
+ * $client->verifyNotify($raw): the key then stays inside the library.
  */
 final class Notify
 {

@@ -16,12 +16,15 @@ require_once __DIR__ . '/../autoload.php';
 
 use ChinaUms\Client;
 use ChinaUms\Compat\DefaultOpenApiClient;
+use ChinaUms\Exception\AnswerGoneException;
 use ChinaUms\Exception\ConfigException;
 use ChinaUms\Exception\GatewayRejectedException;
 use ChinaUms\Exception\InternalException;
 use ChinaUms\Exception\LibraryException;
 use ChinaUms\Exception\NotificationException;
+use ChinaUms\Exception\OperationFailedException;
 use ChinaUms\Exception\OutcomeUnknownException;
+use ChinaUms\Exception\PendingException;
 use ChinaUms\Exception\TlsException;
 use ChinaUms\Exception\TransportException;
 use ChinaUms\Exception\UmsException;
@@ -600,6 +603,69 @@ test('paid bill: queryBill PAID, partial refunds, a repeated refundOrderId is no
     same('SUCCESS', $client->queryBill(['billNo' => $billNo, 'billDate' => $billDate, 'refundOrderId' => $first])['errCode']);
 });
 
+/**
+ * Queues a simulator fault for the next request to $path (POST
+ * /_sandbox/faults). Returns false when the simulator does not know the
+ * fault (HTTP 400), true once queued.
+ */
+function queueFault(Client $client, string $path, string $fault): bool
+{
+    $context = stream_context_create(['http' => [
+        'method' => 'POST',
+        'header' => "Content-Type: application/json\r\n",
+        'content' => json_encode(['path' => $path, 'fault' => $fault]),
+        'ignore_errors' => true,
+        'timeout' => 10,
+    ]]);
+    $body = file_get_contents($client->info()['baseUrl'] . '/_sandbox/faults', false, $context);
+    $status = preg_match('~^HTTP/\S+ (\d+)~', $http_response_header[0] ?? '', $m) ? (int) $m[1] : 0;
+    if ($status === 400) {
+        return false;
+    }
+    same(200, $status, "queue fault $fault: $body");
+    return true;
+}
+
+test('refund answered PROCESSING / UNKNOWN is PendingException, FAIL is OperationFailedException (simulator faults)', function (): void {
+    $client = sandbox();
+    [$billNo, $billDate] = bindBill($client, 26);
+    [$status, $paid] = sandboxPay($client, ['qrCodeId' => SEED_QR]);
+    same(200, $status, 'pay: ' . json_encode($paid, JSON_UNESCAPED_UNICODE));
+    $path = '/v1/netpay/bills/refund';
+    $cases = [
+        'refund-processing' => [PendingException::class, 'PROCESSING', false],
+        'refund-unknown' => [PendingException::class, 'UNKNOWN', false],
+        'refund-fail' => [OperationFailedException::class, 'FAIL', true],
+    ];
+    foreach ($cases as $fault => [$class, $state, $settled]) {
+        if (!queueFault($client, $path, $fault)) {
+            note("$fault: the simulator does not offer this fault yet; its assertions will run once it does");
+            continue;
+        }
+        $before = sandboxRequests($client, $path);
+        $refundOrderId = $client->newId();
+        $e = throws($class, fn () => $client->refund(['billNo' => $billNo, 'billDate' => $billDate, 'refundAmount' => 1, 'refundOrderId' => $refundOrderId]));
+        same($before + 1, sandboxRequests($client, $path), "$fault: sent once, never resent");
+        same('refundStatus', $e->getStateField(), $fault);
+        same($state, $e->getState(), $fault);
+        same($settled, $e->isSettled(), $fault);
+        same('sent', $e->getPhase(), $fault);
+        same(false, $e->isNothingSent(), $fault);
+        same('SUCCESS', $e->getErrCode(), "$fault: the gateway accepted it");
+        same('SUCCESS', $e->getResponse()['errCode'] ?? null, "$fault: the whole answer");
+        same($state, $e->getResponse()['refundStatus'] ?? null, $fault);
+        ok($e instanceof UmsException, 'UmsException');
+        ok(!($e instanceof OutcomeUnknownException), "$fault: not an OutcomeUnknownException");
+    }
+    // The adapter, like the official SDK, hands such answers back as JSON.
+    if (queueFault($client, $path, 'refund-processing')) {
+        $data = ['requestTimestamp' => beijing('Y-m-d H:i:s'), 'mid' => MID, 'tid' => TID, 'instMid' => 'QRPAYDEFAULT', 'billNo' => $billNo, 'billDate' => $billDate, 'refundAmount' => 1, 'refundOrderId' => $client->newId()];
+        $request = dataRequest(json_encode($data), $client->info()['baseUrl'] . $path, false);
+        $content = withEnv(['UMS_ENVIRONMENT' => null, 'UMS_APP_ID' => null, 'UMS_APP_KEY' => null], fn () => (new DefaultOpenApiClient())->execute($request, DEMO_APP_ID, DEMO_APP_KEY));
+        same('PROCESSING', json_decode($content, true)['refundStatus'] ?? null, 'adapter: the answer, not an exception');
+    }
+});
+
 test('every operation checks its fields locally (ValidationException names the field)', function (): void {
     $client = sandbox();
     $date = beijing('Y-m-d');
@@ -795,6 +861,36 @@ test('Notify::verify(): missing sign, unknown signType, repeated field, malforme
     same('malformed', throws(NotificationException::class, fn () => Notify::verify(NOTIFY_KEY, "billNo=\xff\xfe&sign=AB"))->getReason());
 });
 
+test('Client::verifyNotify(): the configured notifyKey; notifySignTypes ["SHA256"] refuses MD5', function (): void {
+    $byName = [];
+    foreach (vectors()['notify_sign'] as $vector) {
+        $byName[$vector['name']] = $vector;
+    }
+    $sha = $byName['official H5 spec notification, SHA256, random key ns is signed, signType is signed']['form_body'];
+    $md5 = $byName['bills payment notification, MD5 (no signType), random key gY is signed']['form_body'];
+    $client = new Client(['environment' => 'sandbox', 'notifyKey' => NOTIFY_KEY]);
+    same('SHA256', $client->verifyNotify($sha)['signType']);
+    same('MD5', $client->verifyNotify($md5)['signType'], 'MD5 accepted by default');
+    same('PAID', $client->verifyNotify($md5)['fields']['billStatus']);
+    $strict = new Client(['environment' => 'sandbox', 'notifyKey' => NOTIFY_KEY, 'notifySignTypes' => ['SHA256']]);
+    same(true, $strict->verifyNotify($sha)['valid'], 'SHA256 accepted');
+    $e = throws(NotificationException::class, fn () => $strict->verifyNotify($md5));
+    same('unknown_sign_type', $e->getReason(), 'MD5 refused');
+    same('UMS_ERR_NOTIFY_UNKNOWN_SIGN_TYPE', $e->getStatusName());
+    ok(!str_contains($e->getMessage() . $e->getDocumentJson(), NOTIFY_KEY), 'key leaked in the error');
+    same('bad_signature', throws(NotificationException::class, fn () => $strict->verifyNotify(str_replace('TRADE_SUCCESS', 'TRADE_CLOSED', $sha)))->getReason(), 'tampered');
+    // Another key in the config: the signature does not match.
+    $other = new Client(['environment' => 'sandbox', 'notifyKey' => 'another-notification-key']);
+    same('bad_signature', throws(NotificationException::class, fn () => $other->verifyNotify($sha))->getReason());
+    // No notifyKey outside the sandbox: a ConfigException naming it.
+    $none = new Client(['environment' => 'https://gateway.invalid', 'appId' => 'a', 'appKey' => 'k']);
+    same('notifyKey', throws(ConfigException::class, fn () => $none->verifyNotify($sha))->getField());
+    $e = throws(ConfigException::class, fn () => new Client(['environment' => 'sandbox', 'notifySignTypes' => ['MD5']]));
+    same('notifySignTypes', $e->getField());
+    $client->close();
+    throws(ValidationException::class, fn () => $client->verifyNotify($sha));
+});
+
 test('Notify::reply()', function (): void {
     same('SUCCESS', Notify::reply(true));
     same('FAILED', Notify::reply(false));
@@ -902,6 +998,7 @@ test('every status maps to its exception class', function (): void {
         11 => OutcomeUnknownException::class, 12 => GatewayRejectedException::class,
         13 => NotificationException::class, 14 => NotificationException::class, 15 => NotificationException::class,
         16 => NotificationException::class, 17 => NotificationException::class,
+        18 => PendingException::class, 19 => OperationFailedException::class, 20 => AnswerGoneException::class,
         98 => InternalException::class, 99 => InternalException::class, 4 => InternalException::class, 1234 => InternalException::class,
     ];
     foreach ($expected as $status => $class) {
@@ -920,6 +1017,44 @@ test('every status maps to its exception class', function (): void {
     same('M', $e->getErrMsg());
     same(500, $e->getHttpStatus());
     same(['errCode' => 'E'], $e->getResponse());
+    same(null, $e->getStateField());
+    same(null, $e->isSettled());
+    // Pending and failed operations carry the answer's state and the whole answer.
+    $pending = '{"status":"UMS_ERR_PENDING","kind":"pending","message":"m","outcomeUnknown":false,"nothingSent":false,"phase":"sent","settled":false,"stateField":"refundStatus","state":"PROCESSING","errCode":"SUCCESS","response":{"errCode":"SUCCESS","refundStatus":"PROCESSING"}}';
+    $e = Library::exception(18, $pending);
+    same(PendingException::class, get_class($e));
+    same('UMS_ERR_PENDING', $e->getStatusName());
+    same('refundStatus', $e->getStateField());
+    same('PROCESSING', $e->getState());
+    same(false, $e->isSettled());
+    same('sent', $e->getPhase());
+    same('PROCESSING', $e->getResponse()['refundStatus']);
+    $e = Library::exception(19, str_replace(['"settled":false', 'PROCESSING', 'UMS_ERR_PENDING'], ['"settled":true', 'FAIL', 'UMS_ERR_OPERATION_FAILED'], $pending));
+    same(OperationFailedException::class, get_class($e));
+    same('FAIL', $e->getState());
+    same(true, $e->isSettled());
+    $e = Library::exception(20, '{"status":"UMS_ERR_ANSWER_GONE","kind":"answer_gone","message":"m","outcomeUnknown":true,"nothingSent":false,"phase":"sent"}');
+    ok($e instanceof OutcomeUnknownException, 'AnswerGoneException is an OutcomeUnknownException');
+    same(true, $e->isOutcomeUnknown());
+    same('UMS_ERR_ANSWER_GONE', Library::exception(20, 'not json')->getStatusName(), 'name from the table');
+    same('UMS_ERR_PENDING', Library::exception(18, '')->getStatusName());
+    same('UMS_ERR_OPERATION_FAILED', Library::exception(19, '')->getStatusName());
+});
+
+test('status numbers, names and UMS_MIN_OUT_CAP match include/ums.h', function (): void {
+    $header = (string) file_get_contents(repoRoot() . '/include/ums.h');
+    preg_match_all('/^#define (UMS_(?:OK|ERR_\w+)) (\d+)/m', $header, $m, PREG_SET_ORDER);
+    ok(count($m) >= 21, 'found only ' . count($m) . ' statuses in the header');
+    $names = (new ReflectionClassConstant(Library::class, 'NAMES'))->getValue();
+    foreach ($m as [, $name, $value]) {
+        same($name, $names[(int) $value] ?? null, "status $value");
+    }
+    same(count($m), count($names), 'statuses in the binding but not in the header');
+    ok(preg_match('/^#define UMS_MIN_OUT_CAP (\d+)/m', $header, $cap) === 1, 'UMS_MIN_OUT_CAP in the header');
+    same((int) $cap[1], Library::MIN_OUT_CAP);
+    same(18, Library::PENDING);
+    same(19, Library::OPERATION_FAILED);
+    same(20, Library::ANSWER_GONE);
 });
 
 /* ------------------------------------------------------------ logging */
@@ -960,25 +1095,157 @@ test('Log: library lines reach the PHP callable, without secrets; disable stops 
     same('UMS_ERR_INVALID_ARGUMENT', $e->getStatusName());
 });
 
+test('Log: a sink may install another sink and run an operation from inside the callback', function (): void {
+    $client = sandbox();
+    $busy = false;
+    $inner = null;
+    $innerError = null;
+    $second = [];
+    $first = function (int $level, string $message) use (&$busy, &$inner, &$innerError, &$second, $client): void {
+        if ($busy || $inner !== null || $innerError !== null) {
+            return; // recursion guard: the nested call logs too
+        }
+        $busy = true;
+        try {
+            Log::enable(function (int $level, string $message) use (&$second): void {
+                $second[] = $message;
+            }, Log::DEBUG);
+            $inner = bindBill($client)[2];
+        } catch (Throwable $e) {
+            $innerError = $e;
+        } finally {
+            $busy = false;
+        }
+    };
+    Log::enable($first, Log::DEBUG);
+    try {
+        [$billNo, , $outer] = bindBill($client);
+    } finally {
+        Log::disable();
+    }
+    same('SUCCESS', $outer['errCode'], 'the outer call completes');
+    same($billNo, $outer['billNo']);
+    ok($innerError === null, 'the nested call failed: ' . ($innerError?->getMessage() ?? ''));
+    same('SUCCESS', $inner['errCode'] ?? null, 'the nested call from the sink');
+    ok($inner['billNo'] !== $billNo, 'two different bills');
+    contains('/v1/netpay/bills/update-qrcode', implode("\n", $second), 'the sink installed from the callback got lines');
+    // Disabling from inside the callback works too.
+    $calls = 0;
+    Log::enable(function () use (&$calls): void {
+        $calls++;
+        Log::disable();
+    }, Log::DEBUG);
+    try {
+        same('SUCCESS', bindBill($client)[2]['errCode']);
+    } finally {
+        Log::disable();
+    }
+    same(1, $calls, 'disabled by its own first line');
+});
+
 /* ------------------------------------------ buffers and big documents */
 
-test('BUFFER_TOO_SMALL: a tiny first buffer still gets the answer, which is not resent', function (): void {
+/** The simulator's request counters (GET /_sandbox/stats). @return array<string, mixed> */
+function sandboxStats(Client $client): array
+{
+    return json_decode((string) file_get_contents($client->info()['baseUrl'] . '/_sandbox/stats'), true, 512, JSON_THROW_ON_ERROR);
+}
+
+function sandboxRequests(Client $client, string $path): int
+{
+    $count = sandboxStats($client)['requests'][$path] ?? 0;
+    ok(is_int($count), "request count of $path: " . var_export($count, true));
+    return $count;
+}
+
+/** A client's libums handle (private to Client), for the raw C protocol tests. */
+function handleOf(Client $client): \FFI\CData
+{
+    return (new ReflectionProperty(Client::class, 'handle'))->getValue($client);
+}
+
+test('BUFFER_TOO_SMALL: a tiny first buffer still gets the whole answer, taken by answerId, sent once', function (): void {
     $client = sandbox([], 8);
-    $stats = static fn (): array => json_decode((string) file_get_contents($client->info()['baseUrl'] . '/_sandbox/stats'), true, 512, JSON_THROW_ON_ERROR);
-    ok(str_starts_with($client->info()['baseUrl'], 'http://127.0.0.1:'), 'info through the retry path');
-    $before = $stats()['requests']['/v1/netpay/bills/update-qrcode'] ?? 0;
+    $path = '/v1/netpay/bills/update-qrcode';
+    ok(str_starts_with($client->info()['baseUrl'], 'http://127.0.0.1:'), 'info through the local retry path');
+    $before = sandboxRequests($client, $path);
     [$billNo, , $answer] = bindBill($client);
     // A resend would have been refused as DUP_ORDER.
     same('SUCCESS', $answer['errCode']);
     same($billNo, $answer['billNo']);
-    $after = $stats()['requests']['/v1/netpay/bills/update-qrcode'] ?? 0;
-    if (is_int($before) && is_int($after)) {
-        same($before + 1, $after, 'requests seen by the simulator');
-    }
-    // An error document bigger than the buffer arrives whole too.
+    $second = $client->newId();
+    $text = $client->callRaw($path, ['qrCodeId' => SEED_QR, 'billNo' => $second, 'billDate' => beijing('Y-m-d'), 'totalAmount' => 26]);
+    ok(strlen($text) > Library::MIN_OUT_CAP, 'the answer (' . strlen($text) . ' bytes) is bigger than the 256-byte first buffer');
+    same($second, json_decode($text, true)['billNo'], 'the whole answer');
+    same($before + 2, sandboxRequests($client, $path), 'requests seen by the simulator: one per call');
+    // An error document bigger than the buffer arrives whole too, and is not resent.
     $e = throws(GatewayRejectedException::class, fn () => $client->updateQrcode(['qrCodeId' => SEED_QR, 'billNo' => $billNo, 'billDate' => beijing('Y-m-d')]));
     same('DUP_ORDER', $e->getResponse()['errCode']);
+    ok(strlen($e->getDocumentJson()) > Library::MIN_OUT_CAP, 'error document of ' . strlen($e->getDocumentJson()) . ' bytes');
+    same($before + 3, sandboxRequests($client, $path), 'the rejected request was sent once');
     same(16, strlen($client->newId()) - 12, 'small results too');
+});
+
+test('a 5 MiB gateway answer (oversized-json fault) arrives whole through the default buffer, sent once', function (): void {
+    $client = sandbox(['maxResponseBytes' => 8 * 1024 * 1024]);
+    $path = '/v1/netpay/bills/update-qrcode';
+    ok(queueFault($client, $path, 'oversized-json'), 'the simulator knows oversized-json');
+    $before = sandboxRequests($client, $path);
+    $billNo = $client->newId();
+    $text = $client->callRaw($path, ['qrCodeId' => SEED_QR, 'billNo' => $billNo, 'billDate' => beijing('Y-m-d'), 'totalAmount' => 26]);
+    same($before + 1, sandboxRequests($client, $path), 'one request');
+    ok(strlen($text) > 5 * 1024 * 1024 - 1024, 'answer of ' . strlen($text) . ' bytes');
+    $answer = json_decode($text, true, 512, JSON_THROW_ON_ERROR);
+    same('SUCCESS', $answer['errCode']);
+    same($billNo, $answer['billNo']);
+});
+
+test('the raw C protocol: out_cap < 256 sends nothing; a kept answer is taken once by its answerId', function (): void {
+    $client = sandbox();
+    $handle = handleOf($client);
+    $ffi = Library::ffi();
+    $path = '/v1/netpay/bills/update-qrcode';
+    $billNo = $client->newId();
+    $request = json_encode(['qrCodeId' => SEED_QR, 'billNo' => $billNo, 'billDate' => beijing('Y-m-d'), 'totalAmount' => 26]);
+    $length = $ffi->new('size_t');
+    $before = sandboxRequests($client, $path);
+    $tiny = $ffi->new('char[255]');
+    same(Library::BUFFER_TOO_SMALL, $ffi->ums_update_qrcode($handle, $request, $tiny, 255, FFI::addr($length)));
+    same(255, $length->cdata, 'out_len for a buffer under UMS_MIN_OUT_CAP');
+    same($before, sandboxRequests($client, $path), 'nothing sent with a buffer under 256 bytes');
+    $buffer = $ffi->new('char[256]');
+    same(Library::BUFFER_TOO_SMALL, $ffi->ums_update_qrcode($handle, $request, $buffer, 256, FFI::addr($length)));
+    same($before + 1, sandboxRequests($client, $path), 'sent once');
+    $needed = $length->cdata;
+    ok($needed >= 256, "document length $needed");
+    $small = json_decode(FFI::string($buffer), true, 512, JSON_THROW_ON_ERROR);
+    same('UMS_ERR_BUFFER_TOO_SMALL', $small['status']);
+    same('UMS_OK', $small['answerStatus']);
+    ok(preg_match('/^[0-9a-f]{32}$/', $small['answerId']) === 1, 'answerId ' . $small['answerId']);
+    ok(is_int($small['needed']) && $small['needed'] >= $needed, 'needed ' . var_export($small['needed'], true));
+    // A buffer still too small: kept, same id.
+    same(Library::BUFFER_TOO_SMALL, $ffi->ums_take_answer($handle, $small['answerId'], $buffer, 256, FFI::addr($length)));
+    same($small['answerId'], json_decode(FFI::string($buffer), true)['answerId'], 'the same id');
+    $answer = json_decode($client->takeAnswer($small['answerId']), true, 512, JSON_THROW_ON_ERROR);
+    same('SUCCESS', $answer['errCode']);
+    same($billNo, $answer['billNo']);
+    $e = throws(AnswerGoneException::class, fn () => $client->takeAnswer($small['answerId']));
+    same('UMS_ERR_ANSWER_GONE', $e->getStatusName(), 'taken already');
+    same($before + 1, sandboxRequests($client, $path), 'taking never sends');
+});
+
+test('takeAnswer: an unknown answerId is AnswerGoneException (outcome unknown), nothing sent', function (): void {
+    $client = sandbox();
+    $before = sandboxStats($client)['requests'] ?? [];
+    $e = throws(AnswerGoneException::class, fn () => $client->takeAnswer(str_repeat('0', 32)));
+    same(20, $e->getStatus());
+    same('UMS_ERR_ANSWER_GONE', $e->getStatusName());
+    same('answer_gone', $e->getDocument()['kind'] ?? null);
+    ok($e instanceof OutcomeUnknownException, 'an OutcomeUnknownException');
+    contains('phase', $e->getDocumentJson(), 'every error document has a phase');
+    same($before, sandboxStats($client)['requests'] ?? [], 'nothing sent');
+    $e = throws(ValidationException::class, fn () => $client->takeAnswer("a\0b"));
+    same('answerId', $e->getField());
 });
 
 test('a result bigger than the 64 KiB first buffer (prepare of 3000 goods)', function (): void {

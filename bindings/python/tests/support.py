@@ -7,6 +7,7 @@ import os
 import socket
 import sys
 import threading
+import urllib.error
 import urllib.request
 from typing import Callable, List, Optional
 
@@ -45,6 +46,18 @@ def sandbox_stats(base_url: str) -> dict:
     """The simulator's request counters (GET /_sandbox/stats, loopback only)."""
     with urllib.request.urlopen(base_url + "/_sandbox/stats", timeout=5) as r:
         return json.loads(r.read().decode("utf-8"))
+
+
+def sandbox_post(base_url: str, path: str, body: dict) -> tuple:
+    """POSTs JSON to a simulator control endpoint; (HTTP status, parsed body)."""
+    data = json.dumps(body).encode("utf-8")
+    request = urllib.request.Request(base_url + path, data=data, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as r:
+            return r.status, json.loads(r.read().decode("utf-8"))
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read().decode("utf-8") or "{}")
 
 
 def subprocess_env(**extra: str) -> dict:

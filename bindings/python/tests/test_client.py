@@ -1,6 +1,7 @@
 """The Client against the simulator embedded in libums and against local
 servers that misbehave on purpose."""
 
+import ctypes
 import gc
 import json
 import socket
@@ -14,10 +15,13 @@ from support import MID, SEED_QR, TID, today
 import chinaums
 from chinaums import _native
 from chinaums.errors import (
+    AnswerGoneError,
     ClientClosedError,
     ConfigError,
     GatewayRejectedError,
+    OperationFailedError,
     OutcomeUnknownError,
+    PendingError,
     TlsError,
     TransportError,
     UmsError,
@@ -314,7 +318,8 @@ class ErrorsTest(SandboxTestCase):
             11: errors.OutcomeUnknownError, 12: errors.GatewayRejectedError,
             13: errors.BadSignatureError, 14: errors.MissingSignError,
             15: errors.UnknownSignTypeError, 16: errors.DuplicateFieldError,
-            17: errors.MalformedNotificationError, 98: errors.InternalError,
+            17: errors.MalformedNotificationError, 18: errors.PendingError,
+            19: errors.OperationFailedError, 20: errors.AnswerGoneError, 98: errors.InternalError,
             99: errors.InternalError, 12345: errors.InternalError,
         }
         for status, cls in expected.items():
@@ -327,6 +332,76 @@ class ErrorsTest(SandboxTestCase):
         for status, name in errors.STATUS_NAMES.items():
             self.assertTrue(chinaums.status_str(status), name)
         self.assertEqual(errors.error_from_status(99).status_name, "UMS_ERR_PANIC")
+        # A kept answer that is gone: its outcome is unknown (query first).
+        self.assertTrue(issubclass(errors.AnswerGoneError, errors.OutcomeUnknownError))
+        pending = errors.error_from_status(18, {
+            "status": "UMS_ERR_PENDING", "message": "m", "settled": False,
+            "stateField": "refundStatus", "state": "PROCESSING",
+            "response": {"errCode": "SUCCESS", "refundStatus": "PROCESSING"}})
+        self.assertIsInstance(pending, errors.PendingError)
+        self.assertEqual((pending.state_field, pending.state, pending.settled),
+                         ("refundStatus", "PROCESSING", False))
+        self.assertEqual(pending.response, {"errCode": "SUCCESS", "refundStatus": "PROCESSING"})
+        failed = errors.error_from_status(19, {"stateField": "refundStatus", "state": "FAIL"})
+        self.assertEqual((failed.state_field, failed.state), ("refundStatus", "FAIL"))
+        for status in (18, 19, 20):
+            self.assertIn(status, errors.STATUS_NAMES)
+            self.assertNotEqual(chinaums.status_str(status), "unknown status value", status)
+
+
+class RefundStateTest(SandboxTestCase):
+    """A refund the gateway accepted but has not settled (refundStatus
+    PROCESSING) is PendingError; one that failed (FAIL) OperationFailedError.
+    The simulator's `refund-processing` / `refund-fail` faults, queued for the
+    next refund (POST /_sandbox/faults), make those answers."""
+
+    def paid_bill(self) -> dict:
+        bill = {"billNo": self.client.new_id(), "billDate": today(), "totalAmount": 100}
+        created = self.client.get_qrcode(bill)
+        status, paid = support.sandbox_post(self.client.info["baseUrl"], "/_sandbox/pay",
+                                            {"qrCodeId": created["qrCodeId"], "amount": 100})
+        self.assertEqual(status, 200, paid)
+        return bill
+
+    def queue_fault(self, fault: str) -> None:
+        status, answer = support.sandbox_post(
+            self.client.info["baseUrl"], "/_sandbox/faults",
+            {"path": "/v1/netpay/bills/refund", "fault": fault})
+        if status == 400 and "fault" in json.dumps(answer):
+            self.skipTest("the simulator does not know the fault %r yet: %r" % (fault, answer))
+        self.assertEqual(status, 200, answer)
+
+    def test_refund_processing_is_pending(self) -> None:
+        bill = self.paid_bill()
+        refund_id = self.client.new_id()
+        self.queue_fault("refund-processing")
+        with self.assertRaises(PendingError) as caught:
+            self.client.refund({"billNo": bill["billNo"], "billDate": bill["billDate"],
+                                "refundAmount": 30, "refundOrderId": refund_id})
+        e = caught.exception
+        self.assertEqual(e.status, 18)
+        self.assertEqual((e.state_field, e.state, e.settled), ("refundStatus", "PROCESSING", False))
+        self.assertIsNotNone(e.response)
+        assert e.response is not None
+        self.assertEqual(e.response["errCode"], "SUCCESS")
+        self.assertEqual(e.response["refundStatus"], "PROCESSING")
+        self.assertFalse(e.nothing_sent)
+        # Query until final (never resend): the refund was made.
+        answer = self.client.query_bill({"billNo": bill["billNo"], "billDate": bill["billDate"],
+                                         "refundOrderId": refund_id})
+        self.assertEqual(answer["errCode"], "SUCCESS")
+
+    def test_refund_fail_is_operation_failed(self) -> None:
+        bill = self.paid_bill()
+        self.queue_fault("refund-fail")
+        with self.assertRaises(OperationFailedError) as caught:
+            self.client.refund({"billNo": bill["billNo"], "billDate": bill["billDate"],
+                                "refundAmount": 30, "refundOrderId": self.client.new_id()})
+        e = caught.exception
+        self.assertEqual(e.status, 19)
+        self.assertEqual((e.state_field, e.state, e.settled), ("refundStatus", "FAIL", True))
+        assert e.response is not None
+        self.assertEqual(e.response["refundStatus"], "FAIL")
 
 
 class BuffersTest(SandboxTestCase):
@@ -338,7 +413,7 @@ class BuffersTest(SandboxTestCase):
 
     def test_small_buffer_gets_the_answer_without_resending(self) -> None:
         before = self.requests_to("/v1/netpay/bills/update-qrcode")
-        _native.initial_buffer_size = 16
+        _native.initial_buffer_size = 16  # the binding still starts at UMS_MIN_OUT_CAP
         request = self.new_bill()
         answer = self.client.update_qrcode(request)  # a resend would be DUP_ORDER
         self.assertEqual(answer["billNo"], request["billNo"])
@@ -348,6 +423,93 @@ class BuffersTest(SandboxTestCase):
             self.client.update_qrcode(request)
         self.assertEqual(caught.exception.err_code, "DUP_ORDER")
         self.assertEqual(self.requests_to("/v1/netpay/bills/update-qrcode"), before + 2)
+
+    def test_small_buffer_takes_the_kept_answer_by_id(self) -> None:
+        # The answer does not fit the first buffer: the binding takes the
+        # answer kept for this call with ums_take_answer, never calling the
+        # operation again (the simulator sees one request).
+        _native.initial_buffer_size = _native.UMS_MIN_OUT_CAP
+        path = "/v1/netpay/bills/get-qrcode"
+        before = self.requests_to(path)
+        calls = []
+        lib = _native.library()
+        original = lib.ums_take_answer
+
+        def spy(*args):  # type: ignore[no-untyped-def]
+            calls.append(args[1])
+            return original(*args)
+
+        lib.ums_take_answer = spy
+        try:
+            answer = self.client.get_qrcode({"totalAmount": 3})
+        finally:
+            lib.ums_take_answer = original
+        self.assertEqual(answer["errCode"], "SUCCESS")
+        self.assertGreater(len(json.dumps(answer)), _native.UMS_MIN_OUT_CAP)
+        self.assertEqual(self.requests_to(path), before + 1)
+        self.assertEqual(len(calls), 1)
+        self.assertRegex(calls[0].decode(), r"^[0-9a-f]{32}$")
+
+    def _kept_get_qrcode(self) -> tuple:
+        """get-qrcode through the ctypes layer with a UMS_MIN_OUT_CAP buffer:
+        (answerId, needed)."""
+        lib = _native.library()
+        buf = ctypes.create_string_buffer(_native.UMS_MIN_OUT_CAP)
+        length = ctypes.c_size_t(0)
+        with self.client._borrow() as handle:
+            status = lib.ums_get_qrcode(handle, b"{}", buf, _native.UMS_MIN_OUT_CAP,
+                                        ctypes.byref(length))
+        self.assertEqual(status, _native.UMS_ERR_BUFFER_TOO_SMALL)
+        note = json.loads(buf.value.decode())
+        self.assertEqual(note["status"], "UMS_ERR_BUFFER_TOO_SMALL")
+        self.assertEqual(note["needed"], length.value + 1)
+        self.assertEqual(note["answerStatus"], "UMS_OK")
+        return note["answerId"], note["needed"]
+
+    def _take(self, answer_id: str, cap: int) -> tuple:
+        lib = _native.library()
+        buf = ctypes.create_string_buffer(cap)
+        length = ctypes.c_size_t(0)
+        with self.client._borrow() as handle:
+            status = lib.ums_take_answer(handle, answer_id.encode(), buf, cap, ctypes.byref(length))
+        return status, buf.value.decode(), length.value
+
+    def test_a_taken_answer_id_is_gone(self) -> None:
+        path = "/v1/netpay/bills/get-qrcode"
+        before = self.requests_to(path)
+        answer_id, needed = self._kept_get_qrcode()
+        # Still too small: kept, same id, same size.
+        status, note, length = self._take(answer_id, 64)
+        self.assertEqual(status, _native.UMS_ERR_BUFFER_TOO_SMALL)
+        self.assertEqual(length + 1, needed)
+        status, text, length = self._take(answer_id, needed)
+        self.assertEqual(status, 0)
+        self.assertEqual(json.loads(text)["errCode"], "SUCCESS")
+        status, text, _ = self._take(answer_id, 4096)
+        self.assertEqual(status, 20)
+        with self.assertRaises(AnswerGoneError) as caught:
+            _native._document(status, text)
+        e = caught.exception
+        self.assertIsInstance(e, OutcomeUnknownError)
+        self.assertEqual((e.outcome_unknown, e.nothing_sent, e.phase), (True, False, "sent"))
+        self.assertEqual(e.status_name, "UMS_ERR_ANSWER_GONE")
+        self.assertEqual(self.requests_to(path), before + 1, "takes never send")
+
+    def test_below_the_minimum_capacity_nothing_is_sent(self) -> None:
+        lib = _native.library()
+        before = self.requests_to("/v1/netpay/bills/get-qrcode")
+        for cap in (0, 1, 100, _native.UMS_MIN_OUT_CAP - 1):
+            buf = ctypes.create_string_buffer(max(cap, 1))
+            length = ctypes.c_size_t(0)
+            with self.client._borrow() as handle:
+                status = lib.ums_get_qrcode(handle, b"{}", buf if cap else None, cap,
+                                            ctypes.byref(length))
+            self.assertEqual((status, length.value), (4, _native.UMS_MIN_OUT_CAP - 1), cap)
+            if cap > 69:
+                self.assertEqual(json.loads(buf.value.decode()),
+                                 {"status": "UMS_ERR_BUFFER_TOO_SMALL", "needed": 256,
+                                  "nothingSent": True})
+        self.assertEqual(self.requests_to("/v1/netpay/bills/get-qrcode"), before)
 
     def test_small_buffer_for_local_results(self) -> None:
         _native.initial_buffer_size = 1

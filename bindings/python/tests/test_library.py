@@ -9,13 +9,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 
 import support
 
 import chinaums
 from chinaums import _native
-from chinaums.errors import UmsLibraryNotFound, UmsLibraryVersionError
+from chinaums.errors import UmsError, UmsLibraryNotFound, UmsLibraryVersionError
 
 PROBE = """
 import sys, chinaums
@@ -184,6 +185,55 @@ class LoggingTest(unittest.TestCase):
             self.assertTrue(inner, "the handler ran")
             self.assertTrue(all(a == expected for a in inner), inner)
 
+    def test_a_log_handler_may_reinstall_logging_and_call_an_operation(self) -> None:
+        # The library runs the log callback with no lock held: a handler that
+        # re-installs the callback and runs an operation (once, guarded) must
+        # not deadlock, and the outer call completes.
+        c = chinaums.Client(support.sandbox_config())
+        nested: list = []
+        logger = self.logger
+
+        class Reenter(logging.Handler):
+            def emit(inner_self, record: logging.LogRecord) -> None:
+                if nested:
+                    return
+                nested.append("entered")
+                chinaums.enable_logging(logging.DEBUG, logger)
+                try:
+                    c.query_bill({"billNo": c.new_id(), "billDate": support.today()})
+                    nested.append("SUCCESS")
+                except UmsError as e:  # an unknown bill: the gateway's refusal
+                    nested.append(e.err_code or e.status_name)
+
+        handler = Reenter()
+        self.logger.addHandler(handler)
+        done = threading.Event()
+        result: list = []
+        bill = {"qrCodeId": support.SEED_QR, "billNo": c.new_id(),
+                "billDate": support.today(), "totalAmount": 26}
+
+        def outer() -> None:
+            try:
+                result.append(c.update_qrcode(bill))
+            except Exception as e:  # reported below
+                result.append(e)
+            done.set()
+
+        try:
+            chinaums.enable_logging(logging.DEBUG, self.logger)
+            threading.Thread(target=outer, daemon=True).start()
+            finished = done.wait(60)  # a guard against a deadlock, not a sleep
+        finally:
+            chinaums.disable_logging()
+            self.logger.removeHandler(handler)
+        self.assertTrue(finished, "the outer call deadlocked")
+        c.close()
+        self.assertEqual(len(result), 1)
+        self.assertIsInstance(result[0], dict, result[0])
+        self.assertEqual(result[0]["billNo"], bill["billNo"])
+        self.assertEqual(len(nested), 2, nested)
+        self.assertEqual(nested[0], "entered")
+        self.assertIn(nested[1], ("SUCCESS", "NO_ORDER"), nested)
 
 if __name__ == "__main__":
     unittest.main()

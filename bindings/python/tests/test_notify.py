@@ -1,5 +1,6 @@
 """Notification verification with the known vectors, and the reply text."""
 
+import hashlib
 import json
 import unittest
 from urllib.parse import parse_qsl, quote_plus
@@ -20,6 +21,15 @@ from chinaums.errors import (
 def load_vectors() -> list:
     with open(support.VECTORS, encoding="utf-8") as f:
         return json.load(f)["notify_sign"]
+
+
+def signed_form(fields: list, key: str, sign_type: str) -> bytes:
+    """A form body signed as ChinaUMS does: the non-empty fields but `sign`,
+    sorted, `k=v&...` + key, MD5 or SHA256, uppercase hex."""
+    text = "&".join("%s=%s" % (k, v) for k, v in sorted(fields) if v) + key
+    digest = (hashlib.md5 if sign_type == "MD5" else hashlib.sha256)(text.encode()).hexdigest()
+    pairs = ["%s=%s" % (quote_plus(k), quote_plus(v)) for k, v in fields]
+    return ("&".join(pairs) + "&sign=" + digest.upper()).encode("ascii")
 
 
 def params_form(params: dict, sign: str) -> bytes:
@@ -128,9 +138,32 @@ class NotifyVectorsTest(unittest.TestCase):
         v = next(v for v in self.vectors if v.get("valid") and "form_body" in v)
         with chinaums.Client(support.sandbox_config()) as c:
             self.assertTrue(c.verify_notify(v["form_body"].encode(), notify_key=v["key"])["valid"])
-            with self.assertRaises(TypeError):
-                c.verify_notify(v["form_body"].encode())  # type: ignore[call-arg]
             self.assertEqual(c.notify_reply(True), "SUCCESS")
+
+    def test_client_method_uses_the_configured_key_and_policy(self) -> None:
+        fields = [("mid", support.MID), ("notifyId", "n-1"), ("totalAmount", "26")]
+        sha = signed_form(fields + [("signType", "SHA256")], support.DEMO_NOTIFY_KEY, "SHA256")
+        md5 = signed_form(fields + [("signType", "MD5")], support.DEMO_NOTIFY_KEY, "MD5")
+        # The sandbox's notifyKey is the demo key; both types by default.
+        with chinaums.Client(support.sandbox_config()) as c:
+            self.assertEqual(c.verify_notify(sha)["signType"], "SHA256")
+            self.assertEqual(c.verify_notify(md5)["signType"], "MD5")
+            self.assertEqual(c.verify_notify(md5)["notifyId"], "n-1")
+            with self.assertRaises(BadSignatureError):
+                c.verify_notify(md5.replace(b"totalAmount=26", b"totalAmount=27"))
+        # notifySignTypes ["SHA256"]: MD5 refused before any digest is made.
+        with chinaums.Client(support.sandbox_config(notifySignTypes=["SHA256"])) as c:
+            self.assertTrue(c.verify_notify(sha)["valid"])
+            with self.assertRaises(UnknownSignTypeError) as caught:
+                c.verify_notify(md5)
+            self.assertNotIn(support.DEMO_NOTIFY_KEY, str(caught.exception))
+            # With an explicit key the module-level function is used (no policy).
+            self.assertTrue(c.verify_notify(md5, notify_key=support.DEMO_NOTIFY_KEY)["valid"])
+        # A client without a notifyKey says so.
+        with chinaums.Client(support.local_config(1)) as c:
+            with self.assertRaises(chinaums.ConfigError) as caught2:
+                c.verify_notify(sha)
+            self.assertEqual(caught2.exception.field, "notifyKey")
 
     def test_notify_reply(self) -> None:
         self.assertEqual(chinaums.notify_reply(True), "SUCCESS")

@@ -51,16 +51,19 @@ options:
 
 On success (errCode SUCCESS) the answer goes to stdout, pretty-printed unless
 --raw. On failure the error document goes to stderr:
-  {{\"status\",\"kind\",\"message\",\"outcomeUnknown\",\"nothingSent\",\"field\",
-   \"errCode\",\"errMsg\",\"httpStatus\",\"response\"}}
+  {{\"status\",\"kind\",\"message\",\"outcomeUnknown\",\"nothingSent\",\"phase\",
+   \"field\",\"errCode\",\"errMsg\",\"httpStatus\",\"response\"}}
 
 exit codes:
   0  SUCCESS
   2  usage error (unknown operation, malformed service path, arguments)
-  3  the gateway rejected the request (errCode, HTTP 4xx, token refused)
+  3  the gateway rejected the request (errCode, HTTP 4xx, token refused), or
+     reports a final failure (refund refundStatus FAIL)
   4  outcome unknown: query the bill (`ums call query-bill`) before retrying
   5  local error, nothing sent: config, validation (the document names the
      field), bad JSON, connection refused, TLS, unreadable request file
+  7  pending: accepted but not final (refund refundStatus PROCESSING or
+     UNKNOWN): query until final; never resend
 
 example:
   echo '{{\"qrCodeId\":\"31942002267733902130410550\",\"billNo\":\"31940001\",\"billDate\":\"2020-02-26\",\"totalAmount\":\"26\"}}' \\

@@ -36,11 +36,16 @@ pub const EXIT_OUTCOME_UNKNOWN: u8 = 4;
 pub const EXIT_LOCAL: u8 = 5;
 /// verify-notify: the notification is invalid.
 pub const EXIT_NOTIFY_INVALID: u8 = 6;
+/// Accepted but not final (`refundStatus` PROCESSING, ...): query until final.
+pub const EXIT_PENDING: u8 = 7;
 
 /// The exit code for a failure of the library.
 pub fn exit_code(kind: ErrorKind) -> u8 {
     match kind {
-        ErrorKind::GatewayRejected | ErrorKind::TokenRejected => EXIT_REJECTED,
+        ErrorKind::GatewayRejected | ErrorKind::TokenRejected | ErrorKind::OperationFailed => {
+            EXIT_REJECTED
+        }
+        ErrorKind::Pending => EXIT_PENDING,
         ErrorKind::OutcomeUnknown => EXIT_OUTCOME_UNKNOWN,
         ErrorKind::NotifyBadSignature
         | ErrorKind::NotifyMissingSign
@@ -170,14 +175,18 @@ exit codes:
   0  success (verify-notify: the notification is valid)
   2  usage error: unknown command or option, missing or extra argument
   3  the gateway rejected the request (an errCode other than SUCCESS, HTTP
-     4xx, or the token endpoint refused a token)
-  4  outcome unknown (errCode TIMEOUT, NET_ERROR, ORDER_PROCESSING or
-     INTERNAL_ERROR, HTTP 5xx, a timeout or broken connection after sending):
+     4xx, or the token endpoint refused a token), or processed it and
+     reports a final failure (refund refundStatus FAIL)
+  4  outcome unknown (errCode TIMEOUT, NET_ERROR, ORDER_PROCESSING,
+     INTERNAL_ERROR, INVALID_ORDER or INVALID_RESPONSE, HTTP 5xx, any failure
+     after the request's first byte was written):
      the gateway may have done it. Query the bill (`ums call query-bill`)
      before retrying; never resend a money-moving call blindly
   5  local error, nothing was sent: config, validation, bad JSON, connection
      refused, TLS, I/O
-  6  verify-notify: the notification is invalid",
+  6  verify-notify: the notification is invalid
+  7  pending: accepted but not final (refund refundStatus PROCESSING or
+     UNKNOWN): query until final; never resend",
         version = env!("CARGO_PKG_VERSION"),
     )
 }

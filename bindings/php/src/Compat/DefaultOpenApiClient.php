@@ -6,6 +6,9 @@ namespace ChinaUms\Compat;
 
 use ChinaUms\Client;
 use ChinaUms\Exception\GatewayRejectedException;
+use ChinaUms\Exception\OperationFailedException;
+use ChinaUms\Exception\PendingException;
+use ChinaUms\Exception\UmsException;
 use ChinaUms\Exception\ValidationException;
 use ChinaUms\Internal\Json;
 
@@ -18,7 +21,10 @@ use ChinaUms\Internal\Json;
  * apiVersion, needToken, needDataTag, data; data a JSON string, or an array).
  *
  * - Success and gateway rejections (DUP_ORDER, NO_ORDER, ...): returns the
- *   gateway's answer JSON, like the official SDK.
+ *   gateway's answer JSON, like the official SDK. So are answers whose state
+ *   is not final or failed (a refund with refundStatus PROCESSING, UNKNOWN or
+ *   FAIL, which the Client API throws as PendingException /
+ *   OperationFailedException): check that state as with the official SDK.
  * - Everything decided locally or of unknown outcome throws a
  *   ChinaUms\Exception\UmsException subclass: ValidationException (bad
  *   request field, named), ConfigException, TransportException/TlsException
@@ -76,8 +82,9 @@ class DefaultOpenApiClient
 
         try {
             return self::client($config)->callRaw($path, $body);
-        } catch (GatewayRejectedException $e) {
-            // Like the official SDK: a refusal is an answer, returned as the gateway gave it.
+        } catch (GatewayRejectedException | PendingException | OperationFailedException $e) {
+            // Like the official SDK: a refusal, or a state that is not final
+            // (or failed), is an answer, returned as the gateway gave it.
             $answer = self::gatewayAnswer($e);
             if ($answer === null) {
                 throw $e;
@@ -149,7 +156,7 @@ class DefaultOpenApiClient
     }
 
     /** The gateway's answer from a rejection, as JSON text ({} and [] kept apart). */
-    private static function gatewayAnswer(GatewayRejectedException $e): ?string
+    private static function gatewayAnswer(UmsException $e): ?string
     {
         $document = json_decode($e->getDocumentJson(), false, 512, JSON_BIGINT_AS_STRING);
         if (!is_object($document) || !isset($document->response) || !is_object($document->response)) {

@@ -7,8 +7,9 @@ namespace ChinaUms\Exception;
 /**
  * Base of every exception the binding throws.
  *
- * It carries the library's error document: status, statusName, message and,
- * when known, field, errCode, errMsg, httpStatus and the gateway's answer.
+ * It carries the library's error document: status, statusName, message,
+ * phase and, when known, field, errCode, errMsg, httpStatus, the gateway's
+ * answer and (pending / operation failed) the answer's state.
  * The library never puts secrets (appKey, signatures, tokens, the
  * notification key, real-name values) in that document, and the binding adds
  * none, so these exceptions are safe to log.
@@ -99,6 +100,46 @@ class UmsException extends \RuntimeException
     {
         $value = $this->document['response'] ?? null;
         return is_array($value) ? $value : null;
+    }
+
+    /**
+     * Where the call was when it failed: "local" (nothing left the process),
+     * "connect" (the connection was being set up; not a byte of the request
+     * written) or "sent" (the request was handed to the network). Null when
+     * the document has no phase (errors made by the binding itself, before
+     * any call, are local).
+     */
+    public function getPhase(): ?string
+    {
+        return self::text($this->document['phase'] ?? null);
+    }
+
+    /**
+     * For PendingException and OperationFailedException: the answer's field
+     * that tells whether the effect is final, e.g. "refundStatus".
+     */
+    public function getStateField(): ?string
+    {
+        return self::text($this->document['stateField'] ?? null);
+    }
+
+    /**
+     * For PendingException and OperationFailedException: the value of that
+     * field, e.g. "PROCESSING", "UNKNOWN" or "FAIL".
+     */
+    public function getState(): ?string
+    {
+        return self::text($this->document['state'] ?? null);
+    }
+
+    /**
+     * For PendingException (false) and OperationFailedException (true):
+     * whether the gateway's state is final. Null for other exceptions.
+     */
+    public function isSettled(): ?bool
+    {
+        $value = $this->document['settled'] ?? null;
+        return is_bool($value) ? $value : null;
     }
 
     /** True when the request may have been processed: query, never resend. */

@@ -4,12 +4,15 @@ declare(strict_types=1);
 
 namespace ChinaUms\Internal;
 
+use ChinaUms\Exception\AnswerGoneException;
 use ChinaUms\Exception\ConfigException;
 use ChinaUms\Exception\GatewayRejectedException;
 use ChinaUms\Exception\InternalException;
 use ChinaUms\Exception\LibraryException;
 use ChinaUms\Exception\NotificationException;
+use ChinaUms\Exception\OperationFailedException;
 use ChinaUms\Exception\OutcomeUnknownException;
+use ChinaUms\Exception\PendingException;
 use ChinaUms\Exception\TlsException;
 use ChinaUms\Exception\TransportException;
 use ChinaUms\Exception\UmsException;
@@ -25,8 +28,18 @@ final class Library
     /** The binding speaks the 0.1 ABI: any 0.1.x library will do. */
     public const EXPECTED_VERSION = '0.1';
 
-    /** First output buffer; a bigger answer costs one more call (kept answer, not resent). */
+    /**
+     * First output buffer. A bigger result costs one more library call: for
+     * an operation, ums_take_answer of the answer the library kept (the
+     * request is never sent again); for a local export, the same call again.
+     */
     public const DEFAULT_BUFFER = 65536;
+
+    /**
+     * UMS_MIN_OUT_CAP: an operation export given a smaller buffer sends
+     * nothing, so operations always get at least this much.
+     */
+    public const MIN_OUT_CAP = 256;
 
     /**
      * The declarations of include/ums.h (tests/run.php checks that every
@@ -61,10 +74,15 @@ UmsStatus ums_verify_notify(const char *notify_key, const char *body, size_t bod
 UmsStatus ums_sign_body(const UmsClient *client, const char *body, size_t body_len, const char *timestamp, const char *nonce, char *out_buf, size_t out_cap, size_t *out_len);
 UmsStatus ums_token_request(const UmsClient *client, const char *timestamp, const char *nonce, char *out_buf, size_t out_cap, size_t *out_len);
 UmsStatus ums_set_log_callback(UmsLogCallback callback, void *userdata, int32_t max_level);
+UmsStatus ums_take_answer(const UmsClient *client, const char *answer_id, char *out_buf, size_t out_cap, size_t *out_len);
+UmsStatus ums_client_verify_notify(const UmsClient *client, const char *body, size_t body_len, char *out_buf, size_t out_cap, size_t *out_len);
 C;
 
     public const OK = 0;
     public const BUFFER_TOO_SMALL = 4;
+    public const PENDING = 18;
+    public const OPERATION_FAILED = 19;
+    public const ANSWER_GONE = 20;
     public const INTERNAL = 98;
 
     /** Status names, for documents that lack one. */
@@ -87,6 +105,9 @@ C;
         15 => 'UMS_ERR_NOTIFY_UNKNOWN_SIGN_TYPE',
         16 => 'UMS_ERR_NOTIFY_DUPLICATE_FIELD',
         17 => 'UMS_ERR_NOTIFY_MALFORMED',
+        18 => 'UMS_ERR_PENDING',
+        19 => 'UMS_ERR_OPERATION_FAILED',
+        20 => 'UMS_ERR_ANSWER_GONE',
         98 => 'UMS_ERR_INTERNAL',
         99 => 'UMS_ERR_PANIC',
     ];
@@ -109,6 +130,9 @@ C;
         15 => NotificationException::class,
         16 => NotificationException::class,
         17 => NotificationException::class,
+        18 => PendingException::class,
+        19 => OperationFailedException::class,
+        20 => AnswerGoneException::class,
     ];
 
     private static ?\FFI $ffi = null;
@@ -196,17 +220,30 @@ C;
     }
 
     /**
-     * Runs one library call with the output-buffer protocol: a buffer of
-     * $capacity bytes first, then, on UMS_ERR_BUFFER_TOO_SMALL, the very same
-     * call once more with the size the library asked for (a call that reached
-     * the gateway is then answered from the client's kept answer, not resent).
+     * Runs one library call with the output-buffer protocol.
+     *
+     * A local export (no request sent: ums_client_new, ums_prepare,
+     * ums_new_id, ...) gets a buffer of $capacity bytes and, on
+     * UMS_ERR_BUFFER_TOO_SMALL, the very same call once more with the size
+     * the library asked for.
+     *
+     * An operation export (one that may send a request: ums_update_qrcode,
+     * ums_refund, ums_call, ...) is run with $client, its client handle: it
+     * gets at least UMS_MIN_OUT_CAP bytes, and on UMS_ERR_BUFFER_TOO_SMALL it
+     * is NEVER called again (that would send a new request): the answer the
+     * library kept is taken by the answerId of the small document, with
+     * ums_take_answer.
      *
      * @param \Closure(\FFI\CData, int, \FFI\CData): int $call receives (out_buf, out_cap, &out_len)
+     * @param \FFI\CData|null $client the client handle when $call is an operation export
      * @return array{0: int, 1: string} the status and the document text
      */
-    public static function run(\Closure $call, int $capacity = self::DEFAULT_BUFFER): array
+    public static function run(\Closure $call, int $capacity = self::DEFAULT_BUFFER, ?\FFI\CData $client = null): array
     {
         $capacity = $capacity > 0 ? $capacity : 1;
+        if ($client !== null && $capacity < self::MIN_OUT_CAP) {
+            $capacity = self::MIN_OUT_CAP;
+        }
         // The first buffer, the length and a pointer to it are kept between
         // calls: a fresh zero-filled char[65536] per call cost more than the
         // call itself. Taken while in use, so a call made meanwhile (from a
@@ -222,6 +259,10 @@ C;
         try {
             $status = $call($buffer, $capacity, $lengthPointer);
             if ($status === self::BUFFER_TOO_SMALL) {
+                if ($client !== null) {
+                    // Never call the operation again: take what the library kept.
+                    return self::takeKept($client, self::nulTerminated($buffer, $capacity), $length->cdata);
+                }
                 $capacity = $length->cdata + 1;
                 $buffer = self::ffi()->new("char[$capacity]");
                 $status = $call($buffer, $capacity, $lengthPointer);
@@ -244,14 +285,102 @@ C;
      * error document describes.
      *
      * @param \Closure(\FFI\CData, int, \FFI\CData): int $call
+     * @param \FFI\CData|null $client the client handle when $call is an operation export (see run())
      */
-    public static function runOrThrow(\Closure $call, int $capacity = self::DEFAULT_BUFFER): string
+    public static function runOrThrow(\Closure $call, int $capacity = self::DEFAULT_BUFFER, ?\FFI\CData $client = null): string
     {
-        [$status, $text] = self::run($call, $capacity);
+        [$status, $text] = self::run($call, $capacity, $client);
         if ($status !== self::OK) {
             throw self::exception($status, $text);
         }
         return $text;
+    }
+
+    /**
+     * ums_take_answer: the status and document the library kept under
+     * $answerId (removing it), with a buffer of at least $capacity bytes,
+     * grown while the library answers UMS_ERR_BUFFER_TOO_SMALL for the same
+     * id. Never sends anything. An unknown, expired or already taken id gives
+     * UMS_ERR_ANSWER_GONE (returned, not thrown).
+     *
+     * @return array{0: int, 1: string} the kept status and document
+     */
+    public static function takeAnswer(\FFI\CData $client, string $answerId, int $capacity = self::MIN_OUT_CAP): array
+    {
+        $ffi = self::ffi();
+        $capacity = max($capacity, self::MIN_OUT_CAP);
+        $length = $ffi->new('size_t');
+        for ($attempt = 0; $attempt < 4; $attempt++) {
+            $buffer = $ffi->new("char[$capacity]");
+            $status = $ffi->ums_take_answer($client, $answerId, $buffer, $capacity, \FFI::addr($length));
+            $size = $length->cdata;
+            if ($status !== self::BUFFER_TOO_SMALL) {
+                if ($size >= $capacity) {
+                    throw self::unreadable($answerId, 'libums reported a kept answer longer than its buffer');
+                }
+                return [$status, $size === 0 ? '' : \FFI::string($buffer, $size)];
+            }
+            // Still kept under the same id: grow to what the library asks for.
+            $small = Json::decodeObjectOrNull(self::nulTerminated($buffer, $capacity)) ?? [];
+            if (isset($small['answerId']) && $small['answerId'] !== $answerId) {
+                throw self::unreadable($answerId, 'libums named another answerId while taking a kept answer');
+            }
+            $needed = max($size + 1, is_int($small['needed'] ?? null) ? $small['needed'] : 0);
+            if ($needed <= $capacity) {
+                throw self::unreadable($answerId, 'libums asked for a bigger buffer than ' . $capacity . ' bytes but needs no more');
+            }
+            $capacity = $needed;
+        }
+        throw self::unreadable($answerId, 'libums asked for a bigger buffer four times');
+    }
+
+    /**
+     * After an operation's UMS_ERR_BUFFER_TOO_SMALL: takes the kept answer
+     * named by the small document
+     * {"status":"UMS_ERR_BUFFER_TOO_SMALL","needed":N,"answerId":"…","answerStatus":"…"}.
+     *
+     * @return array{0: int, 1: string}
+     */
+    private static function takeKept(\FFI\CData $client, string $small, int $length): array
+    {
+        $document = Json::decodeObjectOrNull($small) ?? [];
+        $answerId = $document['answerId'] ?? null;
+        if (!is_string($answerId) || $answerId === '' || str_contains($answerId, "\0")) {
+            throw self::unreadable(null, 'libums answered UMS_ERR_BUFFER_TOO_SMALL without an answerId');
+        }
+        $needed = is_int($document['needed'] ?? null) ? $document['needed'] : 0;
+        return self::takeAnswer($client, $answerId, max($needed, $length + 1));
+    }
+
+    /**
+     * The exception for an answer the binding could not read back: the
+     * request reached the gateway (or may have) and was not resent, so its
+     * outcome is unknown to the caller. An AnswerGoneException (an
+     * OutcomeUnknownException), so money-safety handlers catch it.
+     */
+    private static function unreadable(?string $answerId, string $why): AnswerGoneException
+    {
+        $message = $why . ': the request was not sent again and its outcome is unknown; query before deciding, do not resend';
+        $document = [
+            'status' => self::NAMES[self::ANSWER_GONE],
+            'kind' => 'answer_gone',
+            'message' => $message,
+            'outcomeUnknown' => true,
+            'nothingSent' => false,
+            'phase' => 'sent',
+        ];
+        if ($answerId !== null) {
+            $document['answerId'] = $answerId;
+        }
+        return new AnswerGoneException(self::ANSWER_GONE, self::NAMES[self::ANSWER_GONE], $message, $document);
+    }
+
+    /** The NUL-terminated text at the start of a buffer of $capacity bytes. */
+    private static function nulTerminated(\FFI\CData $buffer, int $capacity): string
+    {
+        $text = \FFI::string($buffer, $capacity);
+        $end = strpos($text, "\0");
+        return $end === false ? $text : substr($text, 0, $end);
     }
 
     /** The exception for a failed call: class by status, details from the error document. */

@@ -13,6 +13,7 @@ from ._logging import disable_logging, enable_logging
 from ._native import library_path, status_str, version
 from .client import Client, notify_reply, verify_notify
 from .errors import (
+    AnswerGoneError,
     BadSignatureError,
     ClientClosedError,
     ConfigError,
@@ -22,7 +23,9 @@ from .errors import (
     MalformedNotificationError,
     MissingSignError,
     NotificationError,
+    OperationFailedError,
     OutcomeUnknownError,
+    PendingError,
     TlsError,
     TransportError,
     UmsError,
@@ -49,6 +52,9 @@ __all__ = [
     "ClientClosedError",
     "GatewayRejectedError",
     "OutcomeUnknownError",
+    "AnswerGoneError",
+    "PendingError",
+    "OperationFailedError",
     "TransportError",
     "TlsError",
     "NotificationError",

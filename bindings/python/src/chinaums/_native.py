@@ -31,10 +31,14 @@ EXPECTED_VERSION = (0, 1)
 
 UMS_OK = 0
 UMS_ERR_BUFFER_TOO_SMALL = 4
+# ums.h UMS_MIN_OUT_CAP: operations refuse (send nothing) with less room.
+UMS_MIN_OUT_CAP = 256
 
-# First buffer for every call; a bigger answer costs one more call, which the
-# library serves from the answer it kept (the request is not sent again).
-# Tests lower it to exercise that path.
+# First buffer for every call (operations: at least UMS_MIN_OUT_CAP). A
+# bigger result costs one more call: for a local call the same call with a
+# bigger buffer (nothing is sent); for an operation ums_take_answer, which
+# hands over the answer the library kept for this very call (the operation
+# is never called again). Tests lower it to exercise those paths.
 initial_buffer_size = 64 * 1024
 
 _lock = threading.Lock()
@@ -72,6 +76,8 @@ def _declare(lib: ctypes.CDLL) -> None:
     fn("ums_sign_body", c_int32, c_void_p, c_char_p, c_size_t, c_char_p, c_char_p, *_OUT)
     fn("ums_token_request", c_int32, c_void_p, c_char_p, c_char_p, *_OUT)
     fn("ums_set_log_callback", c_int32, LOG_CALLBACK, c_void_p, c_int32)
+    fn("ums_take_answer", c_int32, c_void_p, c_char_p, *_OUT)
+    fn("ums_client_verify_notify", c_int32, c_void_p, c_char_p, c_size_t, *_OUT)
 
 
 def _candidates() -> Tuple[List[Tuple[str, str]], List[Tuple[str, str]]]:
@@ -171,9 +177,10 @@ def _thread_state(cap: int) -> Tuple[Any, int, Any, Any]:
 
 
 def call_raw(fn: Callable[..., int], *args: Any) -> Tuple[int, str]:
-    """Calls an export that ends with (out_buf, out_cap, out_len); returns its
-    status and document. On BUFFER_TOO_SMALL it calls again with the same
-    arguments and the size the library asked for."""
+    """Calls a local export (no network) that ends with (out_buf, out_cap,
+    out_len); returns its status and document. On BUFFER_TOO_SMALL it calls
+    again with the same arguments and the size the library asked for
+    (nothing was sent, so calling again is harmless)."""
     state = _thread_state(max(1, int(initial_buffer_size)))
     buf, cap, length, length_ref = state
     try:
@@ -194,15 +201,66 @@ def call_raw(fn: Callable[..., int], *args: Any) -> Tuple[int, str]:
         _local.state = state
 
 
+def _parse_note(text: str) -> Dict[str, Any]:
+    try:
+        note = json.loads(text)
+    except ValueError:
+        note = None
+    return note if isinstance(note, dict) else {}
+
+
+def call_operation_raw(fn: Callable[..., int], handle: int, *args: Any) -> Tuple[int, str]:
+    """Calls an operation export (one that may send a request):
+    ``fn(handle, *args, out_buf, out_cap, out_len)``. The first buffer has at
+    least UMS_MIN_OUT_CAP bytes. When the document does not fit, the library
+    keeps it under an ``answerId`` (the request WAS sent): it is fetched with
+    ``ums_take_answer`` and a buffer of the ``needed`` size, repeated with the
+    same id while still too small. The operation is never called again: that
+    would send a new request."""
+    state = _thread_state(max(UMS_MIN_OUT_CAP, int(initial_buffer_size)))
+    buf, cap, length, length_ref = state
+    try:
+        length.value = 0
+        status = fn(handle, *args, buf, cap, length_ref)
+        size = length.value
+        if status != UMS_ERR_BUFFER_TOO_SMALL:
+            if size >= cap:
+                raise InternalError(98, {"message": "libums reported a document longer than the buffer"})
+            return status, buf[:size].decode("utf-8", "replace")
+        note = _parse_note(buf.value.decode("utf-8", "replace"))
+    finally:
+        _local.state = state
+    answer_id = note.get("answerId")
+    if not isinstance(answer_id, str) or not answer_id:
+        raise InternalError(98, {
+            "message": "libums reported BUFFER_TOO_SMALL for an operation without an answerId",
+            "outcomeUnknown": True, "nothingSent": False})
+    lib = library()
+    key = answer_id.encode("ascii")
+    needed = note.get("needed")
+    cap = needed if isinstance(needed, int) and needed > size else size + 1
+    for _ in range(4):
+        big = ctypes.create_string_buffer(cap)
+        got = c_size_t(0)
+        status = lib.ums_take_answer(handle, key, big, cap, ctypes.byref(got))
+        if status == UMS_ERR_BUFFER_TOO_SMALL and got.value + 1 > cap:
+            cap = got.value + 1  # same id: the answer stays kept until it fits
+            continue
+        if got.value >= cap:
+            raise InternalError(98, {"message": "libums reported a document longer than the buffer"})
+        return status, big[:got.value].decode("utf-8", "replace")
+    raise InternalError(98, {"message": "libums kept asking for a bigger buffer for a kept answer",
+                             "outcomeUnknown": True, "nothingSent": False})
+
+
 # The library writes exactly one JSON document: raw_decode skips json.loads's
 # two whitespace regex passes (half its cost); the end is checked instead.
 _raw_decode = json.JSONDecoder().raw_decode
 
 
-def call(fn: Callable[..., int], *args: Any) -> Dict[str, Any]:
-    """``call_raw`` and the JSON document parsed; a non-OK status raises the
-    matching ``UmsError``."""
-    status, text = call_raw(fn, *args)
+def _document(status: int, text: str) -> Dict[str, Any]:
+    """The parsed document of ``status``; a non-OK status raises the matching
+    ``UmsError``."""
     doc: Any = None
     if not text:
         doc = {}
@@ -218,3 +276,15 @@ def call(fn: Callable[..., int], *args: Any) -> Dict[str, Any]:
             raise InternalError(98, {"message": "libums returned a result that is not a JSON object"})
         return doc
     raise error_from_status(status, doc if isinstance(doc, dict) else {})
+
+
+def call(fn: Callable[..., int], *args: Any) -> Dict[str, Any]:
+    """``call_raw`` (a local export) and the JSON document parsed; a non-OK
+    status raises the matching ``UmsError``."""
+    return _document(*call_raw(fn, *args))
+
+
+def call_operation(fn: Callable[..., int], handle: int, *args: Any) -> Dict[str, Any]:
+    """``call_operation_raw`` (an operation export) and the JSON document
+    parsed; a non-OK status raises the matching ``UmsError``."""
+    return _document(*call_operation_raw(fn, handle, *args))

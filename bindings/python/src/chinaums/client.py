@@ -187,7 +187,7 @@ class Client:
         body = _json_bytes(request, "request")
         fn = getattr(_native.library(), export)
         with self._borrow() as handle:
-            return _native.call(fn, handle, body)
+            return _native.call_operation(fn, handle, body)
 
     # -- operations -----------------------------------------------------------
 
@@ -241,7 +241,7 @@ class Client:
         body = _json_bytes(request, "request")
         lib = _native.library()
         with self._borrow() as handle:
-            return _native.call(lib.ums_call, handle, path, body)
+            return _native.call_operation(lib.ums_call, handle, path, body)
 
     # -- helpers without network ------------------------------------------------
 
@@ -288,11 +288,22 @@ class Client:
             return _native.call(lib.ums_token_request, handle, ts, nc)
 
     def verify_notify(self, raw_body: Union[bytes, bytearray, memoryview, str], *,
-                      notify_key: str) -> Dict[str, Any]:
-        """Same as the module-level ``verify_notify``. The key is a required
-        keyword argument: the Client does not keep the notifyKey of its
-        configuration in Python memory (see the README)."""
-        return verify_notify(notify_key, raw_body)
+                      notify_key: Optional[str] = None) -> Dict[str, Any]:
+        """Verifies a payment notification with this client's configuration:
+        its ``notifyKey`` (held by the library, never by Python objects) and
+        its ``notifySignTypes`` policy (``["SHA256"]`` refuses MD5-signed
+        notifications with ``UnknownSignTypeError``). Same result and errors
+        as the module-level ``verify_notify``; a client without a notifyKey
+        raises ``ConfigError`` (``field`` ``"notifyKey"``).
+
+        ``notify_key=`` verifies with that key instead (the module-level
+        function: both MD5 and SHA256, the client's policy not applied)."""
+        if notify_key is not None:
+            return verify_notify(notify_key, raw_body)
+        body = _body_bytes(raw_body, "raw_body")
+        lib = _native.library()
+        with self._borrow() as handle:
+            return _native.call(lib.ums_client_verify_notify, handle, body, len(body))
 
     @staticmethod
     def notify_reply(handled: bool) -> str:

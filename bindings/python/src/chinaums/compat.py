@@ -33,7 +33,8 @@ used (the embedded simulator knows only that app).
 Results, chosen to match what the official SDK returns:
 
 * the gateway answered → its answer as a dict, whatever its ``errCode``
-  (``SUCCESS``, ``DUP_ORDER``, ``TIMEOUT``...), as the official SDK does;
+  (``SUCCESS``, ``DUP_ORDER``, ``TIMEOUT``...) or state (a refund's
+  ``refundStatus`` ``PROCESSING`` or ``FAIL``), as the official SDK does;
   check ``errCode`` as before. Pass ``strict=True`` to the constructor to get
   our exceptions instead (recommended: an ``OutcomeUnknownError`` says
   "query, never resend");
@@ -50,7 +51,13 @@ from typing import Any, Dict, Optional, Tuple
 from urllib.parse import urlsplit
 
 from .client import Client
-from .errors import GatewayRejectedError, OutcomeUnknownError, ValidationError
+from .errors import (
+    GatewayRejectedError,
+    OperationFailedError,
+    OutcomeUnknownError,
+    PendingError,
+    ValidationError,
+)
 
 __all__ = ["DefaultOpenApiClient", "HOSTS"]
 
@@ -160,7 +167,7 @@ class DefaultOpenApiClient:
         client = self._client(self.environment_for(request), auth)
         try:
             return client.call(path, body)
-        except (GatewayRejectedError, OutcomeUnknownError) as e:
+        except (GatewayRejectedError, OutcomeUnknownError, PendingError, OperationFailedError) as e:
             # The official SDK hands back whatever JSON the gateway answered.
             if self._strict or e.response is None:
                 raise

@@ -12,6 +12,9 @@ notification key or real-name values, and neither do the messages built here.
     │   └── ClientClosedError  the Client was closed
     ├── GatewayRejectedError   GATEWAY_REJECTED, TOKEN_REJECTED   .err_code .err_msg .http_status .response
     ├── OutcomeUnknownError    OUTCOME_UNKNOWN (money may have moved: query, never resend)
+    │   └── AnswerGoneError    ANSWER_GONE (a kept answer expired or was evicted; not resent)
+    ├── PendingError           PENDING (accepted, not final: query until final)   .state_field .state .response
+    ├── OperationFailedError   OPERATION_FAILED (final failure, nothing moved)     .state_field .state .response
     ├── TransportError         CONNECT (nothing sent)
     │   └── TlsError           TLS (nothing sent)
     ├── NotificationError      NOTIFY_* (.reason; one subclass per status)
@@ -30,6 +33,9 @@ __all__ = [
     "ClientClosedError",
     "GatewayRejectedError",
     "OutcomeUnknownError",
+    "AnswerGoneError",
+    "PendingError",
+    "OperationFailedError",
     "TransportError",
     "TlsError",
     "NotificationError",
@@ -65,6 +71,9 @@ STATUS_NAMES: Dict[int, str] = {
     15: "UMS_ERR_NOTIFY_UNKNOWN_SIGN_TYPE",
     16: "UMS_ERR_NOTIFY_DUPLICATE_FIELD",
     17: "UMS_ERR_NOTIFY_MALFORMED",
+    18: "UMS_ERR_PENDING",
+    19: "UMS_ERR_OPERATION_FAILED",
+    20: "UMS_ERR_ANSWER_GONE",
     98: "UMS_ERR_INTERNAL",
     99: "UMS_ERR_PANIC",
 }
@@ -78,7 +87,8 @@ class UmsError(Exception):
     ``document`` (the parsed error document). The optional keys of the
     document are also attributes, ``None`` when the library did not set them:
     ``field``, ``err_code``, ``err_msg``, ``http_status``, ``response``,
-    ``outcome_unknown``, ``nothing_sent``.
+    ``outcome_unknown``, ``nothing_sent``, ``phase`` (``"local"``,
+    ``"connect"`` or ``"sent"``: where the call was when it ended).
     """
 
     def __init__(self, status: int, document: Optional[Mapping[str, Any]] = None) -> None:
@@ -95,6 +105,7 @@ class UmsError(Exception):
         self.response: Optional[Dict[str, Any]] = response if isinstance(response, dict) else None
         self.outcome_unknown: Optional[bool] = doc.get("outcomeUnknown")
         self.nothing_sent: Optional[bool] = doc.get("nothingSent")
+        self.phase: Optional[str] = doc.get("phase")
         super().__init__(self._summary())
 
     def _summary(self) -> str:
@@ -140,6 +151,42 @@ class GatewayRejectedError(UmsError):
 class OutcomeUnknownError(UmsError):
     """The request may have been processed: never resend a money-moving call,
     query the bill first."""
+
+
+class AnswerGoneError(OutcomeUnknownError):
+    """The answer the library kept for a call (its buffer was too small) is
+    gone: expired (120 s), evicted (16 newer ones were kept) or already taken.
+    The request WAS sent and was not sent again: its outcome is unknown to
+    this caller, so query before deciding. (The binding fetches kept answers
+    at once, so this needs a pathological delay or more than 16 calls at the
+    same moment on one client, each with an answer larger than the buffer.)"""
+
+
+class _StateError(UmsError):
+    """An answer with errCode SUCCESS whose state field says the effect is
+    not (successfully) final. ``state_field`` (e.g. ``"refundStatus"``),
+    ``state`` (e.g. ``"PROCESSING"``), ``settled`` (False for pending) and
+    ``response`` (the gateway's whole answer) come from the error document."""
+
+    def __init__(self, status: int, document: Optional[Mapping[str, Any]] = None) -> None:
+        doc = dict(document or {})
+        self.state_field: Optional[str] = doc.get("stateField")
+        self.state: Optional[str] = doc.get("state")
+        self.settled: Optional[bool] = doc.get("settled")
+        super().__init__(status, doc)
+
+
+class PendingError(_StateError):
+    """UMS_ERR_PENDING: the gateway accepted the request, but its effect is
+    not final yet (``state_field``/``state``, e.g. refundStatus PROCESSING or
+    UNKNOWN). No money has settled for sure: query (``query_bill``) until the
+    state is final; never resend."""
+
+
+class OperationFailedError(_StateError):
+    """UMS_ERR_OPERATION_FAILED: the gateway processed the request and reports
+    a final failure (``state_field``/``state``, e.g. refundStatus FAIL):
+    nothing moved. A new request with a new identifier may be sent."""
 
 
 class TransportError(UmsError):
@@ -224,6 +271,9 @@ _BY_STATUS: Dict[int, Type[UmsError]] = {
     15: UnknownSignTypeError,
     16: DuplicateFieldError,
     17: MalformedNotificationError,
+    18: PendingError,
+    19: OperationFailedError,
+    20: AnswerGoneError,
     98: InternalError,
     99: InternalError,
 }

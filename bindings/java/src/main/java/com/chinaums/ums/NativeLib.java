@@ -108,4 +108,16 @@ final class NativeLib {
     static native byte[] tokenRequest(long handle, byte[] timestamp, byte[] nonce, int[] status);
 
     static native byte[] verifyNotify(byte[] key, byte[] body, int[] status);
+
+    static native byte[] clientVerifyNotify(long handle, byte[] body, int[] status);
+
+    static native byte[] takeAnswer(long handle, byte[] answerId, int[] status);
+
+    /** Installs (enabled) or removes the glue's log trampoline; returns the UmsStatus. */
+    static native int setLogCallback(boolean enabled, int maxLevel);
+
+    /** Called by the glue's log trampoline for each line (see Ums.setLogListener). */
+    static void dispatchLog(int level, byte[] message) {
+        Ums.dispatchLog(level, message);
+    }
 }

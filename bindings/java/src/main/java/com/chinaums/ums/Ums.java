@@ -3,9 +3,69 @@ package com.chinaums.ums;
 import java.util.Arrays;
 import java.util.Map;
 
-/** Library-wide functions: version, notification verification and reply. */
+/** Library-wide functions: version, notification verification and reply, logging. */
 public final class Ums {
+    /** Log levels for {@link #setLogListener(UmsLogListener, int)} (the header's UMS_LOG_*). */
+    public static final int LOG_ERROR = 1;
+    public static final int LOG_WARN = 2;
+    public static final int LOG_INFO = 3;
+    public static final int LOG_DEBUG = 4;
+
+    private static volatile UmsLogListener logListener;
+
     private Ums() {
+    }
+
+    /**
+     * Forwards libums's log lines up to {@code maxLevel} to {@code listener},
+     * process-wide, replacing any previous listener. Lines carry paths,
+     * statuses, errCodes and durations, never keys, signatures, tokens,
+     * bodies or real-name values. The listener runs on the thread that
+     * logged, with no library lock held: it may itself call
+     * {@code setLogListener}, {@link #clearLogListener()} or run a call (guard
+     * against recursion: that call logs too). What it throws is swallowed.
+     *
+     * @throws ValidationException maxLevel is not LOG_ERROR..LOG_DEBUG, or listener is null
+     */
+    public static synchronized void setLogListener(UmsLogListener listener, int maxLevel)
+            throws ValidationException {
+        NativeLib.ensureLoaded();
+        if (listener == null) {
+            throw (ValidationException) UmsException.local(UmsStatus.NULL_POINTER, "null_pointer",
+                    "argument `listener` is null (use clearLogListener)", "listener");
+        }
+        if (maxLevel < LOG_ERROR || maxLevel > LOG_DEBUG) {
+            throw (ValidationException) UmsException.local(UmsStatus.INVALID_ARGUMENT,
+                    "invalid_argument", "argument `maxLevel` must be 1..4, got " + maxLevel, "maxLevel");
+        }
+        logListener = listener; // before the trampoline can deliver a line
+        int status = NativeLib.setLogCallback(true, maxLevel);
+        if (status != UmsStatus.OK) {
+            NativeLib.setLogCallback(false, LOG_ERROR);
+            logListener = null;
+            throw (ValidationException) UmsException.local(UmsStatus.INVALID_ARGUMENT,
+                    "invalid_argument", "ums_set_log_callback refused the level " + maxLevel
+                    + " (" + UmsStatus.name(status) + ")", "maxLevel");
+        }
+    }
+
+    /** Stops forwarding log lines. Idempotent. */
+    public static synchronized void clearLogListener() {
+        NativeLib.ensureLoaded();
+        NativeLib.setLogCallback(false, LOG_ERROR);
+        logListener = null;
+    }
+
+    static void dispatchLog(int level, byte[] message) {
+        UmsLogListener listener = logListener;
+        if (listener == null) {
+            return;
+        }
+        try {
+            listener.log(level, Text.string(message));
+        } catch (Throwable t) {
+            // Nothing may unwind through libums.
+        }
     }
 
     /** The version of the loaded libums, e.g. "0.1.0" (checked to be 0.1.x at load). */

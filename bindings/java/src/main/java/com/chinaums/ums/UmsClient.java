@@ -1,6 +1,5 @@
 package com.chinaums.ums;
 
-import com.chinaums.ums.internal.Json;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -23,7 +22,6 @@ public final class UmsClient implements AutoCloseable {
     // while a call uses it.
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private long handle; // guarded by lock; 0 once closed
-    private byte[] notifyKey; // guarded by lock; UTF-8 bytes, wiped by close()
     private final String info;
 
     /**
@@ -35,56 +33,25 @@ public final class UmsClient implements AutoCloseable {
     public UmsClient(String configJson) throws UmsException {
         NativeLib.ensureLoaded();
         byte[] config = Text.utf8(configJson, "configJson");
-        // Before the native client exists, so a failure here cannot leak it.
-        byte[] key = notifyKeyOf(configJson);
         long[] h = new long[1];
         int[] status = new int[1];
-        boolean created = false;
+        byte[] doc;
         try {
-            byte[] doc;
-            try {
-                doc = NativeLib.clientNew(config, h, status);
-            } finally {
-                Arrays.fill(config, (byte) 0); // the config may hold the appKey
-            }
-            this.info = Text.check(status[0], doc);
-            this.handle = h[0];
-            if (handle == 0) {
-                throw UmsException.local(UmsStatus.INTERNAL, "internal",
-                        "ums_client_new succeeded without a handle", null);
-            }
-            this.notifyKey = key;
-            created = true;
+            doc = NativeLib.clientNew(config, h, status);
         } finally {
-            if (!created) {
-                wipe(key);
-            }
+            Arrays.fill(config, (byte) 0); // the config may hold the appKey and notifyKey
         }
-    }
-
-    private static void wipe(byte[] secret) {
-        if (secret != null) {
-            Arrays.fill(secret, (byte) 0);
+        this.info = Text.check(status[0], doc);
+        this.handle = h[0];
+        if (handle == 0) {
+            throw UmsException.local(UmsStatus.INTERNAL, "internal",
+                    "ums_client_new succeeded without a handle", null);
         }
     }
 
     /** Creates a client from a configuration given as a Map (written as JSON). */
     public UmsClient(Map<String, Object> config) throws UmsException {
         this(Text.json(config, "config"));
-    }
-
-    /** The notifyKey of the configuration as UTF-8 bytes, or null. */
-    private static byte[] notifyKeyOf(String configJson) throws UmsException {
-        if (!configJson.contains("notifyKey")) {
-            return null;
-        }
-        Object key;
-        try {
-            key = Json.parseObject(configJson).get("notifyKey");
-        } catch (IllegalArgumentException e) {
-            return null; // the library accepted it; a stricter parse is not our business
-        }
-        return key instanceof String ? Text.utf8((String) key, "notifyKey") : null;
     }
 
     /**
@@ -117,8 +84,6 @@ public final class UmsClient implements AutoCloseable {
                 NativeLib.clientFree(handle);
                 handle = 0;
             }
-            wipe(notifyKey);
-            notifyKey = null;
         } finally {
             lock.writeLock().unlock();
         }
@@ -200,7 +165,13 @@ public final class UmsClient implements AutoCloseable {
         return operation(NativeLib.OP_QUERY_BILL, request);
     }
 
-    /** {@code bills/refund}: give every refund its own refundOrderId (see {@link #newId()}). */
+    /**
+     * {@code bills/refund}: give every refund its own refundOrderId (see
+     * {@link #newId()}). Returns only when the refund is done: refundStatus
+     * PROCESSING or UNKNOWN throws {@link PendingException} (query until
+     * final, never resend), FAIL throws {@link OperationFailedException}
+     * (nothing moved).
+     */
     public String refund(String requestJson) throws UmsException {
         return operation(NativeLib.OP_REFUND, requestJson);
     }
@@ -371,26 +342,50 @@ public final class UmsClient implements AutoCloseable {
     }
 
     /**
-     * Verifies a notification with the configuration's {@code notifyKey}
-     * (kept as bytes, wiped by close()). Without one in the configuration this
-     * throws ConfigException (field notifyKey): use
-     * {@link Ums#verifyNotify(String, byte[])}.
+     * Verifies a notification with the configuration's {@code notifyKey} (the
+     * sandbox's demo key when a sandbox configuration has none) and
+     * {@code notifySignTypes} ({@code ["SHA256"]} refuses MD5-signed
+     * notifications, with {@link NotificationException} reason
+     * UNKNOWN_SIGN_TYPE). The key stays inside libums (ums_client_verify_notify):
+     * Java never holds it. Returns
+     * {@code {"valid":true,"signType":..,"notifyId":..,"fields":{..}}}.
+     *
+     * @throws NotificationException forged, damaged, or signed with a refused signType
+     * @throws ConfigException no notifyKey configured (getField() is "notifyKey")
      */
-    public String verifyNotify(byte[] rawBody) throws UmsException {
-        lock.readLock().lock();
-        try {
-            if (handle == 0) {
-                throw new IllegalStateException("UmsClient is closed");
-            }
-            if (notifyKey == null) {
-                throw UmsException.local(UmsStatus.CONFIG, "config",
-                        "config key `notifyKey`: needed to verify notifications with the client",
-                        "notifyKey");
-            }
-            return Ums.verifyNotify(notifyKey, rawBody, "rawBody");
-        } finally {
-            lock.readLock().unlock();
+    public String verifyNotify(final byte[] rawBody) throws UmsException {
+        if (rawBody == null) {
+            throw UmsException.local(UmsStatus.NULL_POINTER, "null_pointer",
+                    "argument `rawBody` is null", "rawBody");
         }
+        return invoke(new NativeCall() {
+            @Override
+            public byte[] run(long h, int[] status) {
+                return NativeLib.clientVerifyNotify(h, rawBody, status);
+            }
+        });
+    }
+
+    /**
+     * Advanced: takes an answer libums kept for this client
+     * ({@code ums_take_answer}) by the {@code answerId} of a
+     * UMS_ERR_BUFFER_TOO_SMALL document. The binding does this itself
+     * whenever an answer does not fit its buffer (it never calls an operation
+     * twice), so you only need it to retry with an answerId found in an
+     * exception's document. Returns the answer exactly as received, or throws
+     * the kept error's exception; never sends anything.
+     *
+     * @throws AnswerGoneException the id is unknown, expired (120 s), evicted or
+     *         already taken: the request's outcome is unknown, query before deciding
+     */
+    public String takeAnswer(String answerId) throws UmsException {
+        final byte[] id = Text.utf8(answerId, "answerId");
+        return invoke(new NativeCall() {
+            @Override
+            public byte[] run(long h, int[] status) {
+                return NativeLib.takeAnswer(h, id, status);
+            }
+        });
     }
 
     public Map<String, Object> verifyNotifyMap(byte[] rawBody) throws UmsException {

@@ -8,8 +8,9 @@ import java.util.Map;
 /**
  * Base of every libums failure. Carries the library status, its name and the
  * parsed error document
- * ({@code {"status","kind","message","field","errCode","errMsg","httpStatus",
- * "outcomeUnknown","nothingSent","response"}}; optional keys only when known).
+ * ({@code {"status","kind","message","phase","field","errCode","errMsg","httpStatus",
+ * "outcomeUnknown","nothingSent","response","settled","stateField","state"}};
+ * optional keys only when known).
  * The getters for optional keys return null when the document lacks them.
  *
  * <p>Messages and documents never hold secrets (appKey, notification key,
@@ -88,6 +89,12 @@ public class UmsException extends Exception {
                 return new GatewayRejectedException(status, message, doc);
             case UmsStatus.OUTCOME_UNKNOWN:
                 return new OutcomeUnknownException(status, message, doc);
+            case UmsStatus.ANSWER_GONE:
+                return new AnswerGoneException(status, message, doc);
+            case UmsStatus.PENDING:
+                return new PendingException(status, message, doc);
+            case UmsStatus.OPERATION_FAILED:
+                return new OperationFailedException(status, message, doc);
             case UmsStatus.CONNECT:
                 return new TransportException(status, message, doc);
             case UmsStatus.TLS:
@@ -147,6 +154,42 @@ public class UmsException extends Exception {
     public Integer getHttpStatus() {
         Object v = document.get("httpStatus");
         return v instanceof Number ? Integer.valueOf(((Number) v).intValue()) : null;
+    }
+
+    /**
+     * Where the call was when it failed: "local" (nothing left the process),
+     * "connect" (the connection was being set up; not a byte of the request
+     * written) or "sent" (the request was handed to the network); null when
+     * the document has none.
+     */
+    public String getPhase() {
+        return string("phase");
+    }
+
+    /**
+     * For {@link PendingException} and {@link OperationFailedException}: the
+     * answer's field that says whether the effect is final, e.g.
+     * "refundStatus"; else null.
+     */
+    public String getStateField() {
+        return string("stateField");
+    }
+
+    /**
+     * For {@link PendingException} and {@link OperationFailedException}: the
+     * value of that field, e.g. "PROCESSING", "UNKNOWN", "FAIL"; else null.
+     */
+    public String getState() {
+        return string("state");
+    }
+
+    /**
+     * For {@link PendingException} (false) and {@link OperationFailedException}
+     * (true): whether the gateway's state is final; null for the others.
+     */
+    public Boolean isSettled() {
+        Object v = document.get("settled");
+        return v instanceof Boolean ? (Boolean) v : null;
     }
 
     /** True when the request may have been processed: query, never resend. */

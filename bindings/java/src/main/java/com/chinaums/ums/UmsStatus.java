@@ -20,6 +20,12 @@ public final class UmsStatus {
     public static final int NOTIFY_UNKNOWN_SIGN_TYPE = 15;
     public static final int NOTIFY_DUPLICATE_FIELD = 16;
     public static final int NOTIFY_MALFORMED = 17;
+    /** Accepted but not final yet (refundStatus PROCESSING / UNKNOWN): query until final, never resend. */
+    public static final int PENDING = 18;
+    /** The gateway processed the request and reports a final failure (refundStatus FAIL): nothing moved. */
+    public static final int OPERATION_FAILED = 19;
+    /** A kept answer is gone (unknown id, expired, evicted, taken): outcome unknown, nothing resent. */
+    public static final int ANSWER_GONE = 20;
     public static final int INTERNAL = 98;
     public static final int PANIC = 99;
 
@@ -47,6 +53,9 @@ public final class UmsStatus {
             case NOTIFY_UNKNOWN_SIGN_TYPE: return "UMS_ERR_NOTIFY_UNKNOWN_SIGN_TYPE";
             case NOTIFY_DUPLICATE_FIELD: return "UMS_ERR_NOTIFY_DUPLICATE_FIELD";
             case NOTIFY_MALFORMED: return "UMS_ERR_NOTIFY_MALFORMED";
+            case PENDING: return "UMS_ERR_PENDING";
+            case OPERATION_FAILED: return "UMS_ERR_OPERATION_FAILED";
+            case ANSWER_GONE: return "UMS_ERR_ANSWER_GONE";
             case INTERNAL: return "UMS_ERR_INTERNAL";
             case PANIC: return "UMS_ERR_PANIC";
             default: return "UMS_STATUS_" + status;

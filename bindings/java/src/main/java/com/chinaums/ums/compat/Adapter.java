@@ -2,6 +2,8 @@ package com.chinaums.ums.compat;
 
 import com.chinaums.ums.ConfigException;
 import com.chinaums.ums.GatewayRejectedException;
+import com.chinaums.ums.OperationFailedException;
+import com.chinaums.ums.PendingException;
 import com.chinaums.ums.UmsClient;
 import com.chinaums.ums.UmsException;
 import com.chinaums.ums.UmsStatus;
@@ -195,12 +197,23 @@ final class Adapter {
             // The official SDK hands back whatever the gateway answered; a
             // refusal without an answer (e.g. no token could be fetched) is
             // a local failure and stays an exception.
-            Map<String, Object> response = e.getResponse();
-            if (response == null) {
-                throw e;
-            }
-            return Json.write(response);
+            return answerOf(e);
+        } catch (PendingException e) {
+            // errCode SUCCESS with a state that is not final (refundStatus
+            // PROCESSING, UNKNOWN): the SDK's caller reads that state itself.
+            return answerOf(e);
+        } catch (OperationFailedException e) {
+            return answerOf(e); // errCode SUCCESS, refundStatus FAIL
         }
+    }
+
+    /** The gateway's answer carried by an exception, or the exception when there is none. */
+    private static String answerOf(UmsException e) throws UmsException {
+        Map<String, Object> response = e.getResponse();
+        if (response == null) {
+            throw e;
+        }
+        return Json.write(response);
     }
 
     private static boolean nonEmpty(String s) {

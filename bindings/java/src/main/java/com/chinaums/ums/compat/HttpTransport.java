@@ -20,7 +20,10 @@ public final class HttpTransport {
      * Sends the request to the context's service through libums and returns
      * the gateway's JSON answer. As with the official SDK, a gateway answer is
      * returned even when it is a refusal (errCode other than SUCCESS: check it;
-     * the text is the answer re-serialised from the library's error document).
+     * the text is the answer re-serialised from the library's error document),
+     * and when its state is not final or failed (a refund with refundStatus
+     * PROCESSING, UNKNOWN or FAIL, which UmsClient throws as PendingException /
+     * OperationFailedException: check that state, as with the official SDK).
      * Failures with no answer to return are thrown:
      * GatewayRejectedException without a response (token refused or not fetched),
      * ValidationException (bad field, nothing sent), ConfigException,

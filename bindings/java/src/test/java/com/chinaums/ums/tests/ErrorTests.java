@@ -1,10 +1,13 @@
 package com.chinaums.ums.tests;
 
+import com.chinaums.ums.AnswerGoneException;
 import com.chinaums.ums.ConfigException;
 import com.chinaums.ums.GatewayRejectedException;
 import com.chinaums.ums.InternalException;
 import com.chinaums.ums.NotificationException;
+import com.chinaums.ums.OperationFailedException;
 import com.chinaums.ums.OutcomeUnknownException;
+import com.chinaums.ums.PendingException;
 import com.chinaums.ums.TlsException;
 import com.chinaums.ums.TransportException;
 import com.chinaums.ums.UmsClient;
@@ -192,6 +195,9 @@ public final class ErrorTests {
             {UmsStatus.NOTIFY_UNKNOWN_SIGN_TYPE, NotificationException.class},
             {UmsStatus.NOTIFY_DUPLICATE_FIELD, NotificationException.class},
             {UmsStatus.NOTIFY_MALFORMED, NotificationException.class},
+            {UmsStatus.PENDING, PendingException.class},
+            {UmsStatus.OPERATION_FAILED, OperationFailedException.class},
+            {UmsStatus.ANSWER_GONE, AnswerGoneException.class},
             {UmsStatus.INTERNAL, InternalException.class},
             {UmsStatus.PANIC, InternalException.class},
             {12345, InternalException.class},
@@ -213,6 +219,26 @@ public final class ErrorTests {
                 .isTokenRejected(), "token rejected flag");
         T.eq("DUPLICATE_FIELD", ((NotificationException) UmsException.fromDocument(
                 UmsStatus.NOTIFY_DUPLICATE_FIELD, "{}")).getReason(), "notification reason");
+        String pending = "{\"status\":\"UMS_ERR_PENDING\",\"kind\":\"pending\",\"message\":\"m\","
+                + "\"outcomeUnknown\":false,\"nothingSent\":false,\"phase\":\"sent\",\"settled\":false,"
+                + "\"stateField\":\"refundStatus\",\"state\":\"PROCESSING\",\"errCode\":\"SUCCESS\","
+                + "\"response\":{\"errCode\":\"SUCCESS\",\"refundStatus\":\"PROCESSING\"}}";
+        UmsException p = UmsException.fromDocument(UmsStatus.PENDING, pending);
+        T.eq("refundStatus", p.getStateField(), "stateField");
+        T.eq("PROCESSING", p.getState(), "state");
+        T.eq(Boolean.FALSE, p.isSettled(), "settled");
+        T.eq("sent", p.getPhase(), "phase");
+        T.eq("PROCESSING", p.getResponse().get("refundStatus"), "the whole answer");
+        UmsException f = UmsException.fromDocument(UmsStatus.OPERATION_FAILED,
+                pending.replace("PROCESSING", "FAIL").replace("\"settled\":false", "\"settled\":true"));
+        T.eq("FAIL", f.getState(), "failed state");
+        T.eq(Boolean.TRUE, f.isSettled(), "failed is settled");
+        T.check(UmsException.fromDocument(UmsStatus.ANSWER_GONE, "{}") instanceof OutcomeUnknownException,
+                "AnswerGoneException is an OutcomeUnknownException");
+        T.check(UmsException.fromDocument(UmsStatus.VALIDATION, "{}").isSettled() == null, "no state");
+        T.eq("UMS_ERR_PENDING", UmsStatus.name(UmsStatus.PENDING), "name 18");
+        T.eq("UMS_ERR_OPERATION_FAILED", UmsStatus.name(UmsStatus.OPERATION_FAILED), "name 19");
+        T.eq("UMS_ERR_ANSWER_GONE", UmsStatus.name(UmsStatus.ANSWER_GONE), "name 20");
         UmsException broken = UmsException.fromDocument(UmsStatus.INTERNAL, "not json");
         T.eq("UMS_ERR_INTERNAL", broken.getDocument().get("status"), "a document is made up");
         T.check(broken.getMessage() != null, "message");

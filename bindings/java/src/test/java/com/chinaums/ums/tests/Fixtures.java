@@ -8,9 +8,11 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.HttpURLConnection;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.ZoneOffset;
@@ -96,6 +98,70 @@ public final class Fixtures {
             throw new IllegalStateException("system property " + name + " is not set (run run-tests.sh)");
         }
         return v;
+    }
+
+    /** The embedded simulator's base URL of a sandbox client. */
+    public static String baseUrl(UmsClient c) {
+        return (String) Json.parseObject(c.getInfo()).get("baseUrl");
+    }
+
+    private static byte[] readAll(InputStream in) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buf = new byte[4096];
+        int n;
+        while ((n = in.read(buf)) > 0) {
+            out.write(buf, 0, n);
+        }
+        return out.toByteArray();
+    }
+
+    /** A request to a simulator control URL (json null: GET): {status, body}. */
+    public static Object[] http(String url, String json) throws IOException {
+        HttpURLConnection conn = (HttpURLConnection) new URL(url).openConnection();
+        conn.setConnectTimeout(5000);
+        conn.setReadTimeout(10000);
+        if (json != null) {
+            conn.setRequestMethod("POST");
+            conn.setDoOutput(true);
+            conn.setRequestProperty("Content-Type", "application/json");
+            try (OutputStream out = conn.getOutputStream()) {
+                out.write(json.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        int status = conn.getResponseCode();
+        InputStream in = status < 400 ? conn.getInputStream() : conn.getErrorStream();
+        String body = in == null ? "" : new String(readAll(in), StandardCharsets.UTF_8);
+        conn.disconnect();
+        return new Object[] {status, body};
+    }
+
+    /** How many requests to path the simulator has seen (GET /_sandbox/stats). */
+    public static long requests(UmsClient c, String path) throws IOException {
+        Object[] r = http(baseUrl(c) + "/_sandbox/stats", null);
+        if (!Integer.valueOf(200).equals(r[0])) {
+            throw new AssertionError("stats: " + r[0] + " " + r[1]);
+        }
+        Object requests = Json.parseObject((String) r[1]).get("requests");
+        Object n = requests instanceof Map ? ((Map<?, ?>) requests).get(path) : null;
+        return n instanceof Number ? ((Number) n).longValue() : 0L;
+    }
+
+    /**
+     * Queues a simulator fault for the next request to path (POST
+     * /_sandbox/faults); false when the simulator does not know it (HTTP 400).
+     */
+    public static boolean queueFault(UmsClient c, String path, String fault) throws IOException {
+        Map<String, Object> body = new LinkedHashMap<String, Object>();
+        body.put("path", path);
+        body.put("fault", fault);
+        Object[] r = http(baseUrl(c) + "/_sandbox/faults", Json.write(body));
+        if (Integer.valueOf(400).equals(r[0])) {
+            return false;
+        }
+        if (!Integer.valueOf(200).equals(r[0])) {
+            throw new AssertionError("queue fault " + fault + ": " + r[0] + " " + r[1]);
+        }
+        return true;
     }
 
     /** What a fake server does with each connection. */

@@ -134,7 +134,7 @@ public final class NotifyTests {
         T.eq("rawBody", e.getField(), "null body");
     }
 
-    /** The client verifies with the notifyKey of its configuration, kept as bytes. */
+    /** The client verifies with the notifyKey of its configuration, kept inside libums. */
     public static void testClientVerifiesWithConfiguredKey() throws Exception {
         Map<String, Object> v = null;
         for (Map<String, Object> candidate : notifyVectors()) {
@@ -159,12 +159,73 @@ public final class NotifyTests {
             }
         });
 
+        // The sandbox's demo key when a sandbox configuration has none.
+        T.eq(Boolean.TRUE, Fixtures.client().verifyNotifyMap(body).get("valid"), "sandbox demo key");
+        try (final UmsClient other = new UmsClient("{\"environment\":\"sandbox\",\"notifyKey\":\"another-key\"}")) {
+            T.eq("BAD_SIGNATURE", T.expect(NotificationException.class, new T.Body() {
+                @Override
+                public void run() throws Exception {
+                    other.verifyNotify(body);
+                }
+            }).getReason(), "another configured key");
+        }
+        try (final UmsClient none = new UmsClient(
+                "{\"environment\":\"https://gateway.invalid\",\"appId\":\"a\",\"appKey\":\"k\"}")) {
+            ConfigException e = T.expect(ConfigException.class, new T.Body() {
+                @Override
+                public void run() throws Exception {
+                    none.verifyNotify(body);
+                }
+            });
+            T.eq("notifyKey", e.getField(), "no notifyKey configured");
+            ValidationException nullBody = T.expect(ValidationException.class, new T.Body() {
+                @Override
+                public void run() throws Exception {
+                    none.verifyNotify(null);
+                }
+            });
+            T.eq("rawBody", nullBody.getField(), "null body");
+        }
+    }
+
+    private static String vectorBody(String name) throws Exception {
+        for (Map<String, Object> v : notifyVectors()) {
+            if (name.equals(v.get("name"))) {
+                return (String) v.get("form_body");
+            }
+        }
+        throw new AssertionError("no vector " + name);
+    }
+
+    /** notifySignTypes ["SHA256"]: the client refuses MD5-signed notifications. */
+    public static void testClientVerifyNotifySha256OnlyRefusesMd5() throws Exception {
+        final byte[] sha = vectorBody("official H5 spec notification, SHA256, random key ns is signed,"
+                + " signType is signed").getBytes(StandardCharsets.UTF_8);
+        final byte[] md5 = vectorBody("bills payment notification, MD5 (no signType), random key gY is signed")
+                .getBytes(StandardCharsets.UTF_8);
+        try (UmsClient both = new UmsClient("{\"environment\":\"sandbox\",\"notifyKey\":\""
+                + Fixtures.DEMO_NOTIFY_KEY + "\"}")) {
+            T.eq("MD5", both.verifyNotifyMap(md5).get("signType"), "MD5 accepted by default");
+            T.eq("SHA256", both.verifyNotifyMap(sha).get("signType"), "SHA256");
+        }
+        try (final UmsClient strict = new UmsClient("{\"environment\":\"sandbox\",\"notifyKey\":\""
+                + Fixtures.DEMO_NOTIFY_KEY + "\",\"notifySignTypes\":[\"SHA256\"]}")) {
+            T.eq("SHA256", strict.verifyNotifyMap(sha).get("signType"), "SHA256 accepted");
+            NotificationException e = T.expect(NotificationException.class, new T.Body() {
+                @Override
+                public void run() throws Exception {
+                    strict.verifyNotify(md5);
+                }
+            });
+            T.eq("UNKNOWN_SIGN_TYPE", e.getReason(), "MD5 refused");
+            T.lacks(e.getDocumentJson(), Fixtures.DEMO_NOTIFY_KEY, "key in the document");
+        }
         ConfigException e = T.expect(ConfigException.class, new T.Body() {
             @Override
             public void run() throws Exception {
-                Fixtures.client().verifyNotify(body);
+                new UmsClient("{\"environment\":\"sandbox\",\"notifySignTypes\":[\"MD5\"]}");
             }
         });
-        T.eq("notifyKey", e.getField(), "no notifyKey configured");
+        T.eq("notifySignTypes", e.getField(), "SHA256 must be accepted");
     }
 }

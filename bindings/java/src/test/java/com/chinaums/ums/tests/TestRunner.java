@@ -31,6 +31,7 @@ public final class TestRunner {
         "com.chinaums.ums.tests.ErrorTests",
         "com.chinaums.ums.tests.NotifyTests",
         "com.chinaums.ums.tests.PaymentFlowTests",
+        "com.chinaums.ums.tests.MoneySafetyTests",
         "com.chinaums.ums.tests.ConcurrencyTests",
         "com.chinaums.ums.compat.AdapterTests",
         "com.chinaums.ums.tests.ExampleTests",
