@@ -12,24 +12,84 @@ CPPFLAGS := -Iinclude -D_POSIX_C_SOURCE=200809L
 LDFLAGS := -L$(LIBDIR) -Wl,-rpath,$(abspath $(LIBDIR))
 LDLIBS  := -lums
 
-.PHONY: all setup lib header check-header demo test test-rust test-c test-c-valgrind test-c-asan \
-        test-bindings lint bench clean
+# The library's file names, from the workspace version in Cargo.toml. The
+# SONAME changes with every incompatible release: libums.so.0.MINOR for 0.x
+# (each 0.x minor may break the ABI), libums.so.MAJOR from 1.0 on. build.rs
+# sets it from the same version; `make lib` checks that the two agree.
+VERSION  := $(shell sed -n 's/^version = "\([0-9][0-9.]*\)".*/\1/p' Cargo.toml | head -n 1)
+V_MAJOR  := $(word 1,$(subst ., ,$(VERSION)))
+V_MINOR  := $(word 2,$(subst ., ,$(VERSION)))
+SONAME   := libums.so.$(if $(filter 0,$(V_MAJOR)),0.$(V_MINOR),$(V_MAJOR))
+REALNAME := libums.so.$(VERSION)
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+.PHONY: all setup lib header check-header check-header-std check-symbols install demo test test-rust test-c \
+        test-c-valgrind test-c-asan test-bindings lint bench clean
 
 all: lib
 
 setup:
 	@scripts/setup
 
-# The SONAME is libums.so.0; cargo writes libums.so, so link the SONAME to it.
+# The whole workspace: libums.so / libums.a (the C ABI), the ums-sandbox
+# simulator and the ums tool. The shared library is installed in LIBDIR as
+# the real file $(REALNAME) with two links to it: $(SONAME) (its SONAME,
+# what programs linked with it load) and libums.so (for -lums, and
+# UMS_LIBRARY; cargo writes a plain libums.so again on its next build, which
+# works as well). The file is copied from cargo's deps/ output. Links of
+# other SONAMEs (libums.so.0, the SONAME of every 0.x until now) are removed
+# so that nothing is loaded through them by mistake.
 lib:
-	$(CARGO) build --$(PROFILE) --lib --bins
-	ln -sf libums.so $(LIBDIR)/libums.so.0
+	$(CARGO) build --$(PROFILE) --workspace --lib --bins
+	@soname=$$(readelf -d $(LIBDIR)/deps/libums.so | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p'); \
+	  if [ "$$soname" != "$(SONAME)" ]; then \
+	    echo "make lib: the SONAME of libums.so is '$$soname', expected $(SONAME) (build.rs)" >&2; exit 1; fi
+	cp -f $(LIBDIR)/deps/libums.so $(LIBDIR)/$(REALNAME).tmp
+	mv -f $(LIBDIR)/$(REALNAME).tmp $(LIBDIR)/$(REALNAME)
+	ln -sfn $(REALNAME) $(LIBDIR)/$(SONAME)
+	ln -sfn $(REALNAME) $(LIBDIR)/libums.so
+	@find $(LIBDIR) -maxdepth 1 -type l -name 'libums.so.*' ! -name '$(SONAME)' -exec rm -f {} +
+
+# Installs the header, the shared library (real file and links) and the
+# static library under $(DESTDIR)$(PREFIX).
+install: lib
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib
+	install -m 644 include/ums.h $(DESTDIR)$(PREFIX)/include/ums.h
+	install -m 755 $(LIBDIR)/$(REALNAME) $(DESTDIR)$(PREFIX)/lib/$(REALNAME)
+	ln -sfn $(REALNAME) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sfn $(SONAME) $(DESTDIR)$(PREFIX)/lib/libums.so
+	install -m 644 $(LIBDIR)/libums.a $(DESTDIR)$(PREFIX)/lib/libums.a
 
 header:
 	UMS_UPDATE_HEADER=1 $(CARGO) test --test header
 
 check-header:
 	$(CARGO) test --test header
+
+# The header compiles as C89 (pedantic), C11 and C++11 with every warning an
+# error, and each program links against libums (every declaration resolves).
+check-header-std: lib | $(BUILD)
+	gcc -std=c89 -pedantic-errors -Wall -Wextra -Werror -Iinclude tests/c/header_std.c -o $(BUILD)/header_c89 \
+	  $(LDFLAGS) $(LDLIBS)
+	gcc -std=c11 -Wall -Wextra -Werror -Wpedantic -Wstrict-prototypes -Iinclude tests/c/header_std.c \
+	  -o $(BUILD)/header_c11 $(LDFLAGS) $(LDLIBS)
+	g++ -std=c++11 -Wall -Wextra -Werror -Wpedantic -Iinclude -x c++ tests/c/header_std.c -o $(BUILD)/header_cxx11 \
+	  $(LDFLAGS) $(LDLIBS)
+	$(BUILD)/header_c89 && $(BUILD)/header_c11 && $(BUILD)/header_cxx11
+
+# libums.so exports the ums_* functions of the header and nothing else (no
+# Rust symbol, no data), and carries no trace of the simulator (the
+# /_sandbox/ control paths are in ums-sandbox only).
+check-symbols: lib | $(BUILD)
+	@nm -D --defined-only $(LIB) | awk '{print $$2, $$3}' | sort >$(BUILD)/symbols.txt
+	@sed -n 's/^[A-Za-z].*[ *]\(ums_[a-z0-9_]*\)(.*/T \1/p' include/ums.h | sort >$(BUILD)/symbols.expected
+	@if ! cmp -s $(BUILD)/symbols.txt $(BUILD)/symbols.expected; then \
+	  echo "check-symbols: the dynamic symbols of $(LIB) are not exactly the functions of include/ums.h:" >&2; \
+	  diff $(BUILD)/symbols.expected $(BUILD)/symbols.txt >&2; exit 1; fi
+	@if strings $(LIB) | grep -F '/_sandbox/' >&2; then \
+	  echo "check-symbols: $(LIB) contains /_sandbox/ (simulator code in the library)" >&2; exit 1; fi
+	@echo "check-symbols: $$(wc -l <$(BUILD)/symbols.txt) symbols, all ums_* functions of the header; no /_sandbox/"
 
 $(BUILD):
 	mkdir -p $(BUILD)
@@ -38,12 +98,13 @@ $(BUILD)/update_qrcode: examples/update_qrcode.c include/ums.h lib | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(LDFLAGS) $(LDLIBS)
 
 # C test programs: one plain, one with AddressSanitizer + UBSan each.
-C_TESTS := test_abi test_hostile test_lifecycle test_load test_answers
+# Those that need the simulator start it from UMS_SANDBOX (tests/c/support.h).
+C_TESTS := test_abi test_hostile test_lifecycle test_load test_answers test_no_listen
 
-$(BUILD)/%: tests/c/%.c tests/c/check.h include/ums.h lib | $(BUILD)
+$(BUILD)/%: tests/c/%.c tests/c/check.h tests/c/support.h include/ums.h lib | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread $< -o $@ $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/%_asan: tests/c/%.c tests/c/check.h include/ums.h lib | $(BUILD)
+$(BUILD)/%_asan: tests/c/%.c tests/c/check.h tests/c/support.h include/ums.h lib | $(BUILD)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -pthread -fsanitize=address,undefined -fno-omit-frame-pointer $< -o $@ \
 	  $(LDFLAGS) $(LDLIBS)
 
@@ -52,20 +113,22 @@ $(BUILD)/%_asan: tests/c/%.c tests/c/check.h include/ums.h lib | $(BUILD)
 demo: $(BUILD)/update_qrcode
 	@scripts/demo $(LIBDIR)/ums-sandbox $(BUILD)/update_qrcode
 
-test: setup lint test-rust test-c test-c-valgrind test-c-asan test-bindings
+test: setup lint check-header-std check-symbols test-rust test-c test-c-valgrind test-c-asan test-bindings
 	@echo "all tests passed"
 
 lint:
-	$(CARGO) fmt --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 test-rust:
-	$(CARGO) test
+	$(CARGO) test --workspace
 
 test-c: $(addprefix $(BUILD)/,$(C_TESTS))
 	@for t in $(C_TESTS); do echo "== $$t"; $(BUILD)/$$t || exit 1; done
 
-VALGRIND := valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --show-possibly-lost=no \
+# --trace-children=no (valgrind's default, spelled out): the simulator the
+# tests fork and exec runs natively, only the test program is checked.
+VALGRIND := valgrind --trace-children=no --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --show-possibly-lost=no \
             --suppressions=tests/c/valgrind.supp
 test-c-valgrind: $(addprefix $(BUILD)/,$(C_TESTS))
 	@for t in $(C_TESTS); do echo "== valgrind $$t"; $(VALGRIND) -q $(BUILD)/$$t || exit 1; done
@@ -74,8 +137,10 @@ test-c-asan: $(addprefix $(BUILD)/,$(addsuffix _asan,$(C_TESTS)))
 	@for t in $(C_TESTS); do echo "== asan $$t"; \
 	  ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=tests/c/lsan.supp $(BUILD)/$${t}_asan || exit 1; done
 
-# Python (ctypes), PHP (FFI) and Java (JNI) against the same libums.
+# Python (ctypes), PHP (FFI) and Java (JNI) against the same libums; every
+# test program starts its own simulator from UMS_SANDBOX.
 export UMS_LIBRARY := $(abspath $(LIB))
+export UMS_SANDBOX := $(abspath $(LIBDIR)/ums-sandbox)
 test-bindings: lib $(BUILD)/prepare_vector
 	bindings/python/run-tests.sh
 	bindings/php/run-tests.sh

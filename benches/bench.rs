@@ -26,6 +26,8 @@
 //!   batch (for `valgrind --tool=callgrind`, instructions per call = cost / N);
 //! - `UMS_BENCH_SPIN=S` runs each selected time row for S seconds (for `perf record`).
 
+use chinaums::clock::{BeijingTime, FixedClock, FixedNonce};
+use chinaums::{Client, Config};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -33,9 +35,7 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use ums::clock::{BeijingTime, FixedClock, FixedNonce};
-use ums::sandbox::demo;
-use ums::{Client, Config};
+use ums_sandbox::demo;
 
 const BATCHES: usize = 31;
 const BATCH_TARGET: Duration = Duration::from_millis(10);
@@ -184,9 +184,16 @@ impl ExternalSandbox {
     fn start() -> ExternalSandbox {
         use std::io::BufRead;
         // scripts/bench passes the simulator `make lib` built, as for the
-        // binding drivers; else the one cargo built with this bench.
-        let program = std::env::var("UMS_BENCH_SANDBOX")
-            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_ums-sandbox").to_string());
+        // binding drivers; else the one beside this bench's profile
+        // directory (`cargo build --workspace` builds it).
+        let program = std::env::var("UMS_BENCH_SANDBOX").unwrap_or_else(|_| {
+            let exe = std::env::current_exe().expect("the bench's path");
+            let profile = exe
+                .parent()
+                .and_then(|deps| deps.parent())
+                .expect("profile dir");
+            profile.join("ums-sandbox").to_string_lossy().into_owned()
+        });
         let mut child = std::process::Command::new(program)
             .args(["--port", "0"])
             .stdout(std::process::Stdio::piped())
@@ -299,7 +306,7 @@ fn main() {
             black_box(mac.finalize().into_bytes());
         };
         let header = || {
-            black_box(ums::sign::sign_body(
+            black_box(chinaums::sign::sign_body(
                 app_id,
                 black_box(app_key),
                 ts,
@@ -308,7 +315,7 @@ fn main() {
             ));
         };
         let signature = || {
-            black_box(ums::sign::open_body_signature(
+            black_box(chinaums::sign::open_body_signature(
                 app_id,
                 black_box(app_key),
                 ts,
@@ -362,7 +369,7 @@ fn main() {
                 timed_with_input(
                     || request.clone(),
                     |r| {
-                        let prepared = offline.prepare(&ums::ops::UPDATE_QRCODE, r).unwrap();
+                        let prepared = offline.prepare(&chinaums::ops::UPDATE_QRCODE, r).unwrap();
                         black_box(offline.authorization_for(&prepared.body));
                     },
                 ),
@@ -371,7 +378,7 @@ fn main() {
                 "build.with_clone",
                 timed(|| {
                     let prepared = offline
-                        .prepare(&ums::ops::UPDATE_QRCODE, black_box(request.clone()))
+                        .prepare(&chinaums::ops::UPDATE_QRCODE, black_box(request.clone()))
                         .unwrap();
                     black_box(offline.authorization_for(&prepared.body));
                 }),
@@ -394,7 +401,7 @@ fn main() {
             (
                 "build.parse_only",
                 timed(|| {
-                    black_box(ums::client::parse_request(black_box(SEED_JSON)).unwrap());
+                    black_box(chinaums::client::parse_request(black_box(SEED_JSON)).unwrap());
                 }),
             ),
         ];
@@ -428,7 +435,7 @@ fn main() {
             row_ns(
                 "notify.verify",
                 median_ns(|| {
-                    black_box(ums::notify::verify(key, black_box(form.as_bytes())).unwrap());
+                    black_box(chinaums::notify::verify(key, black_box(form.as_bytes())).unwrap());
                 }),
             );
         }
@@ -456,7 +463,7 @@ fn main() {
             .unwrap();
             let mut c = std::ptr::null_mut();
             let status = unsafe {
-                ums::ffi::ums_client_new(
+                ums::ums_client_new(
                     cfg.as_ptr(),
                     &mut c,
                     out.as_mut_ptr().cast(),
@@ -476,7 +483,7 @@ fn main() {
             row_ns(
                 "ffi.sign_body.rust",
                 median_ns(|| unsafe {
-                    let status = ums::ffi::ums_sign_body(
+                    let status = ums::ums_sign_body(
                         client_ptr,
                         small.as_ptr(),
                         small.len(),
@@ -490,7 +497,7 @@ fn main() {
                 }),
             );
         }
-        unsafe { ums::ffi::ums_client_free(client_ptr) };
+        unsafe { ums::ums_client_free(client_ptr) };
     }
 
     if section("calls") || section("memory") {
@@ -529,7 +536,7 @@ fn main() {
             let next_request = next_request.clone();
             Arc::new(move || {
                 client
-                    .execute(&ums::ops::UPDATE_QRCODE, next_request())
+                    .execute(&chinaums::ops::UPDATE_QRCODE, next_request())
                     .unwrap();
             })
         };
@@ -553,7 +560,7 @@ fn main() {
                 Arc::new(move || {
                     let client = Client::from_json(&config).unwrap();
                     client
-                        .execute(&ums::ops::UPDATE_QRCODE, next_request())
+                        .execute(&chinaums::ops::UPDATE_QRCODE, next_request())
                         .unwrap();
                 })
             };

@@ -2,11 +2,14 @@
  * update_qrcode: replays the update-qrcode request of the ChinaUMS doc page
  * through libums and prints the gateway's answer.
  *
- *   update_qrcode [BASE_URL]
+ *   update_qrcode BASE_URL
  *
- * Without BASE_URL the client uses the simulator embedded in the library
- * ("environment":"sandbox"); `make demo` starts the ums-sandbox binary and
- * passes its URL. The request is the doc page's sample made valid: real JSON
+ * BASE_URL is the gateway simulator's, as `ums-sandbox --port 0` prints it
+ * (`ums-sandbox listening on http://127.0.0.1:PORT`); `make demo` starts the
+ * simulator and passes it. The client uses the simulator's public demo app
+ * (appId and appKey printed in its banner, not secrets); against a real
+ * gateway ("environment":"test" or "production") you would put your own
+ * appId and appKey there. The request is the doc page's sample made valid: real JSON
  * (the page's samples do not compile), fresh dates, and installmentNumber
  * "12" (the page's "10" breaks its own rule: 3, 6 or 12). requestTimestamp
  * is left out: the library fills it in Beijing time.
@@ -26,16 +29,23 @@ static void beijing_time(char *out, size_t cap, const char *fmt, int days) {
     strftime(out, cap, fmt, &tm);
 }
 
+/* The ums-sandbox simulator's public demo app: printed in its banner, known
+   to everyone, accepted only by the simulator. Not secrets. */
+#define DEMO_APP_ID "10037e6f66f2d0f901672aa27d690006"
+#define DEMO_APP_KEY "47ace12ae3b348fe93ab46cee97c6fde"
+
 int main(int argc, char **argv) {
-    char config[512];
-    if (argc > 1) {
-        snprintf(config, sizeof config,
-                 "{\"environment\":\"%s\",\"appId\":\"10037e6f66f2d0f901672aa27d690006\","
-                 "\"appKey\":\"47ace12ae3b348fe93ab46cee97c6fde\"}",
-                 argv[1]);
-    } else {
-        snprintf(config, sizeof config, "{\"environment\":\"sandbox\"}");
+    if (argc != 2 || strchr(argv[1], '"') != NULL || strchr(argv[1], '\\') != NULL) {
+        fprintf(stderr,
+                "usage: update_qrcode BASE_URL\n"
+                "  BASE_URL: the simulator's, e.g. http://127.0.0.1:8765 (`ums-sandbox --port 0` prints it)\n");
+        return 2;
     }
+    char config[512];
+    snprintf(config, sizeof config,
+             "{\"environment\":\"%s\",\"appId\":\"" DEMO_APP_ID "\",\"appKey\":\"" DEMO_APP_KEY "\"}", argv[1]);
+    printf("gateway %s, with the public demo app of ums-sandbox (appId %s, appKey %s: not secrets)\n", argv[1],
+           DEMO_APP_ID, DEMO_APP_KEY);
 
     char bill_date[16], expire_time[32];
     beijing_time(bill_date, sizeof bill_date, "%Y-%m-%d", 0);

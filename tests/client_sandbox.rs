@@ -2,14 +2,17 @@
 //! defaults and normalisation on the wire, both auth schemes, the token
 //! cache, and the classification of every kind of failure.
 
+#[path = "common/refusing_port.rs"]
+mod refusing_port;
+use chinaums::clock::{BeijingTime, FixedClock, FixedNonce, SystemClock};
+use chinaums::{Client, Config, ErrorKind};
+use refusing_port::RefusingPort;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
-use std::net::TcpListener;
-use std::sync::Arc;
+use std::net::{TcpListener, TcpStream};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
-use ums::clock::{BeijingTime, FixedClock, FixedNonce, SystemClock};
-use ums::sandbox::{demo, Sandbox, SandboxConfig};
-use ums::{Client, Config, ErrorKind};
+use ums_sandbox::{demo, Sandbox, SandboxConfig};
 
 const UPDATE_PATH: &str = "/v1/netpay/bills/update-qrcode";
 
@@ -31,8 +34,58 @@ fn client(base_url: &str, extra: Value) -> Client {
     Client::new(config(base_url, extra)).unwrap()
 }
 
+/// Warnings the client logged, with the thread that logged them. The
+/// logger is process-wide and installed once; a call logs on the thread
+/// that makes it, and every test runs on a thread of its own.
+static WARNINGS: std::sync::Mutex<Vec<(std::thread::ThreadId, String)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// The retry pauses the client announced ("POST ...: <kind>; retrying in
+/// N ms") while `call` ran on this thread: (kind, N) in order. The client
+/// sleeps exactly the pause it announces, so this is the client's own
+/// account of its retries, read without measuring time.
+fn retry_pauses(call: impl FnOnce()) -> Vec<(String, u64)> {
+    static LOGGER: std::sync::Once = std::sync::Once::new();
+    LOGGER.call_once(|| {
+        chinaums::log::set_logger(chinaums::log::Level::Warn, |_, line| {
+            let me = std::thread::current().id();
+            WARNINGS.lock().unwrap().push((me, line.to_string()));
+        });
+    });
+    let me = std::thread::current().id();
+    let mine = || -> Vec<String> {
+        let all = WARNINGS.lock().unwrap();
+        all.iter()
+            .filter(|(id, _)| *id == me)
+            .map(|(_, line)| line.clone())
+            .collect()
+    };
+    let before = mine().len();
+    call();
+    mine()[before..]
+        .iter()
+        .filter_map(|line| {
+            let (head, ms) = line.strip_suffix(" ms")?.split_once("; retrying in ")?;
+            let kind = head.rsplit(": ").next()?.to_string();
+            Some((kind, ms.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Holds `stream` open until the peer closes it (or 60 s pass, so a test
+/// that went wrong ends instead of hanging).
+fn hold_until_closed(mut stream: TcpStream) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
+    let mut sink = [0u8; 4096];
+    while let Ok(n) = stream.read(&mut sink) {
+        if n == 0 {
+            break;
+        }
+    }
+}
+
 fn today() -> String {
-    BeijingTime::from_unix_millis(ums::clock::Clock::now_unix_millis(&SystemClock)).date()
+    BeijingTime::from_unix_millis(chinaums::clock::Clock::now_unix_millis(&SystemClock)).date()
 }
 
 fn update_request(bill_no: &str) -> String {
@@ -97,7 +150,7 @@ fn defaults_fill_only_absent_fields_and_values_are_normalised_on_the_wire() {
     });
     let prepared = client
         .prepare(
-            &ums::ops::UPDATE_QRCODE,
+            &chinaums::ops::UPDATE_QRCODE,
             request.as_object().unwrap().clone(),
         )
         .unwrap();
@@ -234,12 +287,12 @@ fn fetch_token_elsewhere(base_url: &str, n: u32) {
         .http_status_as_error(false)
         .build()
         .into();
-    let now =
-        BeijingTime::from_unix_millis(ums::clock::Clock::now_unix_millis(&SystemClock)).compact();
+    let now = BeijingTime::from_unix_millis(chinaums::clock::Clock::now_unix_millis(&SystemClock))
+        .compact();
     let nonce = format!("other-process-{n}");
     let body = json!({
         "appId": demo::APP_ID, "timestamp": now, "nonce": nonce, "signMethod": "SHA256",
-        "signature": ums::sign::token_signature(demo::APP_ID, demo::APP_KEY, &now, &nonce),
+        "signature": chinaums::sign::token_signature(demo::APP_ID, demo::APP_KEY, &now, &nonce),
     });
     let mut resp = agent
         .post(format!("{base_url}/v1/token/access"))
@@ -330,11 +383,8 @@ fn generic_call_uses_the_same_signing_and_classification() {
 
 #[test]
 fn connection_refused_is_a_local_failure_nothing_sent() {
-    let port = {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let client = client(&format!("http://127.0.0.1:{port}"), json!({}));
+    let refusing = RefusingPort::new();
+    let client = client(&refusing.url(), json!({}));
     let e = client
         .update_qrcode(&update_request("31940001"))
         .unwrap_err();
@@ -440,19 +490,39 @@ fn failures_after_the_request_may_have_arrived_are_outcome_unknown() {
 
 #[test]
 fn a_gateway_that_hangs_times_out_as_outcome_unknown() {
-    let url = misbehaving_server(|s| {
-        std::thread::sleep(Duration::from_secs(3));
+    // The server reads the request, then holds the connection (no answer,
+    // no close) until the test lets go, which it does only once the call
+    // has returned: the call can only have ended at its own deadline. If
+    // the client waited for the server instead, the server's 60 s guard
+    // would end the hold and say so.
+    let (release, released) = mpsc::channel::<()>();
+    let (held_tx, held) = mpsc::channel();
+    let url = misbehaving_server(move |s| {
+        let until_released = released.recv_timeout(Duration::from_secs(60)).is_ok();
         drop(s);
+        held_tx.send(until_released).unwrap();
     });
     let client = client(&url, json!({"timeoutMs": 300}));
     let started = Instant::now();
     let e = client
         .update_qrcode(&update_request("31940001"))
         .unwrap_err();
+    let elapsed = started.elapsed();
+    let _ = release.send(()); // the server may have stopped holding already
+    assert!(
+        held.recv().unwrap(),
+        "the call returned only after the server stopped holding: timeoutMs was not honoured"
+    );
     assert_eq!(e.kind, ErrorKind::OutcomeUnknown, "{e}");
     assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "timeoutMs bounds the call"
+        e.message.contains("timeoutMs"),
+        "the deadline ended it: {e}"
+    );
+    // A sanity bound only, 10x the 300 ms deadline; the proof is the order
+    // above.
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "timeoutMs 300 bounds the call: {elapsed:?}"
     );
 }
 
@@ -485,7 +555,9 @@ fn a_tls_handshake_failure_is_a_local_failure_nothing_sent() {
     std::thread::spawn(move || {
         if let Ok((mut s, _)) = listener.accept() {
             let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
-            std::thread::sleep(Duration::from_millis(200));
+            // Open until the client gives up on it: the client reads this
+            // answer, not a reset.
+            hold_until_closed(s);
         }
     });
     let client = client(&url, json!({"connectTimeoutMs": 2000}));
@@ -495,29 +567,32 @@ fn a_tls_handshake_failure_is_a_local_failure_nothing_sent() {
     assert_eq!(e.kind, ErrorKind::Tls, "{e}");
 }
 
+/// The library never picks a gateway by itself: no default environment, no
+/// embedded simulator, no demo credentials (they live with `ums-sandbox`).
 #[test]
-fn the_embedded_sandbox_is_the_default_environment() {
-    let client = Client::from_json("{}").unwrap();
-    assert!(client.base_url().starts_with("http://127.0.0.1:"));
-    let e = Client::from_json(r#"{"appId":"real-app","appKey":"k"}"#).unwrap_err();
+fn a_client_never_picks_a_gateway_by_itself() {
+    let e = Client::from_json("{}").unwrap_err();
     assert_eq!(
         (e.kind, e.field.as_deref()),
-        (ErrorKind::Config, Some("environment"))
+        (ErrorKind::Config, Some("appId"))
     );
-    let sandbox_client =
-        Client::from_json(&json!({"mid": demo::MID, "tid": demo::TID}).to_string()).unwrap();
-    let answer = sandbox_client
-        .update_qrcode(&update_request("31940000000000000000000501"))
-        .unwrap();
-    assert_eq!(answer.value["errCode"], "SUCCESS");
-    let id = sandbox_client.new_id().unwrap();
-    assert!(id.starts_with("3194") && id.len() == 28);
+    for config in [
+        json!({"appId": demo::APP_ID, "appKey": demo::APP_KEY}),
+        json!({"appId": demo::APP_ID, "appKey": demo::APP_KEY, "environment": "sandbox"}),
+    ] {
+        let e = Client::from_json(&config.to_string()).unwrap_err();
+        assert_eq!(
+            (e.kind, e.field.as_deref()),
+            (ErrorKind::Config, Some("environment")),
+            "{config}"
+        );
+    }
 }
 
 #[test]
 fn sandbox_with_a_fixed_clock_rejects_stale_signatures() {
     // The simulator's clock is a day ahead: our timestamp is outside its window.
-    let tomorrow = ums::clock::Clock::now_unix_millis(&SystemClock) + 86_400_000;
+    let tomorrow = chinaums::clock::Clock::now_unix_millis(&SystemClock) + 86_400_000;
     let sandbox = Sandbox::start(SandboxConfig {
         clock: Arc::new(FixedClock(tomorrow)),
         ..Default::default()
@@ -628,7 +703,10 @@ fn a_read_only_query_is_retried_but_a_money_moving_call_never_is() {
     let client = client(&url, json!({}));
     let query = json!({"billNo": "31940001", "billDate": "2026-01-02"});
     let e = client
-        .execute(&ums::ops::QUERY_BILL, query.as_object().unwrap().clone())
+        .execute(
+            &chinaums::ops::QUERY_BILL,
+            query.as_object().unwrap().clone(),
+        )
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::OutcomeUnknown);
     assert_eq!(
@@ -637,12 +715,14 @@ fn a_read_only_query_is_retried_but_a_money_moving_call_never_is() {
         "a query is tried three times"
     );
 
+    // The counts are final when the call returns, without waiting: the
+    // server counts a request before it hangs up, and the client cannot
+    // finish an attempt (nor start another) before the hang-up.
     seen.store(0, Ordering::SeqCst);
     let e = client
         .update_qrcode(&update_request("31940001"))
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::OutcomeUnknown);
-    std::thread::sleep(Duration::from_millis(100));
     assert_eq!(
         seen.load(Ordering::SeqCst),
         1,
@@ -652,41 +732,35 @@ fn a_read_only_query_is_retried_but_a_money_moving_call_never_is() {
 
 #[test]
 fn the_deadline_bounds_the_whole_call_retries_included() {
-    let port = {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    // Connection refused is retried twice (~100 ms, ~200 ms), unless the
-    // deadline leaves no room for it.
-    let hasty = client(
-        &format!("http://127.0.0.1:{port}"),
-        json!({"timeoutMs": 150}),
-    );
-    let started = Instant::now();
-    let e = hasty
-        .update_qrcode(&update_request("31940001"))
-        .unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Connect);
-    assert!(
-        started.elapsed() < Duration::from_millis(400),
-        "{:?}",
-        started.elapsed()
-    );
-    let patient = client(
-        &format!("http://127.0.0.1:{port}"),
-        json!({"timeoutMs": 5000}),
-    );
-    let started = Instant::now();
-    assert_eq!(
-        patient
+    // Connection refused is retried twice, after pauses of 100-150 ms and
+    // 200-300 ms (50 % jitter), unless the deadline leaves no room for them.
+    // The pauses are the client's own account (its log), not measured.
+    let refusing = RefusingPort::new();
+    let connect_fails = |client: &Client| {
+        let e = client
             .update_qrcode(&update_request("31940001"))
-            .unwrap_err()
-            .kind,
-        ErrorKind::Connect
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Connect, "{e}");
+        assert!(e.kind.nothing_sent());
+    };
+    let patient = client(&refusing.url(), json!({"timeoutMs": 5000}));
+    let pauses = retry_pauses(|| connect_fails(&patient));
+    assert_eq!(pauses.len(), 2, "two retries with backoff: {pauses:?}");
+    assert!(
+        pauses.iter().all(|(kind, _)| kind == "connect"),
+        "{pauses:?}"
     );
     assert!(
-        started.elapsed() >= Duration::from_millis(300),
-        "two retries with backoff: {:?}",
-        started.elapsed()
+        (100..=150).contains(&pauses[0].1) && (200..=300).contains(&pauses[1].1),
+        "{pauses:?}"
+    );
+    // 150 ms leave room for the first pause at most, never for both: a
+    // client that ignored its deadline would pause 300 ms or more.
+    let hasty = client(&refusing.url(), json!({"timeoutMs": 150}));
+    let pauses = retry_pauses(|| connect_fails(&hasty));
+    let paused: u64 = pauses.iter().map(|(_, ms)| ms).sum();
+    assert!(
+        pauses.len() <= 1 && paused < 150,
+        "the pauses must fit in the 150 ms deadline: {pauses:?}"
     );
 }

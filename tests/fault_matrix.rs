@@ -43,9 +43,10 @@
 //! (classification by errno), 576 of the 4752 matrix cases and 16 of the 24
 //! hostile-TLS cases fail.
 
-#[path = "sandbox_process.rs"]
+#[path = "../crates/ums-sandbox/tests/sandbox_process.rs"]
 mod sandbox_process;
 
+use chinaums::Client;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use sandbox_process::{start_sandbox_process, SandboxProcess};
@@ -59,10 +60,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
-use ums::ffi::{Status, UMS_ERR_OUTCOME_UNKNOWN, UMS_OK};
-use ums::sandbox::demo;
-use ums::sandbox::tls::HttpsFront;
-use ums::Client;
+use ums::{Status, UMS_ERR_OUTCOME_UNKNOWN, UMS_OK};
+use ums_sandbox::demo;
+use ums_sandbox::tls::HttpsFront;
 
 /// Worker threads, each with its own simulator process.
 const WORKERS: usize = 6;
@@ -101,7 +101,7 @@ impl Tools {
         let lib = fresh_library();
         // A copy, so that a rebuild during the run changes nothing; named
         // by its SONAME (build.rs), where the driver's run path finds it.
-        let lib_copy = dir.join("libums.so.0");
+        let lib_copy = dir.join(soname());
         std::fs::copy(lib, &lib_copy).expect("copy of libums.so");
         let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
         let warnings = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O1", "-g"];
@@ -144,15 +144,16 @@ impl Drop for Tools {
 fn fresh_library() -> &'static Path {
     static LIBRARY: OnceLock<PathBuf> = OnceLock::new();
     LIBRARY.get_or_init(|| {
-        let profile_dir = Path::new(env!("CARGO_BIN_EXE_ums-sandbox"))
-            .parent()
-            .expect("the profile directory");
+        let profile_dir = profile_dir();
         let target_dir = profile_dir.parent().expect("the target directory");
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
         let mut build = Command::new(cargo);
+        // The library, and the simulator: another package of the workspace,
+        // so cargo does not build its binary for this test by itself.
         build
             .args(["build", "--lib", "--quiet", "--target-dir"])
             .arg(target_dir)
+            .args(["-p", "ums", "-p", "ums-sandbox", "--bin", "ums-sandbox"])
             .current_dir(env!("CARGO_MANIFEST_DIR"));
         if profile_dir.ends_with("release") {
             build.arg("--release");
@@ -162,6 +163,36 @@ fn fresh_library() -> &'static Path {
         assert!(lib.exists(), "{} is missing", lib.display());
         lib
     })
+}
+
+/// The library's SONAME (build.rs): `libums.so.0.MINOR` while the version
+/// is 0.x, `libums.so.MAJOR` after.
+fn soname() -> String {
+    match env!("CARGO_PKG_VERSION_MAJOR") {
+        "0" => format!("libums.so.0.{}", env!("CARGO_PKG_VERSION_MINOR")),
+        major => format!("libums.so.{major}"),
+    }
+}
+
+/// `target/<profile>`: this test runs from its `deps` folder.
+fn profile_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = std::env::current_exe().expect("the test's path");
+        exe.parent()
+            .and_then(Path::parent)
+            .expect("the profile directory")
+            .to_path_buf()
+    })
+}
+
+/// The simulator binary, built by [`fresh_library`].
+fn sandbox_program() -> String {
+    fresh_library();
+    profile_dir()
+        .join("ums-sandbox")
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// A summary line, on stderr past the test harness's capture, so that
@@ -712,7 +743,7 @@ struct Rig {
 
 impl Rig {
     fn start(tools: &Tools, pki: &Pki, index: usize) -> Rig {
-        let simulator = start_sandbox_process(env!("CARGO_BIN_EXE_ums-sandbox"), &["--port", "0"]);
+        let simulator = start_sandbox_process(&sandbox_program(), &["--port", "0"]);
         let sim_addr: SocketAddr = simulator
             .url
             .strip_prefix("http://")
@@ -1185,7 +1216,7 @@ fn a_tls_failure_after_the_request_was_sent_is_outcome_unknown() {
     // nothing sent".
     let tools = Tools::build("hostile");
     let pki = Pki::new();
-    let simulator = start_sandbox_process(env!("CARGO_BIN_EXE_ums-sandbox"), &["--port", "0"]);
+    let simulator = start_sandbox_process(&sandbox_program(), &["--port", "0"]);
     let sim_addr: SocketAddr = simulator
         .url
         .strip_prefix("http://")

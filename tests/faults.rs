@@ -12,20 +12,23 @@
 //! Each fault runs on its own simulator, in its own thread, so the cases run
 //! side by side and every mismatch is reported at once.
 
-#[path = "sandbox_support.rs"]
+#[path = "../crates/ums-sandbox/tests/sandbox_support.rs"]
 mod support;
 
+#[path = "common/refusing_port.rs"]
+mod refusing_port;
+use chinaums::{Client, Error, ErrorKind};
+use refusing_port::RefusingPort;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::{ErrorKind as ErrorKindIo, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::thread;
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 use support::agent;
-use ums::sandbox::{demo, Fault, Sandbox, SandboxConfig, Stats, FAULT_HEADER};
-use ums::{Client, Error, ErrorKind};
+use ums_sandbox::{demo, Fault, Sandbox, SandboxConfig, Stats, FAULT_HEADER};
 
 const REFUND: &str = "/v1/netpay/bills/refund";
 const QUERY: &str = "/v1/netpay/bills/query";
@@ -35,8 +38,110 @@ const GET_QRCODE: &str = "/v1/netpay/bills/get-qrcode";
 /// The call's deadline in most cases: room for three attempts and the
 /// 200 / 400 ms pauses between them.
 const TIMEOUT_MS: u64 = 4000;
-/// The deadline of the `delay` cases (the fault waits 5 s).
+/// The deadline of the `delay` cases.
 const SHORT_TIMEOUT_MS: u64 = 1000;
+/// How long a `delay` fault holds its answer here: the simulator's longest,
+/// far beyond any test. A call that returns at all while such an answer is
+/// held gave up at its own deadline; it cannot have waited for the answer.
+/// (A held answer is dropped when the simulator shuts down.)
+const HELD: Duration = Duration::from_secs(600);
+
+/// `fault`, with a `delay` holding its answer for [`HELD`].
+fn held(fault: Fault) -> Fault {
+    match fault {
+        Fault::Delay(_) => Fault::Delay(HELD),
+        other => other,
+    }
+}
+
+/// A sanity bound on a call with a deadline of `timeout_ms`, 10x that
+/// deadline: only a call stuck far beyond its deadline fails it. What a
+/// test proves about deadlines it proves by order (a held answer), never by
+/// this bound.
+fn within_sanity_bound(elapsed: Duration, timeout_ms: u64) {
+    assert!(
+        elapsed < Duration::from_millis(10 * timeout_ms),
+        "the call took {elapsed:?}, deadline {timeout_ms} ms"
+    );
+}
+
+/// What the client logs at Warn and above, with the thread that logged it,
+/// and per-thread hooks run on each such line. The logger is process-wide
+/// and installed once; a call logs on the thread that makes it, and every
+/// test (every case of [`run_cases`]) runs on a thread of its own.
+type LogHook = Arc<dyn Fn(&str) + Send + Sync>;
+static WARNINGS: Mutex<Vec<(ThreadId, String)>> = Mutex::new(Vec::new());
+static LOG_HOOKS: Mutex<Vec<(ThreadId, LogHook)>> = Mutex::new(Vec::new());
+
+fn install_logger() {
+    static LOGGER: std::sync::Once = std::sync::Once::new();
+    LOGGER.call_once(|| {
+        chinaums::log::set_logger(chinaums::log::Level::Warn, |_, line| {
+            let me = thread::current().id();
+            WARNINGS.lock().unwrap().push((me, line.to_string()));
+            let hook = LOG_HOOKS
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|(id, _)| *id == me)
+                .map(|(_, hook)| Arc::clone(hook));
+            // Run without any lock held: a hook may block its thread.
+            if let Some(hook) = hook {
+                hook(line);
+            }
+        });
+    });
+}
+
+/// Runs `hook` on every line the client logs (Warn and above) on this
+/// thread from now on.
+fn hook_this_threads_log(hook: impl Fn(&str) + Send + Sync + 'static) {
+    install_logger();
+    LOG_HOOKS
+        .lock()
+        .unwrap()
+        .push((thread::current().id(), Arc::new(hook)));
+}
+
+/// The retry pauses the client announced ("POST ...: <kind>; retrying in
+/// N ms") while `call` ran on this thread: (kind, N) in order. The client
+/// sleeps exactly the pause it announces, so this is the client's own
+/// account of its retries, read without measuring time.
+fn retry_pauses<T>(call: impl FnOnce() -> T) -> (T, Vec<(String, u64)>) {
+    install_logger();
+    let me = thread::current().id();
+    let mine = || -> Vec<String> {
+        let all = WARNINGS.lock().unwrap();
+        all.iter()
+            .filter(|(id, _)| *id == me)
+            .map(|(_, line)| line.clone())
+            .collect()
+    };
+    let before = mine().len();
+    let result = call();
+    let pauses = mine()[before..]
+        .iter()
+        .filter_map(|line| {
+            let (head, ms) = line.strip_suffix(" ms")?.split_once("; retrying in ")?;
+            let kind = head.rsplit(": ").next()?.to_string();
+            Some((kind, ms.parse().ok()?))
+        })
+        .collect();
+    (result, pauses)
+}
+
+/// Read retries pause 200 ms, then 400 ms, each plus up to 50 % jitter.
+fn check_read_pauses(pauses: &[(String, u64)], retries: usize) {
+    assert_eq!(pauses.len(), retries, "retries announced: {pauses:?}");
+    for (i, (kind, ms)) in pauses.iter().enumerate() {
+        let base = 200 << i;
+        assert_eq!(kind, "outcome_unknown", "{pauses:?}");
+        assert!(
+            (base..=base * 3 / 2).contains(ms),
+            "pause {i}: {ms} ms, not {base} ms plus jitter: {pauses:?}"
+        );
+    }
+}
 
 // ---------------------------------------------------------------- helpers
 
@@ -134,7 +239,7 @@ enum Seen {
     Failed(ErrorKind),
 }
 
-fn seen(result: &Result<ums::client::Answer, Error>) -> Seen {
+fn seen(result: &Result<chinaums::client::Answer, Error>) -> Seen {
     match result {
         Ok(_) => Seen::Success,
         Err(e) => Seen::Failed(e.kind),
@@ -168,7 +273,7 @@ fn error_details(fault: Fault) -> (Option<&'static str>, Option<u16>) {
     }
 }
 
-fn check_details(fault: Fault, result: &Result<ums::client::Answer, Error>) {
+fn check_details(fault: Fault, result: &Result<chinaums::client::Answer, Error>) {
     let (code, status) = error_details(fault);
     if let Err(e) = result {
         if code.is_some() {
@@ -265,7 +370,7 @@ fn refund_meets(fault: Fault, token_mode: bool) {
     );
     let bill = Bill::new_paid(&client, &sandbox);
     let request = bill.refund_request(&client);
-    sandbox.inject_fault(REFUND, fault, 1);
+    sandbox.inject_fault(REFUND, held(fault), 1);
 
     let before = sandbox.stats();
     let started = Instant::now();
@@ -301,10 +406,9 @@ fn refund_meets(fault: Fault, token_mode: bool) {
     );
     let done = fault.processed() || resent_for_token;
     assert_eq!(processed, u64::from(done), "times the refund was processed");
-    assert!(
-        elapsed < Duration::from_millis(timeout + 1500),
-        "the call took {elapsed:?}, deadline {timeout} ms"
-    );
+    // A delayed answer is held far beyond the test: the call ended at its
+    // deadline (OutcomeUnknown above), not with the answer.
+    within_sanity_bound(elapsed, timeout);
 
     // The proof: the gateway did (or did not) refund, whatever the caller saw.
     let state = bill.state(&sandbox);
@@ -407,12 +511,14 @@ fn delay_on_a_refund_the_gateway_did_it_and_the_client_did_not_resend() {
     let client = client_for(&sandbox.base_url(), json!({"timeoutMs": 800}));
     let bill = Bill::new_paid(&client, &sandbox);
     let request = bill.refund_request(&client);
-    sandbox.inject_fault(REFUND, Fault::delay(), 1);
+    // The answer is held far beyond the test: the call can only end at its
+    // own deadline.
+    sandbox.inject_fault(REFUND, Fault::Delay(HELD), 1);
     let started = Instant::now();
     let e = client.call(REFUND, &request).unwrap_err();
     assert_eq!(e.kind, ErrorKind::OutcomeUnknown, "{e}");
     assert!(e.is_outcome_unknown() && !e.kind.nothing_sent());
-    assert!(started.elapsed() < Duration::from_millis(800 + 1000));
+    within_sanity_bound(started.elapsed(), 800);
     let stats = sandbox.stats();
     assert_eq!(stats.requests_to(REFUND), 1);
     assert_eq!(stats.processed_on(REFUND), 1);
@@ -480,11 +586,11 @@ fn query_meets(fault: Fault, count: u32, token_mode: bool) {
         json!({"timeoutMs": timeout, "auth": auth}),
     );
     let bill = Bill::new_paid(&client, &sandbox);
-    sandbox.inject_fault(QUERY, fault, count);
+    sandbox.inject_fault(QUERY, held(fault), count);
 
     let before = sandbox.stats();
     let started = Instant::now();
-    let result = client.call(QUERY, &bill.query_request());
+    let (result, pauses) = retry_pauses(|| client.call(QUERY, &bill.query_request()));
     let elapsed = started.elapsed();
     let after = sandbox.stats();
     let (requests, _) = delta(&before, &after, QUERY);
@@ -503,7 +609,8 @@ fn query_meets(fault: Fault, count: u32, token_mode: bool) {
             (REJECTED, 2)
         }
     } else if delayed {
-        // The wait used up the whole deadline: no time is left to retry.
+        // The answer is held far beyond the test: the call ends at its
+        // deadline, with no time left to retry.
         (UNKNOWN, 1)
     } else if first == UNKNOWN {
         // Up to two more attempts.
@@ -540,18 +647,15 @@ fn query_meets(fault: Fault, count: u32, token_mode: bool) {
     if let Ok(answer) = &result {
         assert_eq!(answer.value["billStatus"], "PAID");
     }
-    if first == UNKNOWN && !delayed && expected_requests > 1 {
-        // Pauses of about 200 and 400 ms between attempts.
-        let pauses = if expected_requests == 3 { 550 } else { 180 };
-        assert!(
-            elapsed >= Duration::from_millis(pauses),
-            "{expected_requests} attempts in {elapsed:?}: the client does not pause between them"
-        );
-    }
-    assert!(
-        elapsed < Duration::from_millis(timeout + 1500),
-        "the call took {elapsed:?}, deadline {timeout} ms"
-    );
+    // The client pauses about 200, then 400 ms before each retry of an
+    // unknown outcome (a 401 is resent at once, within its attempt).
+    let retries = if first == UNKNOWN && !delayed {
+        expected_requests - 1
+    } else {
+        0
+    };
+    check_read_pauses(&pauses, retries as usize);
+    within_sanity_bound(elapsed, timeout);
 }
 
 #[test]
@@ -616,23 +720,29 @@ fn a_token_rejected_twice_is_not_resent_a_third_time() {
 
 #[test]
 fn the_deadline_bounds_the_retries_of_a_query() {
+    // Without a deadline the query would be tried three times, pausing
+    // 200-300 ms, then 400-600 ms. 590 ms leave room for the first pause at
+    // most (the two together take 600 ms or more), with room to spare for
+    // the second attempt after it. The pauses are the client's own account.
+    const TIMEOUT: u64 = 590;
     let sandbox = Sandbox::start_default().unwrap();
-    let client = client_for(&sandbox.base_url(), json!({"timeoutMs": 350}));
+    let client = client_for(&sandbox.base_url(), json!({"timeoutMs": TIMEOUT}));
     let bill = Bill::new_paid(&client, &sandbox);
     sandbox.inject_fault(QUERY, Fault::CloseAfterBody, 10);
     let started = Instant::now();
-    let e = client.call(QUERY, &bill.query_request()).unwrap_err();
+    let (result, pauses) = retry_pauses(|| client.call(QUERY, &bill.query_request()));
     let elapsed = started.elapsed();
+    let e = result.unwrap_err();
     assert_eq!(e.kind, ErrorKind::OutcomeUnknown, "{e}");
-    assert!(
-        elapsed < Duration::from_millis(350 + 400),
-        "took {elapsed:?}"
-    );
     let requests = sandbox.stats().requests_to(QUERY);
     assert!(
         (1..=2).contains(&requests),
-        "a 350 ms deadline leaves room for at most the first pause (200 ms): {requests} attempts"
+        "a {TIMEOUT} ms deadline leaves room for the first pause only: {requests} attempts"
     );
+    check_read_pauses(&pauses, requests as usize - 1);
+    let paused: u64 = pauses.iter().map(|(_, ms)| ms).sum();
+    assert!(paused < TIMEOUT, "pauses beyond the deadline: {pauses:?}");
+    within_sanity_bound(elapsed, TIMEOUT);
 }
 
 #[test]
@@ -646,16 +756,14 @@ fn the_deadline_includes_the_token_fetch() {
         let setup = client_for(&sandbox.base_url(), json!({}));
         Bill::new_paid(&setup, &sandbox)
     };
-    sandbox.inject_fault(TOKEN, Fault::delay(), 10);
+    // Every token answer is held far beyond the test: the call can only end
+    // at its own deadline, which covers the token fetch.
+    sandbox.inject_fault(TOKEN, Fault::Delay(HELD), 10);
     let started = Instant::now();
     let e = client
         .call(REFUND, &bill.refund_request(&client))
         .unwrap_err();
-    let elapsed = started.elapsed();
-    assert!(
-        elapsed < Duration::from_millis(600 + 600),
-        "took {elapsed:?}"
-    );
+    within_sanity_bound(started.elapsed(), 600);
     assert_ne!(
         e.kind,
         ErrorKind::OutcomeUnknown,
@@ -721,14 +829,15 @@ fn a_star_fault_skips_the_token_endpoint() {
 #[test]
 fn a_delay_shorter_than_the_deadline_is_only_slow() {
     let sandbox = Sandbox::start_default().unwrap();
-    let client = client_for(&sandbox.base_url(), json!({"timeoutMs": 3000}));
+    // 200 ms against a 20 s deadline: only slow, whatever the machine.
+    let client = client_for(&sandbox.base_url(), json!({"timeoutMs": 20000}));
     let bill = Bill::new_paid(&client, &sandbox);
-    sandbox.inject_fault(REFUND, Fault::Delay(Duration::from_millis(300)), 1);
-    let started = Instant::now();
+    sandbox.inject_fault(REFUND, Fault::Delay(Duration::from_millis(200)), 1);
     let answer = client.call(REFUND, &bill.refund_request(&client)).unwrap();
-    assert!(started.elapsed() >= Duration::from_millis(300));
     assert_eq!(answer.value["refundAmount"], 30);
-    assert_eq!(sandbox.stats().requests_to(REFUND), 1);
+    let stats = sandbox.stats();
+    assert_eq!(stats.faults_injected("delay"), 1, "the answer was delayed");
+    assert_eq!(stats.requests_to(REFUND), 1);
 }
 
 #[test]
@@ -747,55 +856,50 @@ fn an_answer_within_max_response_bytes_is_read_whole() {
     assert_eq!(answer.value["refundAmount"], 30);
 }
 
-/// A port where nothing listens.
-fn refused_url() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
-    url
-}
-
 #[test]
 fn a_refused_connection_is_retried_then_reported_as_connect() {
-    // Nothing was sent, so any operation is retried: twice, after about
-    // 100 and 200 ms.
-    let url = refused_url();
+    // Nothing was sent, so any operation is retried: twice, after pauses of
+    // 100-150 and 200-300 ms (the client's own account, not measured).
+    let refusing = RefusingPort::new();
     for path in [REFUND, QUERY] {
-        let client = client_for(&url, json!({}));
-        let started = Instant::now();
-        let e = client
-            .call(
+        let client = client_for(&refusing.url(), json!({}));
+        let (result, pauses) = retry_pauses(|| {
+            client.call(
                 path,
                 &json!({"billNo": "31940001", "billDate": "2026-01-01", "refundAmount": 1})
                     .to_string(),
             )
-            .unwrap_err();
-        let elapsed = started.elapsed();
+        });
+        let e = result.unwrap_err();
         assert_eq!(e.kind, ErrorKind::Connect, "{path}: {e}");
         assert!(e.kind.nothing_sent());
+        assert_eq!(pauses.len(), 2, "{path}: two retries: {pauses:?}");
+        assert!(pauses.iter().all(|(kind, _)| kind == "connect"));
         assert!(
-            elapsed >= Duration::from_millis(280),
-            "{path}: gave up after {elapsed:?}: no retry with pauses of ~100 and ~200 ms"
+            (100..=150).contains(&pauses[0].1) && (200..=300).contains(&pauses[1].1),
+            "{path}: pauses of 100 and 200 ms plus jitter: {pauses:?}"
         );
-        assert!(elapsed < Duration::from_secs(3), "{path}: {elapsed:?}");
     }
 }
 
 #[test]
 fn connect_retries_stay_within_the_deadline() {
-    let client = client_for(&refused_url(), json!({"timeoutMs": 150}));
-    let started = Instant::now();
-    let e = client
-        .call(
+    // 150 ms leave room for the first pause (100-150 ms) at most, never for
+    // both: a client that ignored its deadline would pause 300 ms or more.
+    let refusing = RefusingPort::new();
+    let client = client_for(&refusing.url(), json!({"timeoutMs": 150}));
+    let (result, pauses) = retry_pauses(|| {
+        client.call(
             QUERY,
             &json!({"billNo": "31940001", "billDate": "2026-01-01"}).to_string(),
         )
-        .unwrap_err();
+    });
+    let e = result.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Connect, "{e}");
+    let paused: u64 = pauses.iter().map(|(_, ms)| ms).sum();
     assert!(
-        started.elapsed() < Duration::from_millis(150 + 350),
-        "{:?}",
-        started.elapsed()
+        pauses.len() <= 1 && paused < 150,
+        "the pauses must fit in the 150 ms deadline: {pauses:?}"
     );
 }
 
@@ -811,11 +915,26 @@ fn a_tls_handshake_failure_is_not_retried() {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
                 accepted.fetch_add(1, Ordering::SeqCst);
-                let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
-                thread::sleep(Duration::from_millis(100));
+                // Each connection is answered, then held open until the
+                // client gives up on it (so it reads this answer, not a
+                // reset), on a thread of its own.
+                thread::spawn(move || {
+                    let _ =
+                        stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
+                    let mut sink = [0u8; 4096];
+                    while let Ok(n) = stream.read(&mut sink) {
+                        if n == 0 {
+                            break;
+                        }
+                    }
+                });
             }
         });
     }
+    // The count is final when a call returns, without waiting: a second
+    // attempt could only fail after this server accepted it (and counted
+    // it) and answered it.
     for path in [QUERY, REFUND] {
         let before = accepted.load(Ordering::SeqCst);
         let client = client_for(&url, json!({}));
@@ -827,7 +946,6 @@ fn a_tls_handshake_failure_is_not_retried() {
             )
             .unwrap_err();
         assert_eq!(e.kind, ErrorKind::Tls, "{path}: {e}");
-        thread::sleep(Duration::from_millis(300));
         assert_eq!(
             accepted.load(Ordering::SeqCst) - before,
             1,
@@ -941,14 +1059,18 @@ fn the_fault_header_applies_to_its_request_only() {
     let (status, _, _) = raw_post(&sandbox, QUERY, &[], "{}");
     assert_eq!(status, 401);
 
-    let started = Instant::now();
-    let (status, _, _) = raw_post(
-        &sandbox,
-        QUERY,
-        &[(FAULT_HEADER, "delay; delayMs=250")],
-        "{}",
-    );
-    assert!(started.elapsed() >= Duration::from_millis(250));
+    // delayMs is read from the header: an answer held for 600 s is not
+    // there when a 1 s read deadline passes (proven by order: it is due
+    // long after the test), and a 1 ms delay is answered as usual.
+    let mut held = send_after_continue(sandbox.addr(), "delay; delayMs=600000");
+    held.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let mut early = [0u8; 64];
+    match held.read(&mut early) {
+        Err(e) if matches!(e.kind(), ErrorKindIo::WouldBlock | ErrorKindIo::TimedOut) => {}
+        other => panic!("the delayed answer came early: {other:?}"),
+    }
+    drop(held);
+    let (status, _, _) = raw_post(&sandbox, QUERY, &[(FAULT_HEADER, "delay; delayMs=1")], "{}");
     assert_eq!(
         status, 401,
         "processed (authentication failed), then delayed"
@@ -988,28 +1110,29 @@ fn the_fault_header_applies_to_its_request_only() {
     let stats = sandbox.stats();
     assert_eq!(
         stats.requests_to(QUERY),
-        6,
+        7,
         "faulty requests are counted too"
     );
     assert_eq!(stats.processed_on(QUERY), 0, "none was authenticated");
     assert_eq!(
         stats.faults,
         BTreeMap::from([
-            ("delay".to_string(), 1),
+            ("delay".to_string(), 2),
             ("errcode-NET_ERROR".to_string(), 1),
             ("wrong-content-type".to_string(), 1),
         ])
     );
     let (_, json_stats) = control(&sandbox, "GET", "/_sandbox/stats", None);
-    assert_eq!(json_stats["faults"]["delay"], 1);
+    assert_eq!(json_stats["faults"]["delay"], 2);
     assert_eq!(json_stats, stats.to_json());
 }
 
-/// Sends raw bytes and reads until the server closes (or 3 s pass).
+/// Sends raw bytes and reads until the server closes (the 60 s read
+/// limit only turns a hang into a failure).
 fn raw_exchange(sandbox: &Sandbox, bytes: &[u8]) -> (Vec<u8>, std::io::Result<()>) {
     let mut stream = TcpStream::connect(sandbox.addr()).unwrap();
     stream
-        .set_read_timeout(Some(Duration::from_secs(3)))
+        .set_read_timeout(Some(Duration::from_secs(60)))
         .unwrap();
     stream.write_all(bytes).unwrap();
     let mut got = Vec::new();
@@ -1099,25 +1222,66 @@ fn faults_on_the_wire() {
     assert_eq!(sandbox.stats().requests_to(QUERY), 8);
 }
 
+/// Sends `POST /v1/netpay/bills/query` with the fault header `fault`: the
+/// head first, with `Expect: 100-continue`, then, once the simulator has
+/// answered 100 Continue (it does so after reading the head and planning
+/// the fault), the body. Answers the connection (read timeout 60 s).
+fn send_after_continue(addr: std::net::SocketAddr, fault: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let head = format!(
+        "POST {QUERY} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n{FAULT_HEADER}: {fault}\r\nContent-Length: 2\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut interim = Vec::new();
+    let mut byte = [0u8; 1];
+    while !interim.ends_with(b"\r\n\r\n") {
+        assert_eq!(stream.read(&mut byte).unwrap(), 1, "100 Continue");
+        interim.push(byte[0]);
+    }
+    assert!(
+        interim.starts_with(b"HTTP/1.1 100 "),
+        "{}",
+        String::from_utf8_lossy(&interim)
+    );
+    stream.write_all(b"{}").unwrap();
+    stream
+}
+
 #[test]
 fn a_slow_fault_does_not_hold_up_shutdown() {
     let sandbox = Sandbox::start(SandboxConfig::default()).unwrap();
     let addr = sandbox.addr();
+    let (planned_tx, planned) = mpsc::channel();
     let sender = thread::spawn(move || {
-        let mut stream = TcpStream::connect(addr).unwrap();
-        stream
-            .write_all(&faulty_request("delay;delayMs=600000", "{}"))
-            .unwrap();
+        let mut stream = send_after_continue(addr, "delay;delayMs=600000");
+        planned_tx.send(()).unwrap();
         let mut sink = Vec::new();
         let _ = stream.read_to_end(&mut sink);
         sink
     });
-    thread::sleep(Duration::from_millis(200));
+    // The 600 s delay is planned for a request whose body is on its way:
+    // whether shutdown meets it reading the body or holding the answer,
+    // nothing may be sent, and shutdown may not wait for the answer.
+    planned.recv().unwrap();
     let started = Instant::now();
     sandbox.shutdown();
+    let elapsed = started.elapsed();
     let got = sender.join().unwrap();
-    assert!(got.is_empty(), "no answer after shutdown");
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(
+        got.is_empty(),
+        "no answer after shutdown: {}",
+        String::from_utf8_lossy(&got)
+    );
+    // A sanity bound only (shutdown takes milliseconds): the proof is that
+    // it returned and the connection ended while the answer was due only
+    // in 600 s.
+    assert!(
+        elapsed < Duration::from_secs(10),
+        "shutdown took {elapsed:?}"
+    );
 }
 
 #[test]
@@ -1181,14 +1345,28 @@ fn a_failed_token_refresh_does_not_multiply_the_resend() {
     );
 }
 
-#[test]
+/// Waits, without sleeping, until `done` (the simulator's state) holds;
+/// the 60 s limit only turns a hang into a failure.
+fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let guard = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < guard, "never happened: {what}");
+        thread::yield_now();
+    }
+}
 
+#[test]
 fn a_call_waiting_for_another_threads_token_fetch_keeps_its_deadline() {
-    // Thread B's refund fails to get a token (nothing sent) and pauses
-    // before retrying; meanwhile thread A starts a token fetch that hangs
-    // until A's own deadline, later than B's. B must give up at its own
-    // deadline and say that nothing was sent.
-    const T: u64 = 1000;
+    // Thread B's refund goes out with a token the gateway no longer knows;
+    // the gateway's 401 is held HOLD ms. When it comes, B stops (inside its
+    // own log line, before asking for a new token) until thread A, started
+    // only then, has begun the one token fetch, whose answer is held far
+    // beyond the test. B then waits for A's fetch and must give up at its
+    // own deadline, HOLD ms before A's, and say that nothing was sent. The
+    // gap between the two deadlines is the simulator holding B's answer;
+    // every other step is ordered by a channel or by the simulator's state.
+    const T: u64 = 3000;
+    const HOLD: u64 = 1500;
     let sandbox = Sandbox::start_default().unwrap();
     let setup = client_for(&sandbox.base_url(), json!({}));
     let bill = Bill::new_paid(&setup, &sandbox);
@@ -1196,30 +1374,65 @@ fn a_call_waiting_for_another_threads_token_fetch_keeps_its_deadline() {
         &sandbox.base_url(),
         json!({"auth": "token", "timeoutMs": T}),
     ));
-    sandbox.inject_fault(TOKEN, Fault::CloseAfterBody, 1); // B's fetch
-    sandbox.inject_fault(TOKEN, Fault::delay(), 1); // A's fetch
+    client.call(QUERY, &bill.query_request()).unwrap(); // caches a token
+                                                        // The token expires on the gateway; the client still holds it.
+    sandbox.advance_clock(SandboxConfig::default().token_lifetime);
+    sandbox.inject_fault(REFUND, Fault::Delay(Duration::from_millis(HOLD)), 1); // B's 401
+    sandbox.inject_fault(TOKEN, Fault::Delay(HELD), 1); // A's fetch
     let request = bill.refund_request(&client);
+    let (refused_tx, refused) = mpsc::channel();
+    let (resume, resume_rx) = mpsc::channel::<()>();
+    let resume_rx = Mutex::new(resume_rx);
     let b = {
         let client = Arc::clone(&client);
         thread::spawn(move || {
-            let started = Instant::now();
-            let result = client.call(REFUND, &request);
-            (result, started.elapsed())
+            hook_this_threads_log(move |line| {
+                if line.contains("token refused (HTTP 401)") {
+                    let _ = refused_tx.send(());
+                    // The limit only keeps a failed test from hanging.
+                    let _ = resume_rx
+                        .lock()
+                        .unwrap()
+                        .recv_timeout(Duration::from_secs(60));
+                }
+            });
+            client.call(REFUND, &request)
         })
     };
-    thread::sleep(Duration::from_millis(50));
-    let _ = client.call(QUERY, &bill.query_request()); // A
-    let (result, elapsed) = b.join().unwrap();
-    let e = result.unwrap_err();
-    let stats = sandbox.stats();
-    assert_eq!(stats.requests_to(REFUND), 0, "B's refund was never sent");
+    refused.recv().unwrap(); // B's 401 has come, HOLD ms after B started
+    let a = {
+        let (client, query) = (Arc::clone(&client), bill.query_request());
+        thread::spawn(move || client.call(QUERY, &query))
+    };
+    // A meets the 401 at once, drops the token and fetches a new one.
+    wait_until("A's token request reaches the gateway", || {
+        sandbox.queued_faults().iter().all(|q| q.path != TOKEN)
+    });
+    resume.send(()).unwrap();
+    let e = b.join().unwrap().unwrap_err();
+    assert!(
+        e.message.contains("waiting for an access token"),
+        "B gave up while waiting for A's token fetch: {e}"
+    );
+    // B returned at its own deadline, while A's fetch, the one B waited
+    // for, still runs: it ends at A's deadline, HOLD ms later.
+    assert!(
+        !a.is_finished(),
+        "B returned only when the token fetch it waited for ended"
+    );
     assert!(
         e.kind.nothing_sent(),
-        "B's refund was never sent, yet the caller hears {:?}: {e}",
+        "B's refund was never done, yet the caller hears {:?}: {e}",
         e.kind
     );
-    assert!(
-        elapsed < Duration::from_millis(T + 35),
-        "B took {elapsed:?} with timeoutMs {T}"
+    let a = a.join().unwrap().unwrap_err();
+    assert!(a.kind.nothing_sent(), "A's query: {a}");
+    let stats = sandbox.stats();
+    assert_eq!(
+        (stats.requests_to(REFUND), stats.processed_on(REFUND)),
+        (1, 0),
+        "B's refund was refused once (401) and never resent"
     );
+    assert_eq!(stats.requests_to(TOKEN), 2, "the first token and A's fetch");
+    assert_eq!(bill.state(&sandbox)["billStatus"], "PAID");
 }

@@ -2,8 +2,8 @@
 //! the starting point: every alteration an attacker could try is refused,
 //! and only the case of the hex digits is free.
 
-use ums::notify::verify;
-use ums::ErrorKind;
+use chinaums::notify::verify;
+use chinaums::ErrorKind;
 
 fn vectors() -> serde_json::Value {
     serde_json::from_str(include_str!("data/vectors.json")).unwrap()
@@ -164,14 +164,14 @@ fn a_client_can_accept_only_sha256_notifications() {
         if let Some(t) = types {
             config["notifySignTypes"] = t;
         }
-        ums::Client::from_json(&config.to_string()).unwrap()
+        chinaums::Client::from_json(&config.to_string()).unwrap()
     };
     let mut seen = (0, 0);
     for (key, body) in valid_bodies() {
-        let md5 = ums::notify::verify(&key, body.as_bytes())
+        let md5 = chinaums::notify::verify(&key, body.as_bytes())
             .unwrap()
             .sign_type
-            == ums::sign::NotifySignType::Md5;
+            == chinaums::sign::NotifySignType::Md5;
         let strict = client_with(&key, Some(serde_json::json!(["SHA256"])));
         let lenient = client_with(&key, None);
         assert!(lenient.verify_notification(body.as_bytes()).is_ok());
@@ -199,7 +199,7 @@ fn a_client_can_accept_only_sha256_notifications() {
             "environment": "http://127.0.0.1:9", "appId": "app", "appKey": "k",
             "notifySignTypes": bad,
         });
-        let e = ums::Client::from_json(&config.to_string()).unwrap_err();
+        let e = chinaums::Client::from_json(&config.to_string()).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("notifySignTypes"), "{bad}");
     }
 }

@@ -48,7 +48,7 @@ fn keys_are_wiped_before_their_memory_is_freed() {
     );
     WATCHING.store(true, Ordering::SeqCst);
     {
-        let client = ums::Client::from_json(&config).unwrap();
+        let client = chinaums::Client::from_json(&config).unwrap();
         let request = r#"{"qrCodeId":"31942002267733902130410550","totalAmount":"26"}"#;
         let prepared = client
             .prepare_call("update-qrcode", request, client.now())
@@ -67,11 +67,11 @@ fn keys_are_wiped_before_their_memory_is_freed() {
             bad.find("898340149000005").unwrap()..bad.find("898340149000005").unwrap() + 15,
             "1",
         );
-        assert!(ums::Client::from_json(&bad).is_err());
-        ums::secret::wipe(&mut bad); // the test's own copy
+        assert!(chinaums::Client::from_json(&bad).is_err());
+        chinaums::secret::wipe(&mut bad); // the test's own copy
     }
     WATCHING.store(false, Ordering::SeqCst);
-    ums::secret::wipe(&mut config);
+    chinaums::secret::wipe(&mut config);
     assert_eq!(
         FREED_WITH_A_KEY.load(Ordering::SeqCst),
         0,

@@ -4,12 +4,12 @@
 //! most verbose, and everything produced is searched for them.
 
 use base64::Engine as _;
+use chinaums::{Client, Error};
 use serde_json::json;
 use std::io::Read;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
-use ums::sandbox::{demo, Sandbox};
-use ums::{Client, Error};
+use ums_sandbox::{demo, Sandbox};
 
 const APP_KEY: &str = "SECRET-app-key-3c1f0e9a7b5d";
 const NOTIFY_KEY: &str = "SECRET-notify-key-8e2d4c6b0a";
@@ -48,7 +48,7 @@ fn request_with_real_names(extra: serde_json::Value) -> String {
 fn no_error_document_or_log_line_contains_a_secret() {
     let logs = Arc::new(Mutex::new(Vec::<String>::new()));
     let sink = logs.clone();
-    ums::log::set_logger(ums::log::Level::Debug, move |_, line| {
+    chinaums::log::set_logger(chinaums::log::Level::Debug, move |_, line| {
         sink.lock().unwrap().push(line.to_string())
     });
     let mut produced: Vec<String> = Vec::new();
@@ -112,9 +112,12 @@ fn no_error_document_or_log_line_contains_a_secret() {
 
     // Token mode with the right key: a real token exists; a rejection follows.
     let good = Client::from_json(&base(json!({"auth": "token", "appKey": demo::APP_KEY}))).unwrap();
-    let token = good.access_token().unwrap().expose().to_string();
     good.update_qrcode(&request_with_real_names(json!({})))
         .unwrap();
+    let token = sandbox
+        .live_tokens(demo::APP_ID)
+        .pop()
+        .expect("a token was issued");
     record(
         good.update_qrcode(&request_with_real_names(json!({})))
             .unwrap_err(),
@@ -140,27 +143,29 @@ fn no_error_document_or_log_line_contains_a_secret() {
     );
 
     // Notifications: forged, wrong key, malformed, a body that carries the key.
-    let body = ums::notify::sign_form(
+    let body = chinaums::notify::sign_form(
         NOTIFY_KEY,
-        ums::sign::NotifySignType::Sha256,
+        chinaums::sign::NotifySignType::Sha256,
         &[("billNo", "1"), ("name", NAME), ("signType", "SHA256")],
     );
-    record(ums::notify::verify("another-key", body.as_bytes()).unwrap_err());
+    record(chinaums::notify::verify("another-key", body.as_bytes()).unwrap_err());
     record(
-        ums::notify::verify(NOTIFY_KEY, body.replace("billNo=1", "billNo=2").as_bytes())
+        chinaums::notify::verify(NOTIFY_KEY, body.replace("billNo=1", "billNo=2").as_bytes())
             .unwrap_err(),
     );
-    record(ums::notify::verify(NOTIFY_KEY, format!("a={NOTIFY_KEY}&b").as_bytes()).unwrap_err());
+    record(
+        chinaums::notify::verify(NOTIFY_KEY, format!("a={NOTIFY_KEY}&b").as_bytes()).unwrap_err(),
+    );
     // Field names are echoed (they help debugging); values never are.
     record(
-        ums::notify::verify(
+        chinaums::notify::verify(
             NOTIFY_KEY,
             format!("a={APP_KEY}&a={APP_KEY}&sign=x").as_bytes(),
         )
         .unwrap_err(),
     );
 
-    ums::log::clear_logger();
+    chinaums::log::clear_logger();
     let logs = logs.lock().unwrap().clone();
     assert!(logs.len() >= 5, "the log was written: {logs:?}");
     assert!(produced.len() >= 40);

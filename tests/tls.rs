@@ -3,17 +3,14 @@
 //! CA is configured (`caFile`), and rejects an unknown CA, an expired
 //! certificate and a wrong host name. No switch turns verification off.
 
-// The tests hand the library's own `Result` back; its error is large by design.
-#![allow(clippy::result_large_err)]
-
+use chinaums::{Client, ErrorKind};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Arc;
-use ums::sandbox::tls::HttpsFront;
-use ums::sandbox::{demo, Sandbox};
-use ums::{Client, ErrorKind};
+use ums_sandbox::tls::HttpsFront;
+use ums_sandbox::{demo, Sandbox};
 
 struct TestPki {
     ca: CertifiedIssuer<'static, KeyPair>,
@@ -70,7 +67,7 @@ fn client(url: &str, ca_file: Option<&PathBuf>) -> Client {
     Client::from_json(&config.to_string()).unwrap()
 }
 
-fn update(client: &Client, bill_no: &str) -> ums::Result<ums::Answer> {
+fn update(client: &Client, bill_no: &str) -> chinaums::Result<chinaums::Answer> {
     let today = client.now().date();
     client.update_qrcode(
         &json!({"qrCodeId": demo::SEED_QR_CODE_ID, "billNo": bill_no, "billDate": today, "totalAmount": 26})

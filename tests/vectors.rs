@@ -4,10 +4,10 @@
 //! compiled in: without it this test does not build, so it can never pass
 //! silently.
 
+use chinaums::sign::{self, NotifySignType};
 use serde_json::Value;
 use std::ffi::{c_char, CString};
-use ums::ffi::*;
-use ums::sign::{self, NotifySignType};
+use ums::*;
 
 fn vectors() -> Value {
     let text = include_str!("data/vectors.json");
@@ -102,9 +102,9 @@ fn params_form(v: &Value, sign_value: &str, sign_type: Option<&str>) -> String {
         .map(|(k, v)| (k.clone(), v.clone()))
         .chain(extra)
     {
-        ums::notify::form_encode_into(&mut body, &k);
+        chinaums::notify::form_encode_into(&mut body, &k);
         body.push('=');
-        ums::notify::form_encode_into(&mut body, val.as_str().unwrap());
+        chinaums::notify::form_encode_into(&mut body, val.as_str().unwrap());
         body.push('&');
     }
     body.push_str("sign=");
@@ -135,7 +135,7 @@ fn notify_vectors_in_rust() {
                     md5,
                     "{name}"
                 );
-                ums::notify::verify(key, params_form(v, md5, None).as_bytes()).expect(name);
+                chinaums::notify::verify(key, params_form(v, md5, None).as_bytes()).expect(name);
             }
             if let Some(sha) = v["sha256_lower"].as_str() {
                 assert_eq!(
@@ -146,7 +146,7 @@ fn notify_vectors_in_rust() {
             }
         }
         if let Some(body) = v["form_body"].as_str() {
-            let result = ums::notify::verify(key, body.as_bytes());
+            let result = chinaums::notify::verify(key, body.as_bytes());
             assert_eq!(
                 result.is_ok(),
                 v["valid"].as_bool().unwrap(),
@@ -281,8 +281,8 @@ fn a_nonce_or_app_id_that_would_break_the_header_is_refused() {
         assert_eq!(status, UMS_ERR_INVALID_ARGUMENT, "{doc}");
     }
     unsafe { ums_client_free(client) };
-    let e =
-        ums::Config::from_json(r#"{"environment":"test","appId":"a,b","appKey":"k"}"#).unwrap_err();
+    let e = chinaums::Config::from_json(r#"{"environment":"test","appId":"a,b","appKey":"k"}"#)
+        .unwrap_err();
     assert_eq!(e.field.as_deref(), Some("appId"));
     // Every header the library makes parses back.
     let header = sign::sign_body("app", "key", "20260101080000", "n-1_2.3", b"{}");

@@ -9,15 +9,18 @@
 #   bindings/java/run-tests.sh --prepare-vector build, then print prepare() of the
 #                                               cross-language request as one JSON line
 #
-# Environment: UMS_LIBRARY (default <repo>/target/release/libums.so; run
-# `make lib` first). Needs javac/java (JDK 17 or newer; sources are Java 8)
-# and gcc.
+# Environment: UMS_LIBRARY (default <repo>/target/release/libums.so) and
+# UMS_SANDBOX (the ums-sandbox simulator, default
+# <repo>/target/release/ums-sandbox; the tests start one for the run, a few
+# more where they need a fresh one, and stop them); run `make lib` first.
+# Needs javac/java (JDK 17 or newer; sources are Java 8), gcc and readelf.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 BUILD="$HERE/build"
 UMS_LIBRARY="${UMS_LIBRARY:-$REPO/target/release/libums.so}"
+export UMS_SANDBOX="${UMS_SANDBOX:-$REPO/target/release/ums-sandbox}"
 
 # A build step that fails still ends with the summary line.
 fail() {
@@ -42,14 +45,17 @@ LIBFILE="$LIBDIR/$(basename "$UMS_LIBRARY")"
 rm -rf "$BUILD"
 mkdir -p "$BUILD/classes" "$BUILD/test-classes" "$BUILD/examples"
 
-# libums's SONAME is libums.so.0 (`make lib` links it next to libums.so). When
-# that link or the libums.so name is missing, make both in build/native.
+# The glue is linked with -lums and loads libums by its SONAME (libums.so.0.1
+# for 0.1.x; `make lib` links it next to libums.so). When that link or the
+# libums.so name is missing, make both in build/native.
+SONAME="$(readelf -d "$LIBFILE" 2>/dev/null | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')"
+[ -n "$SONAME" ] || fail "cannot read the SONAME of $LIBFILE (readelf, from binutils, is needed)"
 LINKDIR="$LIBDIR"
-if [ "$(basename "$LIBFILE")" != "libums.so" ] || [ ! -e "$LIBDIR/libums.so.0" ]; then
+if [ "$(basename "$LIBFILE")" != "libums.so" ] || [ ! -e "$LIBDIR/$SONAME" ]; then
     LINKDIR="$BUILD/native"
     mkdir -p "$LINKDIR"
     ln -sf "$LIBFILE" "$LINKDIR/libums.so"
-    ln -sf "$LIBFILE" "$LINKDIR/libums.so.0"
+    ln -sf "$LIBFILE" "$LINKDIR/$SONAME"
 fi
 
 gcc -std=c99 -O2 -g -Wall -Wextra -Werror -fPIC -shared \
@@ -75,9 +81,19 @@ if [ "${1:-}" = "--prepare-vector" ]; then
     exec "$JAVA" "${JVM_FLAGS[@]}" -cp "$CP" com.chinaums.ums.tests.PrepareVector
 fi
 
-# The adapter's UMS_* overrides must not leak in from the caller's shell.
-exec env -u UMS_ENVIRONMENT -u UMS_APP_ID -u UMS_APP_KEY \
-    "$JAVA" "${JVM_FLAGS[@]}" -Xcheck:jni \
+[ -x "$UMS_SANDBOX" ] || { echo "ums-sandbox not found at $UMS_SANDBOX: run 'make lib' or set UMS_SANDBOX" >&2;
+                           echo "0 passed, 1 failed"; exit 1; }
+
+# The adapter's clients read every UMS_* variable that names a config key
+# ("fromEnvironment"): none may come from the caller's shell. The tests set
+# them, in JVMs of their own, where they need them.
+for name in $(compgen -e); do
+    case "$name" in
+        UMS_LIBRARY|UMS_SANDBOX) ;;
+        UMS_*) unset "$name" ;;
+    esac
+done
+exec "$JAVA" "${JVM_FLAGS[@]}" -Xcheck:jni \
     -Dums.repo="$REPO" \
     -Dums.test.classes="$CP" \
     -Dums.test.examples="$BUILD/examples" \

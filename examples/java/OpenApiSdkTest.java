@@ -3,13 +3,25 @@ import com.chinaums.ums.compat.OpenApiContext;
 import com.chinaums.ums.compat.ConfigBean;
 import com.chinaums.ums.compat.HttpTransport;
 import java.util.UUID;
+// The official Java sample of the ChinaUMS update-qrcode page, run through
+// libums. Changes from the page: the four imports (com.chinaums.ums.compat),
+// its broken string literal made valid Java, fresh dates (Beijing time),
+// installmentNumber "12" (the page's "10" breaks its own 3/6/12 rule), and
+// appId/appKey ("平台分配", assigned by the platform) set to the ums-sandbox
+// simulator's public demo app. The URL stays the page's production one: it
+// implies production, which UMS_ENVIRONMENT may replace with the simulator's
+// loopback URL and nothing else (UMS_ENVIRONMENT=test is a ConfigException
+// naming environment). Run it against the simulator:
+//   target/release/ums-sandbox --port 0      # prints "ums-sandbox listening on http://127.0.0.1:PORT"
+//   UMS_ENVIRONMENT=http://127.0.0.1:PORT java -cp bindings/java/build/classes:bindings/java/build/examples \
+//       -Dums.jni.library=bindings/java/build/libumsjni.so OpenApiSdkTest
 public class OpenApiSdkTest {
 public static void main(String[] args) throws Exception{
 String url = "https://api-mop.chinaums.com/v1/netpay/bills/update-qrcode";
 //开发者ID
-String appId = "平台分配";
+String appId = "10037e6f66f2d0f901672aa27d690006";
 //开发者秘钥
-String appKey = "平台分配";
+String appKey = "47ace12ae3b348fe93ab46cee97c6fde";
 //实例化客户端
 ConfigBean configBean = new ConfigBean();
 OpenApiContext context = new OpenApiContext();

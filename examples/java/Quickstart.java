@@ -13,15 +13,26 @@ import java.util.Map;
 
 /**
  * Quick start: update the simulator's seed QR code with a new bill, then show
- * how each kind of failure surfaces. Run with the JNI glue on the path:
+ * how each kind of failure surfaces. Start the ums-sandbox simulator, then
+ * run this with its URL and the JNI glue on the path:
+ *   target/release/ums-sandbox --port 0      # prints "ums-sandbox listening on http://127.0.0.1:PORT"
  *   java -cp bindings/java/build/classes:bindings/java/build/examples \
- *        -Dums.jni.library=bindings/java/build/libumsjni.so Quickstart
+ *        -Dums.jni.library=bindings/java/build/libumsjni.so Quickstart http://127.0.0.1:PORT
  */
 public class Quickstart {
     public static void main(String[] args) throws Exception {
+        if (args.length != 1) {
+            System.err.println("usage: Quickstart SIMULATOR_URL (the URL ums-sandbox prints)");
+            System.exit(2);
+        }
         System.out.println("libums " + Ums.version());
-        // {"environment":"sandbox"} starts the simulator inside libums, with its demo app.
-        String config = "{\"environment\":\"sandbox\",\"mid\":\"898340149000005\",\"tid\":\"00000001\"}";
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("environment", args[0]);                          // "production", "test" or a base URL
+        config.put("appId", "10037e6f66f2d0f901672aa27d690006");     // the simulator's demo app (public)
+        config.put("appKey", "47ace12ae3b348fe93ab46cee97c6fde");
+        config.put("mid", "898340149000005");
+        config.put("tid", "00000001");
+        config.put("msgSrcId", "3194");                              // for newId()
         try (UmsClient client = new UmsClient(config)) {
             Map<String, Object> egg = new LinkedHashMap<>();
             egg.put("goodsId", "001");

@@ -1,13 +1,14 @@
 <?php
 /*
  * Quick start: update the doc page's QR code with a new bill, then show how
- * each kind of failure surfaces. Runs against the simulator embedded in
- * libums, so no network and no credentials are needed:
+ * each kind of failure surfaces. Runs against the ums-sandbox simulator (no
+ * network, its public demo app), whose URL it takes as its argument:
  *
- *   php examples/php/quickstart.php
+ *   target/release/ums-sandbox --port 0     # prints "ums-sandbox listening on http://127.0.0.1:PORT"
+ *   php examples/php/quickstart.php http://127.0.0.1:PORT
  *
  * For the real gateway use e.g.
- *   ['environment' => 'production', 'appId' => ..., 'appKey' => ..., 'mid' => ..., 'tid' => ...]
+ *   ['environment' => 'production', 'appId' => ..., 'appKey' => ..., 'mid' => ..., 'tid' => ..., 'msgSrcId' => ...]
  */
 
 declare(strict_types=1);
@@ -21,7 +22,19 @@ use ChinaUms\Exception\OutcomeUnknownException;
 use ChinaUms\Exception\TransportException;
 use ChinaUms\Exception\ValidationException;
 
-$client = new Client(['environment' => 'sandbox', 'mid' => '898340149000005', 'tid' => '00000001']);
+$url = $argv[1] ?? '';
+if ($url === '') {
+    fwrite(STDERR, "usage: php examples/php/quickstart.php SIMULATOR_URL (the URL ums-sandbox prints)\n");
+    exit(2);
+}
+$client = new Client([
+    'environment' => $url,                         // "production", "test" or a base URL
+    'appId' => '10037e6f66f2d0f901672aa27d690006', // the simulator's demo app (public)
+    'appKey' => '47ace12ae3b348fe93ab46cee97c6fde',
+    'mid' => '898340149000005',
+    'tid' => '00000001',
+    'msgSrcId' => '3194',                          // for newId()
+]);
 echo 'libums ', Client::libraryVersion(), "\n";
 
 $billNo = $client->newId();                        // 28 characters, unique

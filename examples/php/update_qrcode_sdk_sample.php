@@ -10,9 +10,15 @@
 //    its own rule: 3, 6 or 12);
 //  - DataRequest's pattern "/[/]+/s" is not a valid PHP regex (the "/" inside
 //    [] ends it): written "/[\/]+/s". The adapter also copes with the
-//    unfixed class.
-// Run it against the simulator embedded in libums:
-//   UMS_ENVIRONMENT=sandbox php examples/php/update_qrcode_sdk_sample.php
+//    unfixed class;
+//  - $appid and $appkey ("平台分配", assigned by the platform) are the
+//    ums-sandbox simulator's public demo app.
+// The URL is the page's production one: it implies production, which
+// UMS_ENVIRONMENT may replace with the simulator's loopback URL and nothing
+// else (UMS_ENVIRONMENT=test is a ConfigException naming environment). Run it
+// against the simulator:
+//   target/release/ums-sandbox --port 0     # prints "ums-sandbox listening on http://127.0.0.1:PORT"
+//   UMS_ENVIRONMENT=http://127.0.0.1:PORT php examples/php/update_qrcode_sdk_sample.php
 // The gateway's update-qrcode answer has errMsg, not errInfo, so the last
 // print_r reports an undefined property (a PHP warning), exactly as with
 // the official SDK.
@@ -38,8 +44,8 @@ $this->serviceCode = preg_replace("/^" . preg_quote($apiVersion, "/") . "/", "",
 }
 class DataDemo{
 public function main(){
-$appid = "平台分配";
-$appkey = "平台分配";
+$appid = "10037e6f66f2d0f901672aa27d690006";
+$appkey = "47ace12ae3b348fe93ab46cee97c6fde";
 $url = "https://api-mop.chinaums.com/v1/netpay/bills/update-qrcode";
 $beijing = new DateTimeZone("+08:00");
 $data = json_encode(array("subMchntInfo"=>"",

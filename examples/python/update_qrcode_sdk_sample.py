@@ -2,10 +2,20 @@
 # The official ChinaUMS Python sample for bills/update-qrcode (from the
 # update-qrcode doc page), changed only where it could not run:
 #   - the import line: chinaums.compat instead of the unpublished webapi SDK;
+#   - appId/appKey: the ums-sandbox simulator's demo app (public values; the
+#     page has the placeholder 平台分配, "assigned by the platform");
 #   - the request literal is valid Python (it was JSON-escaped text);
 #   - fresh dates (billDate today, expireTime tomorrow, requestTimestamp now,
 #     Beijing time) and installmentNumber "12" (10 breaks the rule 3/6/12).
-# Run it against the simulator: UMS_ENVIRONMENT=sandbox python3 update_qrcode_sdk_sample.py
+# The request carries no URL, so it implies the official SDK's production,
+# which UMS_ENVIRONMENT may replace with the simulator's loopback URL and
+# nothing else (UMS_ENVIRONMENT=test is a ConfigError naming environment).
+# Run it against the simulator:
+#   target/release/ums-sandbox --port 0 &     # prints: ums-sandbox listening on http://127.0.0.1:PORT
+#   UMS_ENVIRONMENT=http://127.0.0.1:PORT PYTHONPATH=bindings/python/src \
+#       python3 examples/python/update_qrcode_sdk_sample.py      # from the repository root
+# billNo is the page's fixed "8888": a second run against the same simulator
+# answers DUP_ORDER (账单号重复), as the real gateway would.
 import datetime
 from chinaums.compat import DefaultOpenApiClient
 url = "https://api-mop.chinaums.com/v1/netpay/bills/update-qrcode"
@@ -17,8 +27,8 @@ class DataRequest(object):
         self.apiVersion = url.split("/")[3]
         self.needToken = True
         self.needDataTag = True
-appId="平台分配"
-appKey="平台分配"
+appId="10037e6f66f2d0f901672aa27d690006"
+appKey="47ace12ae3b348fe93ab46cee97c6fde"
 client = DefaultOpenApiClient(appId, appKey)
 cls = DataRequest({"subMchntInfo":"",
 "requestTimestamp":_now.strftime("%Y-%m-%d %H:%M:%S"),

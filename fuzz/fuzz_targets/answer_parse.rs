@@ -1,4 +1,4 @@
-//! `ums::client::classify_answer` on an arbitrary (HTTP status, body).
+//! `chinaums::client::classify_answer` on an arbitrary (HTTP status, body).
 //!
 //! Input: when it starts with three ASCII digits they are the status (so
 //! seeds read `200{"errCode":"SUCCESS"}`); otherwise the first two bytes are
@@ -15,11 +15,11 @@
 //!   and every other status (1xx, 2xx but 200, 3xx, 5xx, ...) unknown.
 #![no_main]
 
+use chinaums::client::{classify_answer, OUTCOME_UNKNOWN_CODES};
+use chinaums::ErrorKind;
+use chinaums::transport::HttpAnswer;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use ums::client::{classify_answer, OUTCOME_UNKNOWN_CODES};
-use ums::transport::HttpAnswer;
-use ums::ErrorKind;
 
 fn split(data: &[u8]) -> Option<(u16, &[u8])> {
     if data.len() >= 3 && data[..3].iter().all(u8::is_ascii_digit) {
@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
     // An answer that repeats a key is not trusted: no usable answer.
     let parsed: Option<Value> = std::str::from_utf8(body)
         .ok()
-        .and_then(|t| ums::json::parse_value(t).ok())
+        .and_then(|t| chinaums::json::parse_value(t).ok())
         .filter(Value::is_object);
     let err_code: Option<String> = parsed
         .as_ref()
@@ -50,7 +50,6 @@ fuzz_target!(|data: &[u8]| {
 
     let result = classify_answer(HttpAnswer {
         status,
-        content_type: Some("application/json".into()),
         body: body.to_vec(),
     });
     match result {

@@ -1,4 +1,4 @@
-//! `ums::Config::from_json` on arbitrary UTF-8 text.
+//! `chinaums::Config::from_json` on arbitrary UTF-8 text.
 //!
 //! Invariants:
 //! - never panics;
@@ -11,7 +11,8 @@
 //!   or `Debug` output that showed the key would differ; and, stated
 //!   directly, no error message contains the key unless the replaced run's
 //!   message contains it too (a coincidence, e.g. a key "config");
-//! - an accepted base URL (`environment` other than the three names) is one
+//! - an accepted base URL (`environment` other than "production" and "test")
+//!   is one
 //!   the HTTP stack can use: the URL of every operation parses as a URI
 //!   (ureq's parser, the `http` crate's) with the same scheme, no user info,
 //!   and, for `http://`, a loopback host (README: "`http://` only for
@@ -19,20 +20,15 @@
 //!   of every call instead of a config error naming `environment`.
 #![no_main]
 
+use chinaums::{Config, ErrorKind};
+use chinaums::config::Environment;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use ums::config::Environment;
-use ums::{Config, ErrorKind};
+use ums_fuzz::is_loopback;
 use ureq::http::Uri;
 
-fn is_loopback(host: &str) -> bool {
-    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
 fn check_base_url(base: &str) {
-    for op in ums::ops::ALL {
+    for op in chinaums::ops::ALL {
         let url = format!("{base}{}", op.path);
         let uri: Uri = url
             .parse()
@@ -101,7 +97,7 @@ fn replace_top_level_values(text: &str, key: &str) -> (String, Vec<String>) {
     (out, secrets)
 }
 
-fn check_secret(original_text: &str, original: &ums::Result<Config>, key: &str) {
+fn check_secret(original_text: &str, original: &chinaums::Result<Config>, key: &str) {
     let (replaced_text, secrets) = replace_top_level_values(original_text, key);
     if secrets.is_empty() {
         return;

@@ -34,27 +34,28 @@
 //!
 //! `UMS_FUZZ_TRACE=1` prints every checked call with its status and document.
 //!
-//! No network: created configs that would start the embedded sandbox
-//! (environment "sandbox" or absent) are redirected to https://gateway.invalid
+//! No network: created configs whose gateway could be a real machine
+//! (environment "production", "test", or a base URL whose host is neither
+//! loopback nor under `.invalid`) are redirected to https://gateway.invalid,
 //! and `caFile` is dropped (it would make the library read arbitrary files);
+//! the library itself starts nothing (it has no embedded simulator: a config
+//! without an environment is a config error);
 //! the gateway exports are called only when the safe API shows the call fails
 //! before sending, and their client's gateway is a closed loopback port, so a
 //! wrong guess fails fast, locally, and is reported by the status check.
 #![no_main]
 
+use chinaums::client::check_service_path;
+use chinaums::clock::BeijingTime;
+use chinaums::{Config, ErrorKind};
+use chinaums::sign::NotifySignType;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value};
 use std::ffi::c_char;
 use std::sync::OnceLock;
-use ums::client::check_service_path;
-use ums::clock::BeijingTime;
-use ums::config::Environment;
-use ums::ffi::status::Status;
-use ums::ffi::*;
-use ums::sandbox::demo;
-use ums::sign::NotifySignType;
-use ums::{Config, ErrorKind};
-use ums_fuzz::{check_error_doc, config_json, documented_status_name, plain_client, GATEWAY};
+use ums::*;
+use ums::status::Status;
+use ums_fuzz::{check_error_doc, config_json, demo, documented_status_name, is_offline, plain_client, GATEWAY};
 
 const MAX_ACTIONS: usize = 12;
 const BIG: usize = 64 * 1024;
@@ -190,7 +191,7 @@ impl<'a> Input<'a> {
     }
 
     fn operation(&mut self) -> CArg {
-        let all = ums::ops::ALL;
+        let all = chinaums::ops::ALL;
         match self.byte() % 4 {
             0 => CArg::null(),
             1 => CArg::from_bytes(all[self.byte() as usize % all.len()].name.as_bytes()),
@@ -496,7 +497,7 @@ fn check_result(status: i32, doc: &str, expected: Option<i32>, what: &str) {
 /// The header's pairs must come back as signed (the library's own parser,
 /// also the simulator's).
 fn check_header(auth: &str, app_id: &str, ts: &str, nonce: &str) {
-    let h = ums::sign::parse_body_sig_header(auth)
+    let h = chinaums::sign::parse_body_sig_header(auth)
         .unwrap_or_else(|| panic!("the library cannot parse its own Authorization header: {auth:?}"));
     assert_eq!((h.app_id.as_str(), h.timestamp.as_str(), h.nonce.as_str()), (app_id, ts, nonce));
 }
@@ -527,7 +528,7 @@ fn act_verify(input: &mut Input) {
         1 => (std::ptr::null(), 1 + input.byte() as usize),
         2 => {
             // A body signed by sign_form from the part's form fields.
-            signed = match ums::notify::parse_form(source) {
+            signed = match chinaums::notify::parse_form(source) {
                 Ok(pairs) => {
                     let fields: Vec<(&str, &str)> = pairs
                         .iter()
@@ -540,7 +541,7 @@ fn act_verify(input: &mut Input) {
                         .and_then(|(_, v)| NotifySignType::from_field(Some(v)))
                         .unwrap_or(NotifySignType::Md5);
                     let k = key.text().and_then(Result::ok).unwrap_or(demo::NOTIFY_KEY);
-                    ums::notify::sign_form(k, t, &fields).into_bytes()
+                    chinaums::notify::sign_form(k, t, &fields).into_bytes()
                 }
                 Err(_) => source.to_vec(),
             };
@@ -553,7 +554,7 @@ fn act_verify(input: &mut Input) {
         None => Err(UMS_ERR_NULL_POINTER),
         Some(Err(())) => Err(UMS_ERR_INVALID_UTF8),
         Some(Ok(_)) if ptr.is_null() && len > 0 => Err(UMS_ERR_NULL_POINTER),
-        Some(Ok(k)) => match ums::notify::verify(k, body) {
+        Some(Ok(k)) => match chinaums::notify::verify(k, body) {
             Ok(v) => Ok(Some(v.to_json().to_string())),
             Err(e) => Err(status_of(e.kind)),
         },
@@ -581,18 +582,18 @@ fn act_verify(input: &mut Input) {
 }
 
 /// What the library will be given as a config: the input's text, except that
-/// a config that would start the embedded sandbox is sent to GATEWAY, and
-/// `caFile` is dropped.
+/// an accepted config whose gateway could be a real machine (not
+/// `is_offline`) is sent to GATEWAY, and `caFile` is dropped.
 fn safe_config(arg: CArg) -> CArg {
     let Some(Ok(text)) = arg.text() else { return arg };
     let Ok(config) = Config::from_json(text) else { return arg };
-    if config.environment != Environment::Sandbox && config.ca_file.is_none() {
+    if is_offline(&config.environment) && config.ca_file.is_none() {
         return arg;
     }
     let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(text) else {
         unreachable!("Config::from_json accepted a non-object")
     };
-    if config.environment == Environment::Sandbox {
+    if !is_offline(&config.environment) {
         map.insert("environment".into(), GATEWAY.into());
     }
     map.remove("caFile");
@@ -607,7 +608,7 @@ fn act_client_new(input: &mut Input, created: &mut Vec<*mut UmsClient>) {
     let config = safe_config(config);
     let null_out_client = input.byte() % 16 == 0;
     let out = input.out();
-    let expected: Option<Result<Config, ums::Error>> = match config.text() {
+    let expected: Option<Result<Config, chinaums::Error>> = match config.text() {
         Some(Ok(t)) => Some(Config::from_json(t)),
         _ => None,
     };
@@ -619,8 +620,8 @@ fn act_client_new(input: &mut Input, created: &mut Vec<*mut UmsClient>) {
         (None, Some(Ok(_))) => unreachable!(),
     };
     assert!(
-        !matches!(&expected, Some(Ok(c)) if c.environment == Environment::Sandbox),
-        "safe_config let a sandbox config through"
+        !matches!(&expected, Some(Ok(c)) if !is_offline(&c.environment) || c.ca_file.is_some()),
+        "safe_config let a config through that could reach a real gateway or read a file"
     );
     if null_out_client {
         let r = call_out(out, true, &mut |b, c, l| unsafe {
@@ -719,7 +720,7 @@ fn act_prepare(input: &mut Input, created: &[*mut UmsClient]) {
                 rust_body.as_deref(),
                 "ums_prepare's body differs from Client::prepare_call's"
             );
-            assert_eq!(auth, ums::sign::sign_body(demo::APP_ID, demo::APP_KEY, t, n, body.as_bytes()));
+            assert_eq!(auth, chinaums::sign::sign_body(demo::APP_ID, demo::APP_KEY, t, n, body.as_bytes()));
             check_header(auth, demo::APP_ID, t, n);
         }
     }
@@ -766,7 +767,7 @@ fn act_sign_body(input: &mut Input, created: &[*mut UmsClient]) {
     }
     if is_default {
         let body: &[u8] = if ptr.is_null() { &[] } else { part };
-        assert_eq!(auth, ums::sign::sign_body(demo::APP_ID, demo::APP_KEY, t, n, body));
+        assert_eq!(auth, chinaums::sign::sign_body(demo::APP_ID, demo::APP_KEY, t, n, body));
         check_header(auth, demo::APP_ID, t, n);
     }
 }
@@ -792,7 +793,7 @@ fn act_token_request(input: &mut Input, created: &[*mut UmsClient]) {
     if is_default {
         let (t, n) = (m["timestamp"].as_str().unwrap(), m["nonce"].as_str().unwrap());
         assert_eq!(m["appId"], demo::APP_ID);
-        assert_eq!(m["signature"], ums::sign::token_signature(demo::APP_ID, demo::APP_KEY, t, n));
+        assert_eq!(m["signature"], chinaums::sign::token_signature(demo::APP_ID, demo::APP_KEY, t, n));
     }
 }
 
@@ -859,8 +860,9 @@ fn act_gateway(input: &mut Input) {
             return Some(s);
         }
         let (Some(Ok(o)), Some(Ok(r))) = (op.text(), request.text()) else { unreachable!() };
-        let known_name = ums::ops::find(o).is_some() && !o.starts_with('/');
-        if !known_name && check_service_path(o).is_err() {
+        // ums_call takes a service path only (an operation name such as
+        // "refund" is an invalid path there); the named exports need none.
+        if via_call && check_service_path(o).is_err() {
             return Some(UMS_ERR_INVALID_ARGUMENT);
         }
         match plain_client().prepare_call(o, r, plain_client().now()) {

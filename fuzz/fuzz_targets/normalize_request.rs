@@ -1,4 +1,4 @@
-//! `Client::prepare_call` for every operation of `ums::ops::ALL` (and one
+//! `Client::prepare_call` for every operation of `chinaums::ops::ALL` (and one
 //! unknown `/v1/...` path, sent as given) on arbitrary UTF-8 text.
 //!
 //! Invariants:
@@ -25,11 +25,11 @@
 //! `{"data":{..}}` envelope) must be a fixed point after one pass.
 #![no_main]
 
+use chinaums::{Client, ErrorKind};
+use chinaums::client::MAX_REQUEST_BYTES;
+use chinaums::ops::Operation;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use ums::client::MAX_REQUEST_BYTES;
-use ums::ops::Operation;
-use ums::{Client, ErrorKind};
 use ums_fuzz::{base64_client, fixed_now, plain_client, repeated_key, GATEWAY};
 
 /// Fields whose string values hold JSON the client parses.
@@ -119,7 +119,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let (plain, b64) = (plain_client(), base64_client());
-    for op in ums::ops::ALL {
+    for op in chinaums::ops::ALL {
         check(plain, b64, op.name, Some(op), op.path, text);
         check(b64, b64, op.name, Some(op), op.path, text);
     }

@@ -1,4 +1,4 @@
-//! `ums::notify::verify` on arbitrary bytes, with the demo notification key
+//! `chinaums::notify::verify` on arbitrary bytes, with the demo notification key
 //! (so the vectors.json bodies in the seeds verify, and mutations start from
 //! valid notifications).
 //!
@@ -13,12 +13,12 @@
 //!   verify to exactly those fields.
 #![no_main]
 
+use chinaums::ErrorKind;
+use chinaums::notify::{parse_form, sign_form, verify, VerifiedNotification, MAX_NOTIFY_BYTES};
+use chinaums::sign::NotifySignType;
 use libfuzzer_sys::fuzz_target;
-use ums::notify::{parse_form, sign_form, verify, VerifiedNotification, MAX_NOTIFY_BYTES};
-use ums::sign::NotifySignType;
-use ums::ErrorKind;
 
-const KEY: &str = ums::sandbox::demo::NOTIFY_KEY;
+const KEY: &str = ums_fuzz::demo::NOTIFY_KEY;
 const OTHER_KEY: &str = "fcAmtnx7MwismjWNhNKdHC44mNXtnEQeJkRrhKJwyrW2ysRX";
 
 fn resign_and_verify(fields: &[(String, String)], sign_type: NotifySignType) -> Option<VerifiedNotification> {

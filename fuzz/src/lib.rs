@@ -6,14 +6,54 @@
 //! targets) or a loopback port (a call that wrongly tries to send fails fast
 //! and locally, and the target's status check reports it).
 
+use chinaums::Client;
+use chinaums::clock::BeijingTime;
+use chinaums::config::Environment;
 use serde_json::Value;
 use std::sync::OnceLock;
-use ums::clock::BeijingTime;
-use ums::sandbox::demo;
-use ums::Client;
+
+/// The public demo app of the `ums-sandbox` simulator (printed in its
+/// banner; not secrets). The fuzz clients use it at [`GATEWAY`], so no
+/// target needs the simulator.
+pub mod demo {
+    pub const APP_ID: &str = "10037e6f66f2d0f901672aa27d690006";
+    pub const APP_KEY: &str = "47ace12ae3b348fe93ab46cee97c6fde";
+    pub const NOTIFY_KEY: &str = "fcAmtnx7MwismjWNhNKdHC44mNXtnEQeJkRrhKJwyrW2ysRR";
+    pub const MID: &str = "898340149000005";
+    pub const TID: &str = "00000001";
+    pub const MSG_SRC_ID: &str = "3194";
+}
 
 /// The base URL of every fuzz client: `.invalid` is never a real host.
 pub const GATEWAY: &str = "https://gateway.invalid";
+
+/// Whether `host` (as a URI gives it, IPv6 in brackets) is a loopback host.
+pub fn is_loopback(host: &str) -> bool {
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether a client with this environment can only ever reach this machine
+/// or nothing: a base URL whose host is loopback or under `.invalid` (RFC
+/// 6761). `production`, `test` and any other host could be a real gateway.
+pub fn is_offline(environment: &Environment) -> bool {
+    let Environment::Url(base) = environment else {
+        return false;
+    };
+    let Ok(uri) = base.parse::<ureq::http::Uri>() else {
+        return false;
+    };
+    uri.host().is_some_and(|h| {
+        let h = h.trim_end_matches('.').to_ascii_lowercase();
+        is_loopback(&h) || h == "invalid" || h.ends_with(".invalid")
+    })
+}
 
 /// A config with the demo app, mid and tid, at [`GATEWAY`]; `extra` is
 /// spliced into the object (e.g. `,"realNameInput":"base64"`).
@@ -50,7 +90,7 @@ pub fn fixed_now() -> BeijingTime {
 
 /// The name of a status, or None when it is not one of the documented values.
 pub fn documented_status_name(status: i32) -> Option<&'static str> {
-    ums::ffi::status::ALL
+    ums::status::ALL
         .iter()
         .find(|(v, _, _)| *v == status)
         .map(|(_, name, _)| *name)
@@ -86,7 +126,7 @@ pub fn check_error_doc(status: i32, doc: &str) -> Value {
         obj.get("nothingSent").is_some_and(Value::is_boolean),
         "no nothingSent: {doc:?}"
     );
-    if status == ums::ffi::UMS_ERR_CONFIG || status == ums::ffi::UMS_ERR_VALIDATION {
+    if status == ums::UMS_ERR_CONFIG || status == ums::UMS_ERR_VALIDATION {
         assert!(
             obj.get("field").is_some_and(Value::is_string),
             "config/validation error without field: {doc:?}"

@@ -1,7 +1,8 @@
 /*
- * C tests of the libums ABI conventions, run against the simulator embedded
- * in the library ("environment":"sandbox"). Built and run by `make test`,
- * also under valgrind (and AddressSanitizer with `make test-asan`).
+ * C tests of the libums ABI conventions, run against the ums-sandbox
+ * simulator (a separate process started by support.h, with its public demo
+ * credentials). Built and run by `make test-c`, also under valgrind
+ * (`make test-c-valgrind`) and AddressSanitizer (`make test-c-asan`).
  *
  * Prints "N passed, N failed" and exits non-zero on any failure.
  */
@@ -13,10 +14,10 @@
 
 #include "ums.h"
 #include "check.h"
+#include "support.h"
 
-
-#define DEMO_CONFIG "{\"environment\":\"sandbox\"}"
-#define TOKEN_CONFIG "{\"environment\":\"sandbox\",\"auth\":\"token\",\"mid\":\"898340149000005\",\"tid\":\"00000001\"}"
+/* The simulator with the demo app; the same in token mode (set in main). */
+static char DEMO_CONFIG[1024], TOKEN_CONFIG[1024];
 
 static char out[16384];
 static size_t out_len;
@@ -32,16 +33,6 @@ static UmsClient *new_client(const char *config) {
 static void fresh_bill_no(char *buf, size_t cap) {
     static unsigned counter = 0;
     snprintf(buf, cap, "3194%lld%04u", (long long)time(NULL), counter++);
-}
-
-/* Today in Beijing time (UTC+8), yyyy-MM-dd. */
-static const char *today(void) {
-    static char date[16];
-    time_t t = time(NULL) + 8 * 3600;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(date, sizeof date, "%Y-%m-%d", &tm);
-    return date;
 }
 
 static void update_request(char *buf, size_t cap, const char *bill_no, const char *extra) {
@@ -96,6 +87,29 @@ static void test_invalid_utf8_and_json(UmsClient *client) {
               strstr(out, "\"field\":\"enviroment\"") != NULL,
           "unknown config key named: %s", out);
     CHECK(ums_call(client, "/v2/../x", "{}", out, sizeof out, &out_len) == UMS_ERR_INVALID_ARGUMENT, "bad path");
+
+    /* No default gateway, no built-in simulator, no demo credentials: the
+       environment, appId and appKey must be given. */
+    c = (UmsClient *)1;
+    CHECK(ums_client_new("{}", &c, out, sizeof out, &out_len) == UMS_ERR_CONFIG && c == NULL &&
+              strstr(out, "\"field\":\"") != NULL,
+          "{} is a config error: %s", out);
+    CHECK(ums_client_new("{\"appId\":\"a\",\"appKey\":\"k\"}", &c, out, sizeof out, &out_len) == UMS_ERR_CONFIG &&
+              strstr(out, "\"field\":\"environment\"") != NULL,
+          "environment is required: %s", out);
+    CHECK(ums_client_new("{\"environment\":\"sandbox\",\"appId\":\"a\",\"appKey\":\"k\"}", &c, out, sizeof out,
+                         &out_len) == UMS_ERR_CONFIG &&
+              strstr(out, "\"field\":\"environment\"") != NULL,
+          "\"sandbox\" is no environment: %s", out);
+    char partial[1024];
+    snprintf(partial, sizeof partial, "{\"environment\":\"%s\",\"appKey\":\"k\"}", sandbox.url);
+    CHECK(ums_client_new(partial, &c, out, sizeof out, &out_len) == UMS_ERR_CONFIG &&
+              strstr(out, "\"field\":\"appId\"") != NULL,
+          "appId is required: %s", out);
+    snprintf(partial, sizeof partial, "{\"environment\":\"%s\",\"appId\":\"a\"}", sandbox.url);
+    CHECK(ums_client_new(partial, &c, out, sizeof out, &out_len) == UMS_ERR_CONFIG &&
+              strstr(out, "\"field\":\"appKey\"") != NULL,
+          "appKey is required: %s", out);
 }
 
 static void test_validation_error_names_field(UmsClient *client) {
@@ -253,19 +267,21 @@ static void test_vectors(void) {
     s = ums_verify_notify(key, (const uint8_t *)with_nul, sizeof with_nul - 1, out, sizeof out, &out_len);
     CHECK(s != UMS_OK, "embedded NUL is not a valid notification: %d", s);
 
-    /* The client's own key and policy (the sandbox's demo notifyKey is this
+    /* The client's own key and policy (the simulator's demo notifyKey is this
        vector's key). */
-    UmsClient *sandbox = new_client(DEMO_CONFIG);
-    UmsClient *sha_only = new_client("{\"environment\":\"sandbox\",\"notifySignTypes\":[\"SHA256\"]}");
+    char sha_only_config[1024];
+    demo_config(sha_only_config, sizeof sha_only_config, ",\"notifySignTypes\":[\"SHA256\"]");
+    UmsClient *demo = new_client(DEMO_CONFIG);
+    UmsClient *sha_only = new_client(sha_only_config);
     UmsClient *keyless = new_client("{\"environment\":\"https://gateway.invalid\",\"appId\":\"a\",\"appKey\":\"k\"}");
-    if (sandbox && sha_only && keyless) {
-        s = ums_client_verify_notify(sandbox, (const uint8_t *)notify, strlen(notify), out, sizeof out, &out_len);
+    if (demo && sha_only && keyless) {
+        s = ums_client_verify_notify(demo, (const uint8_t *)notify, strlen(notify), out, sizeof out, &out_len);
         CHECK(s == UMS_OK && strstr(out, "\"notifyId\":\"e82a0275-f767-4f77-90c2-614c91222275\"") != NULL,
               "client verify: %d %s", s, out);
         s = ums_client_verify_notify(sha_only, (const uint8_t *)notify, strlen(notify), out, sizeof out, &out_len);
         CHECK(s == UMS_OK, "SHA256 accepted by a SHA256-only client: %d %s", s, out);
         const char *md5 = "a=1&signType=MD5&sign=00000000000000000000000000000000";
-        s = ums_client_verify_notify(sandbox, (const uint8_t *)md5, strlen(md5), out, sizeof out, &out_len);
+        s = ums_client_verify_notify(demo, (const uint8_t *)md5, strlen(md5), out, sizeof out, &out_len);
         CHECK(s == UMS_ERR_NOTIFY_BAD_SIGNATURE, "MD5 checked by default: %d %s", s, out);
         s = ums_client_verify_notify(sha_only, (const uint8_t *)md5, strlen(md5), out, sizeof out, &out_len);
         CHECK(s == UMS_ERR_NOTIFY_UNKNOWN_SIGN_TYPE, "MD5 refused by notifySignTypes [SHA256]: %d %s", s, out);
@@ -275,13 +291,13 @@ static void test_vectors(void) {
         CHECK(s == UMS_ERR_CONFIG && strstr(out, "\"field\":\"notifyKey\"") != NULL, "no notifyKey: %d %s", s, out);
         s = ums_client_verify_notify(NULL, (const uint8_t *)notify, strlen(notify), out, sizeof out, &out_len);
         CHECK(s == UMS_ERR_NULL_POINTER, "NULL client: %d", s);
-        s = ums_client_verify_notify(sandbox, NULL, 3, out, sizeof out, &out_len);
+        s = ums_client_verify_notify(demo, NULL, 3, out, sizeof out, &out_len);
         CHECK(s == UMS_ERR_NULL_POINTER, "NULL body: %d", s);
-        s = ums_client_verify_notify(sandbox, (const uint8_t *)notify, strlen(notify), NULL, 0, &out_len);
+        s = ums_client_verify_notify(demo, (const uint8_t *)notify, strlen(notify), NULL, 0, &out_len);
         CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && out_len > 0, "size query: %d %zu", s, out_len);
         CHECK(strstr(out, key) == NULL, "the key never appears");
     }
-    ums_client_free(sandbox);
+    ums_client_free(demo);
     ums_client_free(sha_only);
     ums_client_free(keyless);
 }
@@ -364,6 +380,9 @@ static void test_log_callback_may_reenter(UmsClient *client) {
 }
 
 int main(void) {
+    sandbox_start();
+    demo_config(DEMO_CONFIG, sizeof DEMO_CONFIG, "");
+    demo_config(TOKEN_CONFIG, sizeof TOKEN_CONFIG, ",\"auth\":\"token\",\"mid\":\"" DEMO_MID "\",\"tid\":\"" DEMO_TID "\"");
     test_version_and_status_strings();
     UmsClient *client = new_client(DEMO_CONFIG);
     if (client == NULL) {

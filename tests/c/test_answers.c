@@ -1,7 +1,7 @@
 /*
- * Kept answers through the C ABI, against the simulator embedded in libums
- * ("environment":"sandbox"), counting what the simulator received
- * (GET /_sandbox/stats):
+ * Kept answers through the C ABI, against the ums-sandbox simulator (a
+ * separate process started by support.h), counting what the simulator
+ * received (GET /_sandbox/stats):
  *
  *  - an operation called with out_cap < UMS_MIN_OUT_CAP sends nothing;
  *  - a document that does not fit is kept under an answerId for that call
@@ -15,73 +15,26 @@
  * Prints "N passed, N failed" and exits non-zero on any failure. Built and
  * run by `make test-c`, `make test-c-valgrind` and `make test-c-asan`.
  */
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "ums.h"
 #include "check.h"
+#include "support.h"
 
-#define CONFIG "{\"environment\":\"sandbox\",\"mid\":\"898340149000005\",\"tid\":\"00000001\"}"
 #define GET_QRCODE "/v1/netpay/bills/get-qrcode"
-#define GUARD 64
 #define SENTINEL ((size_t)0x5A5A5A5A)
 #define MIN_NOTE "{\"status\":\"UMS_ERR_BUFFER_TOO_SMALL\",\"needed\":256,\"nothingSent\":true}"
 
 static char out[16384];
 static size_t out_len;
-static int sim_port;
+static char config[1024]; /* the simulator, the demo app, mid and tid (main) */
 
 /* ---- helpers -------------------------------------------------------------- */
-
-/* GET path from the simulator; the response (head and body) goes to buf. */
-static int http_get(const char *path, char *buf, size_t cap) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return -1;
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)sim_port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-        close(fd);
-        return -1;
-    }
-    char req[256];
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
-    if (write(fd, req, (size_t)n) != n) {
-        close(fd);
-        return -1;
-    }
-    size_t got = 0;
-    ssize_t r;
-    while (got + 1 < cap && (r = read(fd, buf + got, cap - 1 - got)) > 0) got += (size_t)r;
-    buf[got] = '\0';
-    close(fd);
-    return 0;
-}
-
-/* The number after "key": in a JSON text (0 if absent). */
-static long json_number(const char *json, const char *key) {
-    char pattern[128];
-    snprintf(pattern, sizeof pattern, "\"%s\":", key);
-    const char *p = strstr(json, pattern);
-    return p ? atol(p + strlen(pattern)) : 0;
-}
-
-/* Requests the simulator received on `path` (-1 when stats cannot be read). */
-static long requests_to(const char *path) {
-    static char stats[65536];
-    if (http_get("/_sandbox/stats", stats, sizeof stats) != 0) return -1;
-    const char *requests = strstr(stats, "\"requests\":{");
-    return requests ? json_number(requests, path) : 0;
-}
 
 /* All requests the simulator received on business paths. */
 static long business_requests(void) {
@@ -93,27 +46,11 @@ static long business_requests(void) {
     };
     long total = 0;
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        long n = requests_to(paths[i]);
+        long n = sandbox_stat(paths[i]);
         if (n < 0) return -1;
         total += n;
     }
     return total;
-}
-
-/* Copies the string value of the first "key":"..." in doc; 1 if found. */
-static int json_str(const char *doc, const char *key, char *dst, size_t cap) {
-    char pattern[128];
-    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
-    const char *p = strstr(doc, pattern);
-    if (p == NULL || cap == 0) return 0;
-    p += strlen(pattern);
-    size_t n = 0;
-    while (p[n] != '\0' && p[n] != '"' && n + 1 < cap) {
-        dst[n] = p[n];
-        n++;
-    }
-    dst[n] = '\0';
-    return p[n] == '"';
 }
 
 /* 32 lowercase hex characters. */
@@ -141,7 +78,7 @@ static void check_kept_note(const char *what, const char *note, size_t doc_len, 
 
 static UmsClient *new_client(void) {
     UmsClient *client = NULL;
-    UmsStatus s = ums_client_new(CONFIG, &client, out, sizeof out, &out_len);
+    UmsStatus s = ums_client_new(config, &client, out, sizeof out, &out_len);
     CHECK(s == UMS_OK && client != NULL, "ums_client_new: %d %s", s, out);
     return client;
 }
@@ -161,8 +98,7 @@ static void test_min_out_cap_sends_nothing(UmsClient *client) {
     for (size_t o = 0; o < sizeof ops / sizeof ops[0] + 1; o++) {
         for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++) {
             size_t cap = caps[c];
-            unsigned char *g = malloc(cap + GUARD);
-            memset(g, 0xAB, cap + GUARD);
+            unsigned char *g = guarded(cap);
             size_t len = SENTINEL;
             char *buf = cap == 0 ? NULL : (char *)g;
             UmsStatus s = o < sizeof ops / sizeof ops[0]
@@ -174,8 +110,7 @@ static void test_min_out_cap_sends_nothing(UmsClient *client) {
                 CHECK(strcmp((char *)g, MIN_NOTE) == 0, "op %zu cap %zu: note %s", o, cap, (char *)g);
             else if (cap > 0)
                 CHECK(g[0] == 0, "op %zu cap %zu: an empty string when the note does not fit", o, cap);
-            int bad = 0;
-            for (size_t j = cap; j < cap + GUARD; j++) bad += g[j] != 0xAB;
+            int bad = past_cap(g, cap);
             CHECK(bad == 0, "op %zu cap %zu: %d bytes written past out_cap", o, cap, bad);
             free(g);
         }
@@ -213,7 +148,7 @@ static void test_min_out_cap_sends_nothing(UmsClient *client) {
    simulator sees two requests, never a third. */
 static void test_same_text_two_callers(UmsClient *client) {
     const char *req = "{\"totalAmount\":100,\"billDesc\":\"same text, two callers\"}";
-    long before = requests_to(GET_QRCODE);
+    long before = sandbox_stat(GET_QRCODE);
 
     /* Caller A: a buffer of UMS_MIN_OUT_CAP, too small for the answer. */
     char a_buf[UMS_MIN_OUT_CAP];
@@ -252,7 +187,7 @@ static void test_same_text_two_callers(UmsClient *client) {
           "ANSWER_GONE document: %s", a_doc);
     free(a_doc);
 
-    long after = requests_to(GET_QRCODE);
+    long after = sandbox_stat(GET_QRCODE);
     CHECK(after - before == 2, "the simulator saw %ld get-qrcode requests, expected 2", after - before);
 }
 
@@ -262,7 +197,7 @@ static void test_take_with_small_buffers(UmsClient *client) {
     const char *req = "{\"totalAmount\":7}";
     char note[UMS_MIN_OUT_CAP];
     size_t L = SENTINEL;
-    long before = requests_to(GET_QRCODE);
+    long before = sandbox_stat(GET_QRCODE);
     UmsStatus s = ums_get_qrcode(client, req, note, sizeof note, &L);
     CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && L != SENTINEL && L >= sizeof note, "kept: %d %zu", s, L);
     if (s != UMS_ERR_BUFFER_TOO_SMALL || L == SENTINEL || L < sizeof note) return;
@@ -297,8 +232,7 @@ static void test_take_with_small_buffers(UmsClient *client) {
     const size_t caps[] = {0, 1, 2, note_len - 1, note_len, note_len + 1, UMS_MIN_OUT_CAP, L - 1, L};
     for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
         size_t cap = caps[i];
-        unsigned char *g = malloc(cap + GUARD);
-        memset(g, 0xAB, cap + GUARD);
+        unsigned char *g = guarded(cap);
         size_t got = SENTINEL;
         s = ums_take_answer(client, id, cap ? (char *)g : NULL, cap, &got);
         CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && got == L, "take, cap %zu: %d %zu (doc %zu)", cap, s, got, L);
@@ -306,40 +240,32 @@ static void test_take_with_small_buffers(UmsClient *client) {
             CHECK(strcmp((char *)g, note) == 0, "take, cap %zu: the same note: %s", cap, (char *)g);
         else if (cap > 0)
             CHECK(g[0] == 0, "take, cap %zu: an empty string", cap);
-        int bad = 0;
-        for (size_t j = cap; j < cap + GUARD; j++) bad += g[j] != 0xAB;
+        int bad = past_cap(g, cap);
         CHECK(bad == 0, "take, cap %zu: %d bytes past out_cap", cap, bad);
         free(g);
     }
     /* Exactly enough: the answer, once. */
-    unsigned char *g = malloc(L + 1 + GUARD);
-    memset(g, 0xAB, L + 1 + GUARD);
+    unsigned char *g = guarded(L + 1);
     size_t got = SENTINEL;
     s = ums_take_answer(client, id, (char *)g, L + 1, &got);
     CHECK(s == UMS_OK && got == L && strlen((char *)g) == L && strstr((char *)g, "\"errCode\":\"SUCCESS\"") != NULL,
           "take, cap %zu: %d %zu %.200s", L + 1, s, got, (char *)g);
-    int bad = 0;
-    for (size_t j = L + 1; j < L + 1 + GUARD; j++) bad += g[j] != 0xAB;
+    int bad = past_cap(g, L + 1);
     CHECK(bad == 0, "take: %d bytes past out_cap", bad);
     free(g);
     s = ums_take_answer(client, id, out, sizeof out, &out_len);
     CHECK(s == UMS_ERR_ANSWER_GONE, "taken: %d", s);
-    CHECK(requests_to(GET_QRCODE) - before == 1, "one request for all those takes");
+    CHECK(sandbox_stat(GET_QRCODE) - before == 1, "one request for all those takes");
 }
 
 /* Error documents are kept with their status too. */
 static void test_error_documents_are_kept(UmsClient *client) {
     char req[512], id[64] = "", note[UMS_MIN_OUT_CAP];
-    time_t t = time(NULL) + 8 * 3600;
-    struct tm tm;
-    char date[16];
-    gmtime_r(&t, &tm);
-    strftime(date, sizeof date, "%Y-%m-%d", &tm);
     /* An unknown QR code: the gateway answers NO_ORDER. */
     snprintf(req, sizeof req,
              "{\"qrCodeId\":\"31949999999999999999999999\",\"billNo\":\"3194%lld55\",\"billDate\":\"%s\","
              "\"totalAmount\":26}",
-             (long long)time(NULL), date);
+             (long long)time(NULL), today());
     size_t L = SENTINEL;
     UmsStatus s = ums_update_qrcode(client, req, note, sizeof note, &L);
     CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && L >= sizeof note, "rejection kept: %d %zu %s", s, L, note);
@@ -384,7 +310,7 @@ static void *take_own(void *arg) {
 static void test_threads_take_their_own(UmsClient *client) {
     struct taker takers[THREADS];
     pthread_t threads[THREADS];
-    long before = requests_to(GET_QRCODE);
+    long before = sandbox_stat(GET_QRCODE);
     for (int i = 0; i < THREADS; i++) {
         memset(&takers[i], 0, sizeof takers[i]);
         takers[i].client = client;
@@ -403,7 +329,7 @@ static void test_threads_take_their_own(UmsClient *client) {
         for (int j = 0; j < i; j++) dups += takers[i].ok && takers[j].ok &&
                                               strcmp(takers[i].qr_from_answer, takers[j].qr_from_answer) == 0;
     CHECK(dups == 0, "%d threads received another thread's QR code", dups);
-    CHECK(requests_to(GET_QRCODE) - before == THREADS, "one request per thread");
+    CHECK(sandbox_stat(GET_QRCODE) - before == THREADS, "one request per thread");
 }
 
 /* The answers a client keeps go with it: freeing a client with kept answers
@@ -421,15 +347,10 @@ static void test_free_with_kept_answers(void) {
 }
 
 int main(void) {
+    sandbox_start();
+    demo_config(config, sizeof config, ",\"mid\":\"" DEMO_MID "\",\"tid\":\"" DEMO_TID "\"");
     UmsClient *client = new_client();
     if (client == NULL) return 1;
-    const char *base = strstr(out, "\"baseUrl\":\"http://127.0.0.1:");
-    sim_port = base ? atoi(base + strlen("\"baseUrl\":\"http://127.0.0.1:")) : 0;
-    CHECK(sim_port > 0, "simulator port from %s", out);
-    if (sim_port <= 0) {
-        ums_client_free(client);
-        return CHECK_SUMMARY();
-    }
     CHECK(UMS_MIN_OUT_CAP == 256, "UMS_MIN_OUT_CAP is 256");
     test_min_out_cap_sends_nothing(client);
     test_same_text_two_callers(client);

@@ -7,9 +7,9 @@
  *
  * No network: the clients point at https://gateway.invalid and every call
  * made with them fails before sending (or never sends: ums_prepare,
- * ums_sign_body, ...). One test uses the simulator embedded in the library
- * ("environment":"sandbox") for the kept-answer path of a real gateway call
- * (ums_take_answer, every capacity).
+ * ums_sign_body, ...). One test uses the ums-sandbox simulator (a separate
+ * process started by support.h, with its demo app) for the kept-answer path
+ * of a real gateway call (ums_take_answer, every capacity).
  *
  * Operations (ums_update_qrcode .. ums_secure_complete, ums_call) follow the
  * operation buffer rules: below UMS_MIN_OUT_CAP nothing is parsed or sent
@@ -34,7 +34,7 @@
 
 #include "ums.h"
 #include "check.h"
-
+#include "support.h"
 
 #define APP_ID "hostile-app"
 #define APP_KEY "HostileAppKey-5f1e9c2b7a"
@@ -43,7 +43,6 @@
     "{\"environment\":\"https://gateway.invalid\",\"appId\":\"" APP_ID "\",\"appKey\":\"" APP_KEY \
     "\",\"msgSrcId\":\"3194\",\"notifyKey\":\"" NOTIFY_KEY "\"}"
 #define LOOP_CONFIG "{\"environment\":\"https://gateway.invalid\",\"appId\":\"a\",\"appKey\":\"k\"}"
-#define DEMO_CONFIG "{\"environment\":\"sandbox\"}"
 #define TS "20260917102030"
 #define NONCE "hostile-nonce-0001"
 #define VALID_UPDATE_REQ                                                                          \
@@ -52,7 +51,6 @@
     "\"totalAmount\":\"26\"}"
 #define MAX_REQUEST 262144 /* the library's request size limit (client.rs) */
 #define MAX_NOTIFY 65536   /* the library's notification size limit (notify.rs) */
-#define GUARD 64
 #define SENTINEL ((size_t)0x5A5A5A5A)
 #define UNKNOWN_ANSWER_ID "00000000000000000000000000000000"
 #define MIN_NOTE "{\"status\":\"UMS_ERR_BUFFER_TOO_SMALL\",\"needed\":256,\"nothingSent\":true}"
@@ -724,16 +722,13 @@ static void sweep(const char *what, const struct inv *v, int deterministic) {
                            L - 1, L, L + 1, L + 2, L + GUARD};
     for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
         size_t cap = caps[i];
-        unsigned char *g = malloc(cap + GUARD);
-        memset(g, 0xAB, cap + GUARD);
+        unsigned char *g = guarded(cap);
         size_t got = SENTINEL;
         UmsStatus s = invoke(v, (char *)g, cap, &got);
         UmsStatus want = cap > L ? expect : UMS_ERR_BUFFER_TOO_SMALL;
         CHECK(s == want, "%s cap %zu (doc %zu): status %d, expected %d", what, cap, L, s, want);
         CHECK(got == L, "%s cap %zu: *out_len %zu, expected %zu", what, cap, got, L);
-        size_t bad = 0;
-        for (size_t j = cap; j < cap + GUARD; j++)
-            if (g[j] != 0xAB) bad++;
+        size_t bad = past_cap(g, cap);
         CHECK(bad == 0, "%s cap %zu: %zu bytes written past out_cap", what, cap, bad);
         if (cap > 0) {
             CHECK(memchr(g, 0, cap) != NULL, "%s cap %zu: not NUL-terminated", what, cap);
@@ -770,13 +765,10 @@ static void sweep_op(const char *what, const struct inv *v) {
                            L + GUARD};
     for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
         size_t cap = caps[i];
-        unsigned char *g = malloc(cap + GUARD);
-        memset(g, 0xAB, cap + GUARD);
+        unsigned char *g = guarded(cap);
         size_t got = SENTINEL;
         UmsStatus s = invoke(v, (char *)g, cap, &got);
-        int bad = 0;
-        for (size_t j = cap; j < cap + GUARD; j++)
-            if (g[j] != 0xAB) bad++;
+        int bad = past_cap(g, cap);
         CHECK(bad == 0, "%s cap %zu: %d bytes written past out_cap", what, cap, bad);
         if (cap > 0) CHECK(memchr(g, 0, cap) != NULL, "%s cap %zu: not NUL-terminated", what, cap);
         if (cap < UMS_MIN_OUT_CAP) {
@@ -1686,27 +1678,23 @@ static void test_threads(void) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* A real gateway answer (embedded simulator): below UMS_MIN_OUT_CAP nothing  */
+/* A real gateway answer (ums-sandbox): below UMS_MIN_OUT_CAP nothing        */
 /* is sent; a too-small buffer keeps it under an answerId; ums_take_answer    */
 /* through every capacity keeps it until one fits; then it is gone.          */
 
 static void test_kept_answer_sweep(void) {
     UmsClient *client = NULL;
-    char buf[1024];
+    char buf[1024], config[1024];
     size_t len;
-    UmsStatus s = ums_client_new(DEMO_CONFIG, &client, buf, sizeof buf, &len);
-    CHECK(s == UMS_OK && client, "sandbox client: %d %s", s, buf);
+    UmsStatus s = ums_client_new(demo_config(config, sizeof config, ""), &client, buf, sizeof buf, &len);
+    CHECK(s == UMS_OK && client, "simulator client: %d %s", s, buf);
     if (!client) return;
-    char date[16], req[1024];
-    time_t t = time(NULL) + 8 * 3600;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(date, sizeof date, "%Y-%m-%d", &tm);
+    char req[1024];
     snprintf(req, sizeof req,
              "{\"mid\":\"898340149000005\",\"tid\":\"00000001\",\"instMid\":\"QRPAYDEFAULT\","
              "\"qrCodeId\":\"31942002267733902130410550\",\"billNo\":\"3194%lld77\",\"billDate\":\"%s\","
              "\"totalAmount\":\"26\"}",
-             (long long)time(NULL), date);
+             (long long)time(NULL), today());
 
     /* NULL out_len / out_buf: refused before anything is sent. */
     s = ums_update_qrcode(client, req, buf, sizeof buf, NULL);
@@ -1719,20 +1707,18 @@ static void test_kept_answer_sweep(void) {
     const size_t small_caps[] = {0, 1, 2, 3, strlen(MIN_NOTE), strlen(MIN_NOTE) + 1, UMS_MIN_OUT_CAP - 1};
     for (size_t i = 0; i < sizeof small_caps / sizeof small_caps[0]; i++) {
         size_t cap = small_caps[i];
-        unsigned char *g = malloc(cap + GUARD);
-        memset(g, 0xAB, cap + GUARD);
+        unsigned char *g = guarded(cap);
         size_t got = SENTINEL;
         s = ums_update_qrcode(client, req, cap ? (char *)g : NULL, cap, &got);
         CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && got == UMS_MIN_OUT_CAP - 1, "cap %zu: %d %zu", cap, s, got);
-        int bad = 0;
-        for (size_t j = cap; j < cap + GUARD; j++) bad += g[j] != 0xAB;
+        int bad = past_cap(g, cap);
         CHECK(bad == 0, "cap %zu: %d bytes past out_cap", cap, bad);
         free(g);
     }
 
     /* The minimum: sent, and the answer does not fit: kept. */
     char note[UMS_MIN_OUT_CAP + GUARD];
-    memset(note, 0xAB, sizeof note);
+    memset(note, GUARD_BYTE, sizeof note);
     size_t L = SENTINEL;
     s = ums_update_qrcode(client, req, note, UMS_MIN_OUT_CAP, &L);
     char id[33];
@@ -1742,33 +1728,28 @@ static void test_kept_answer_sweep(void) {
         ums_client_free(client);
         return;
     }
-    int bad = 0;
-    for (size_t j = UMS_MIN_OUT_CAP; j < sizeof note; j++) bad += (unsigned char)note[j] != 0xAB;
+    int bad = past_cap((const unsigned char *)note, UMS_MIN_OUT_CAP);
     CHECK(bad == 0, "kept note: %d bytes past out_cap", bad);
     CHECK(strstr(note, "\"answerStatus\":\"UMS_OK\"") != NULL, "answerStatus: %s", note);
     size_t note_len = strlen(note);
     const size_t caps[] = {0, 1, 2, 3, note_len - 1, note_len, note_len + 1, L / 2, L - 1, L};
     for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++) {
-        unsigned char *g = malloc(caps[i] + GUARD);
-        memset(g, 0xAB, caps[i] + GUARD);
+        unsigned char *g = guarded(caps[i]);
         size_t got = SENTINEL;
         s = ums_take_answer(client, id, caps[i] ? (char *)g : NULL, caps[i], &got);
         CHECK(s == UMS_ERR_BUFFER_TOO_SMALL && got == L, "kept, cap %zu: %d %zu (doc %zu)", caps[i], s, got, L);
         if (caps[i] > 0) CHECK(memchr(g, 0, caps[i]) != NULL, "kept, cap %zu: NUL", caps[i]);
         if (caps[i] > note_len) CHECK(strcmp((char *)g, note) == 0, "kept, cap %zu: same note %s", caps[i], (char *)g);
-        bad = 0;
-        for (size_t j = caps[i]; j < caps[i] + GUARD; j++) bad += g[j] != 0xAB;
+        bad = past_cap(g, caps[i]);
         CHECK(bad == 0, "kept, cap %zu: %d bytes past out_cap", caps[i], bad);
         free(g);
     }
-    unsigned char *g = malloc(L + 1 + GUARD);
-    memset(g, 0xAB, L + 1 + GUARD);
+    unsigned char *g = guarded(L + 1);
     size_t got = SENTINEL;
     s = ums_take_answer(client, id, (char *)g, L + 1, &got);
     CHECK(s == UMS_OK && got == L && strstr((char *)g, "\"errCode\":\"SUCCESS\"") != NULL,
           "the kept answer after %zu too-small takes: %d %.200s", sizeof caps / sizeof caps[0], s, (char *)g);
-    bad = 0;
-    for (size_t j = L + 1; j < L + 1 + GUARD; j++) bad += g[j] != 0xAB;
+    bad = past_cap(g, L + 1);
     CHECK(bad == 0, "kept answer: %d bytes past out_cap", bad);
     free(g);
     s = ums_take_answer(client, id, out, sizeof out, &out_len);
@@ -1814,6 +1795,7 @@ static void test_unresolvable_host(void) {
     } while (0)
 
 int main(void) {
+    sandbox_start(); /* first: before any thread */
     good_notify = signed_notify(NOTIFY_FIELDS, sizeof NOTIFY_FIELDS / sizeof NOTIFY_FIELDS[0], NOTIFY_KEY,
                                 &good_notify_len);
     size_t len;

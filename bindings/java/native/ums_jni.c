@@ -50,14 +50,33 @@
 /* Longest answerId accepted from a small document (the library's are 32 hex). */
 #define MAX_ANSWER_ID 64
 
-/* Indices of the operations, in the order of NativeLib.OP_* in Java. */
+/* The operation exports of ums.h (client, request JSON, output buffer), by
+   name: Java passes the export's name (NativeLib.OP_*), so nothing depends on
+   an order. OP() makes each name from the function itself, and the compiler
+   checks each function against op_fn. The Java tests check that this list,
+   the header's operation exports and NativeLib.OP_* are the same set. */
 typedef UmsStatus (*op_fn)(const UmsClient *, const char *, char *, size_t, size_t *);
-static const op_fn OPS[] = {
-    ums_get_qrcode,       ums_update_qrcode,    ums_close_qrcode,  ums_query_bill,
-    ums_refund,           ums_query_qrcode_info, ums_preauth_complete,
-    ums_preauth_cancel,   ums_secure_cancel,    ums_secure_complete,
+#define OP(fn) {#fn, fn}
+static const struct {
+    const char *name;
+    op_fn fn;
+} OPS[] = {
+    OP(ums_get_qrcode),     OP(ums_update_qrcode),     OP(ums_close_qrcode),
+    OP(ums_query_bill),     OP(ums_refund),            OP(ums_query_qrcode_info),
+    OP(ums_preauth_complete), OP(ums_preauth_cancel),  OP(ums_secure_cancel),
+    OP(ums_secure_complete),
 };
-#define OP_COUNT ((jint)(sizeof OPS / sizeof OPS[0]))
+#undef OP
+
+/* The operation export called name, or NULL. */
+static op_fn find_op(const char *name) {
+    for (size_t i = 0; i < sizeof OPS / sizeof OPS[0]; i++) {
+        if (strcmp(OPS[i].name, name) == 0) {
+            return OPS[i].fn;
+        }
+    }
+    return NULL;
+}
 
 static void throw_named(JNIEnv *env, const char *cls_name, const char *msg) {
     if ((*env)->ExceptionCheck(env)) {
@@ -493,15 +512,27 @@ JNIEXPORT void JNICALL Java_com_chinaums_ums_NativeLib_clientFree(JNIEnv *env, j
     ums_client_free((UmsClient *)(intptr_t)handle);
 }
 
+/* Runs the operation export named by export_name (e.g. "ums_refund"). */
 JNIEXPORT jbyteArray JNICALL Java_com_chinaums_ums_NativeLib_operation(JNIEnv *env, jclass cls,
-                                                                     jint op, jlong handle,
+                                                                     jbyteArray export_name,
+                                                                     jlong handle,
                                                                      jbyteArray request,
                                                                      jintArray status_out) {
     (void)cls;
-    if (op < 0 || op >= OP_COUNT) {
-        throw_named(env, "java/lang/IllegalArgumentException", "libumsjni: unknown operation");
+    Bytes name;
+    if (!copy_arg(env, export_name, &name)) {
         return NULL;
     }
+    op_fn op = name.data != NULL ? find_op(name.data) : NULL;
+    if (op == NULL) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "libumsjni: no operation export named \"%.64s\"",
+                 name.data != NULL ? name.data : "(null)");
+        free_arg(&name, 0);
+        throw_named(env, "java/lang/IllegalArgumentException", msg);
+        return NULL;
+    }
+    free_arg(&name, 0);
     Bytes req;
     if (!copy_arg(env, request, &req)) {
         return NULL;
@@ -509,7 +540,7 @@ JNIEXPORT jbyteArray JNICALL Java_com_chinaums_ums_NativeLib_operation(JNIEnv *e
     Invocation inv = {0};
     inv.invoke = inv_op;
     inv.client = handle_of(handle);
-    inv.op = OPS[op];
+    inv.op = op;
     inv.a = req.data;
     inv.sends = 1;
     jbyteArray doc = run_call(env, status_out, &inv);

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace ChinaUms;
 
+use ChinaUms\Exception\ClientClosedException;
 use ChinaUms\Exception\UmsException;
 use ChinaUms\Exception\ValidationException;
 use ChinaUms\Internal\Json;
@@ -24,6 +25,25 @@ use ChinaUms\Internal\Library;
  */
 final class Client
 {
+    /**
+     * The operation methods and the libums export each one calls: exactly the
+     * operation exports of include/ums.h (ums_update_qrcode ..
+     * ums_secure_complete; tests/run.php checks the list against the header).
+     * Each method looks itself up here by name.
+     */
+    public const OPERATIONS = [
+        'getQrcode' => 'ums_get_qrcode',
+        'updateQrcode' => 'ums_update_qrcode',
+        'closeQrcode' => 'ums_close_qrcode',
+        'queryBill' => 'ums_query_bill',
+        'refund' => 'ums_refund',
+        'queryQrcodeInfo' => 'ums_query_qrcode_info',
+        'preauthComplete' => 'ums_preauth_complete',
+        'preauthCancel' => 'ums_preauth_cancel',
+        'secureCancel' => 'ums_secure_cancel',
+        'secureComplete' => 'ums_secure_complete',
+    ];
+
     private ?\FFI\CData $handle = null;
     /** @var array<string, mixed> */
     private array $info;
@@ -31,16 +51,17 @@ final class Client
 
     /**
      * @param array<string, mixed>|string $config the configuration object (camelCase keys,
-     *        see the README): e.g. ['environment' => 'sandbox'] or
-     *        ['environment' => 'production', 'appId' => ..., 'appKey' => ..., 'mid' => ..., 'tid' => ...].
-     *        An empty array means {} (the embedded sandbox with the demo app).
+     *        see the README). `environment`, `appId` and `appKey` are required: e.g.
+     *        ['environment' => 'production', 'appId' => ..., 'appKey' => ..., 'mid' => ..., 'tid' => ...],
+     *        or, against the ums-sandbox simulator, 'environment' => the URL it prints
+     *        ('http://127.0.0.1:PORT') with its demo app. There is no default environment.
      * @param int $initialBufferSize first output buffer in bytes (advanced; operations
      *        use at least 256, UMS_MIN_OUT_CAP). A bigger result costs one more
      *        library call, never a resend: an operation's answer is taken from the
      *        library (ums_take_answer), not asked for again
-     * @throws Exception\ConfigException when a key or value is wrong (getField() names it)
+     * @throws Exception\ConfigException when a key or value is wrong or missing (getField() names it)
      */
-    public function __construct(array|string $config = [], int $initialBufferSize = Library::DEFAULT_BUFFER)
+    public function __construct(array|string $config, int $initialBufferSize = Library::DEFAULT_BUFFER)
     {
         $this->bufferSize = max(1, $initialBufferSize);
         $ffi = Library::ffi();
@@ -62,7 +83,11 @@ final class Client
         $this->close();
     }
 
-    /** Frees the library handle. Idempotent; later calls throw ValidationException. */
+    /**
+     * Frees the library handle. Idempotent; later calls throw
+     * ClientClosedException (a ValidationException: kind "client_closed",
+     * nothing sent).
+     */
     public function close(): void
     {
         if ($this->handle !== null) {
@@ -96,25 +121,25 @@ final class Client
     /** `bills/get-qrcode`: creates a QR code. @return array<string, mixed> */
     public function getQrcode(array|string $request): array
     {
-        return $this->operation('ums_get_qrcode', $request);
+        return $this->operation(__FUNCTION__, $request);
     }
 
     /** `bills/update-qrcode`: binds a new bill to a code. @return array<string, mixed> */
     public function updateQrcode(array|string $request): array
     {
-        return $this->operation('ums_update_qrcode', $request);
+        return $this->operation(__FUNCTION__, $request);
     }
 
     /** `bills/close-qrcode`: closes a code. @return array<string, mixed> */
     public function closeQrcode(array|string $request): array
     {
-        return $this->operation('ums_close_qrcode', $request);
+        return $this->operation(__FUNCTION__, $request);
     }
 
     /** `bills/query`: a bill's status; use it after an OutcomeUnknownException. @return array<string, mixed> */
     public function queryBill(array|string $request): array
     {
-        return $this->operation('ums_query_bill', $request);
+        return $this->operation(__FUNCTION__, $request);
     }
 
     /**
@@ -127,37 +152,37 @@ final class Client
      */
     public function refund(array|string $request): array
     {
-        return $this->operation('ums_refund', $request);
+        return $this->operation(__FUNCTION__, $request);
     }
 
     /** `bills/query-qrcode-info`: the bill a code carries. @return array<string, mixed> */
     public function queryQrcodeInfo(array|string $request): array
     {
-        return $this->operation('ums_query_qrcode_info', $request);
+        return $this->operation(__FUNCTION__, $request);
     }
 
     /** `bills/preauthed`: completes a pre-authorisation. @return array<string, mixed> */
     public function preauthComplete(array|string $request): array
     {
-        return $this->operation('ums_preauth_complete', $request);
+        return $this->operation(__FUNCTION__, $request);
     }
 
     /** `bills/preauth-cancel`: cancels a pre-authorisation. @return array<string, mixed> */
     public function preauthCancel(array|string $request): array
     {
-        return $this->operation('ums_preauth_cancel', $request);
+        return $this->operation(__FUNCTION__, $request);
     }
 
     /** `secure-cancel`: cancels a guaranteed trade. @return array<string, mixed> */
     public function secureCancel(array|string $request): array
     {
-        return $this->operation('ums_secure_cancel', $request);
+        return $this->operation(__FUNCTION__, $request);
     }
 
     /** `secure-complete`: completes a guaranteed trade. @return array<string, mixed> */
     public function secureComplete(array|string $request): array
     {
-        return $this->operation('ums_secure_complete', $request);
+        return $this->operation(__FUNCTION__, $request);
     }
 
     /**
@@ -187,7 +212,7 @@ final class Client
 
     /**
      * Verifies a payment notification with this client's configured
-     * `notifyKey` (the sandbox's demo key when the config has none) and
+     * `notifyKey` and
      * `notifySignTypes` (["SHA256"] refuses MD5-signed notifications). The key
      * stays in the library: PHP never holds it. Pass the body exactly as
      * received (file_get_contents('php://input')).
@@ -256,7 +281,7 @@ final class Client
     /**
      * A new 28-character merchant identifier (msgSrcId + Beijing time + 7
      * digits) for billNo, merOrderId or refundOrderId. Needs msgSrcId in the
-     * config (the sandbox sets it).
+     * config (ConfigException naming it otherwise).
      */
     public function newId(): string
     {
@@ -316,8 +341,9 @@ final class Client
     }
 
     /** @return array<string, mixed> */
-    private function operation(string $function, array|string $request): array
+    private function operation(string $method, array|string $request): array
     {
+        $function = self::OPERATIONS[$method];
         $handle = $this->handle();
         $json = self::request($request);
         return Json::decodeObject(Library::runOrThrow(
@@ -330,10 +356,7 @@ final class Client
     private function handle(): \FFI\CData
     {
         if ($this->handle === null) {
-            throw new ValidationException(1, 'UMS_ERR_NULL_POINTER', 'the client is closed', [
-                'status' => 'UMS_ERR_NULL_POINTER',
-                'message' => 'the client is closed',
-            ]);
+            throw new ClientClosedException();
         }
         return $this->handle;
     }

@@ -4,19 +4,25 @@
  *
  *   php bindings/php/tests/run.php [name-filter]
  *
- * Uses the simulator embedded in libums ("environment":"sandbox"), local
- * misbehaving TCP servers (tests/fake_server.php) and subprocesses for the
- * examples, library loading and the parallel test. Prints one line per test
- * and "N passed, N failed" last; exits 1 on any failure.
+ * Starts ONE ums-sandbox simulator for the run (tests/Simulator.php:
+ * $UMS_SANDBOX, else target/release/ums-sandbox; stopped at the end) and
+ * points the clients at it with its demo app; tests that need a fresh
+ * simulator start their own. Also uses local misbehaving TCP servers
+ * (tests/fake_server.php) and subprocesses for the examples, library loading
+ * and the parallel test. Prints one line per test and "N passed, N failed"
+ * last; exits 1 on any failure.
  */
 
 declare(strict_types=1);
 
 require_once __DIR__ . '/../autoload.php';
+require_once __DIR__ . '/Simulator.php';
+require_once __DIR__ . '/Behaviour.php';
 
 use ChinaUms\Client;
 use ChinaUms\Compat\DefaultOpenApiClient;
 use ChinaUms\Exception\AnswerGoneException;
+use ChinaUms\Exception\ClientClosedException;
 use ChinaUms\Exception\ConfigException;
 use ChinaUms\Exception\GatewayRejectedException;
 use ChinaUms\Exception\InternalException;
@@ -40,9 +46,13 @@ set_error_handler(static function (int $severity, string $message, string $file,
     throw new ErrorException($message, 0, $severity, $file, $line);
 });
 
-// The adapter reads these; tests set them where they need them.
-foreach (['UMS_ENVIRONMENT', 'UMS_APP_ID', 'UMS_APP_KEY'] as $name) {
-    putenv($name);
+// With "fromEnvironment" (the adapter) libums reads every UMS_* variable
+// that names a config key: none may leak in from the caller's shell. Tests
+// set them where they need them.
+foreach (array_keys(getenv()) as $name) {
+    if (str_starts_with($name, 'UMS_') && !in_array($name, ['UMS_LIBRARY', 'UMS_SANDBOX'], true)) {
+        putenv($name);
+    }
 }
 
 const PACKAGE = __DIR__ . '/..';
@@ -126,9 +136,21 @@ function beijing(string $format, string $when = 'now'): string
     return (new DateTime($when, new DateTimeZone('+08:00')))->format($format);
 }
 
+/** The run's simulator, started on first use and stopped when the run ends. */
+function sim(): Simulator
+{
+    static $simulator = null;
+    if ($simulator === null) {
+        $simulator = Simulator::start();
+        register_shutdown_function([$simulator, 'stop']);
+    }
+    return $simulator;
+}
+
+/** A client of the run's simulator with its demo app (see Simulator::config()). */
 function sandbox(array $extra = [], int $buffer = Library::DEFAULT_BUFFER): Client
 {
-    return new Client(['environment' => 'sandbox', 'mid' => MID, 'tid' => TID] + $extra, $buffer);
+    return new Client(sim()->config($extra), $buffer);
 }
 
 /** A fresh bill bound to the seed QR code; returns [billNo, billDate, answer]. */
@@ -175,34 +197,40 @@ function startPhp(array $args, array $env = []): array
     return [$process, $pipes];
 }
 
-/** @param array{0: resource, 1: array<int, resource>} $started */
+/**
+ * Reads the child's stdout and stderr until both end (stream_select blocks
+ * until there is something to read), then waits for its exit code.
+ *
+ * @param array{0: resource, 1: array<int, resource>} $started
+ */
 function finish(array $started, int $timeout = 60): array
 {
     [$process, $pipes] = $started;
-    $out = '';
-    $err = '';
-    stream_set_blocking($pipes[1], false);
-    stream_set_blocking($pipes[2], false);
+    $text = [1 => '', 2 => ''];
+    $open = [1 => $pipes[1], 2 => $pipes[2]];
     $deadline = microtime(true) + $timeout;
-    while (true) {
-        $out .= (string) stream_get_contents($pipes[1]);
-        $err .= (string) stream_get_contents($pipes[2]);
-        $status = proc_get_status($process);
-        if (!$status['running']) {
-            $out .= (string) stream_get_contents($pipes[1]);
-            $err .= (string) stream_get_contents($pipes[2]);
-            break;
-        }
-        if (microtime(true) > $deadline) {
+    while ($open !== []) {
+        $left = $deadline - microtime(true);
+        $read = array_values($open);
+        $write = $except = null;
+        if ($left <= 0 || stream_select($read, $write, $except, (int) $left, (int) (fmod($left, 1) * 1e6)) === 0) {
             proc_terminate($process);
-            throw new AssertionFailed("child timed out after {$timeout}s; stdout: $out; stderr: $err");
+            throw new AssertionFailed("child timed out after {$timeout}s; stdout: {$text[1]}; stderr: {$text[2]}");
         }
-        usleep(20000);
+        foreach ($open as $i => $pipe) {
+            if (in_array($pipe, $read, true)) {
+                $chunk = fread($pipe, 65536);
+                if ($chunk === false || $chunk === '') {
+                    fclose($pipe);
+                    unset($open[$i]);
+                } else {
+                    $text[$i] .= $chunk;
+                }
+            }
+        }
     }
-    fclose($pipes[1]);
-    fclose($pipes[2]);
-    proc_close($process);
-    return [$status['exitcode'], $out, $err];
+    $code = proc_close($process);
+    return [$code, $text[1], $text[2]];
 }
 
 /**
@@ -241,21 +269,73 @@ function vectors(): array
     return $vectors;
 }
 
-/** @return array<string, string> function name => normalised prototype */
-function prototypes(string $c): array
+/** C text without comments and preprocessor lines. */
+function cCode(string $c): string
 {
     $c = preg_replace('~/\*.*?\*/~s', '', $c);
     $c = preg_replace('~//[^\n]*~', '', $c);
-    preg_match_all('/((?:const\s+)?[A-Za-z_]\w*\s*\**)\s*\b(ums_\w+)\s*\(([^)]*)\)\s*;/s', $c, $matches, PREG_SET_ORDER);
+    return preg_replace('~^\s*#[^\n]*~m', '', $c);
+}
+
+/**
+ * A declaration's text with white space normalised: runs collapsed to one
+ * space, none around ( ) , ; and "*" written "type *name".
+ */
+function normalised(string $declaration): string
+{
+    $text = preg_replace('/\s+/', ' ', $declaration);
+    $text = preg_replace('/\s*\*\s*/', ' *', $text);
+    $text = preg_replace('/\s*([(),;])\s*/', '$1', $text);
+    return trim(str_replace('( *', '(*', $text));
+}
+
+/** @return array<string, string> function name => normalised prototype */
+function prototypes(string $c): array
+{
+    preg_match_all('/((?:const\s+)?(?:struct\s+)?[A-Za-z_]\w*\s*\**)\s*\b(ums_\w+)\s*\(([^)]*)\)\s*;/s', cCode($c), $matches, PREG_SET_ORDER);
     $out = [];
     foreach ($matches as [, $return, $name, $params]) {
-        $signature = $return . ' ' . $name . '(' . $params . ')';
-        $signature = str_replace(['struct ', 'const uint8_t *'], ['', 'const char *'], $signature);
-        $signature = preg_replace('/\s*\*\s*/', ' *', $signature);
-        $signature = preg_replace('/\s*([(),])\s*/', '$1', $signature);
-        $out[$name] = trim(preg_replace('/\s+/', ' ', $signature));
+        $out[$name] = normalised($return . ' ' . $name . '(' . $params . ')');
     }
     return $out;
+}
+
+/** @return list<string> the typedefs, normalised */
+function typedefs(string $c): array
+{
+    preg_match_all('/\btypedef\b[^;]*;/s', cCode($c), $matches);
+    return array_map('normalised', $matches[0]);
+}
+
+/**
+ * The header's prototypes as Library::CDEF must spell them: the two
+ * documented differences applied (the `struct` tag of `struct UmsClient`,
+ * which the cdef's typedef makes unnecessary, and `const uint8_t *body`
+ * declared `const char *body`, the same ABI, so PHP strings pass without a
+ * copy). Anything else must be the same text.
+ *
+ * @return array<string, string>
+ */
+function headerPrototypesForCdef(): array
+{
+    $out = [];
+    foreach (prototypes((string) file_get_contents(repoRoot() . '/include/ums.h')) as $name => $signature) {
+        $out[$name] = str_replace(['struct UmsClient', 'const uint8_t *body'], ['UmsClient', 'const char *body'], $signature);
+    }
+    return $out;
+}
+
+/** The operation exports of include/ums.h: client, request JSON, output buffer, nothing else. @return list<string> */
+function headerOperationExports(): array
+{
+    $names = [];
+    foreach (prototypes((string) file_get_contents(repoRoot() . '/include/ums.h')) as $name => $signature) {
+        if ($signature === "UmsStatus $name(const struct UmsClient *client,const char *request_json,char *out_buf,size_t out_cap,size_t *out_len)") {
+            $names[] = $name;
+        }
+    }
+    sort($names);
+    return $names;
 }
 
 /**
@@ -313,17 +393,51 @@ function expectRejected(string $operation): Closure
 
 /* ------------------------------------------------------ loading and ABI */
 
-test('cdef declares every ums_* function of include/ums.h with the same signature', function (): void {
+test('drift: Library::CDEF declares every ums_* function and typedef of include/ums.h with the same text', function (): void {
     $header = repoRoot() . '/include/ums.h';
     ok(is_file($header), "header not found at $header");
-    $inHeader = prototypes((string) file_get_contents($header));
+    $inHeader = headerPrototypesForCdef();
     $inCdef = prototypes(Library::CDEF);
     ok(count($inHeader) >= 20, 'found only ' . count($inHeader) . ' functions in the header');
     foreach ($inHeader as $name => $signature) {
         ok(isset($inCdef[$name]), "$name is in include/ums.h but not in Library::CDEF");
-        same($signature, $inCdef[$name], "signature of $name");
+        same($signature, $inCdef[$name], "declaration of $name (white space normalised)");
     }
     same([], array_values(array_diff(array_keys($inCdef), array_keys($inHeader))), 'functions declared but not in the header');
+    // The one difference in the prototypes is the body type, documented in Library::CDEF.
+    $raw = prototypes((string) file_get_contents($header));
+    $withBytes = array_values(array_filter(array_keys($raw), fn ($n) => str_contains($raw[$n], 'uint8_t')));
+    sort($withBytes);
+    same(['ums_client_verify_notify', 'ums_sign_body', 'ums_verify_notify'], $withBytes, 'functions taking const uint8_t *body');
+    // The typedefs, every one of them.
+    $headerTypedefs = typedefs((string) file_get_contents($header));
+    ok(count($headerTypedefs) >= 3, 'typedefs in the header: ' . count($headerTypedefs));
+    same($headerTypedefs, typedefs(Library::CDEF), 'typedefs');
+    // The normalisation is what the check relies on: show it works on a reflowed declaration.
+    same(normalised("UmsStatus  ums_new_id(const UmsClient*client,\n   char * out_buf , size_t out_cap,size_t *out_len );"), normalised('UmsStatus ums_new_id(const UmsClient *client, char *out_buf, size_t out_cap, size_t *out_len);'));
+});
+
+test('drift: Client::OPERATIONS is exactly the operation exports of include/ums.h', function (): void {
+    $exports = headerOperationExports();
+    ok(count($exports) >= 10, 'operation exports found in the header: ' . implode(', ', $exports));
+    $ours = array_values(Client::OPERATIONS);
+    sort($ours);
+    same($exports, $ours, 'operation exports');
+    same(count($ours), count(array_unique($ours)), 'each export once');
+    foreach (Client::OPERATIONS as $method => $function) {
+        $reflection = new ReflectionMethod(Client::class, $method);
+        ok($reflection->isPublic() && !$reflection->isStatic(), "Client::$method is a public method");
+        // The method's name is its export's, camelCased: ums_query_bill -> queryBill.
+        $camel = lcfirst(str_replace(' ', '', ucwords(str_replace('_', ' ', substr($function, 4)))));
+        same($camel, $method, "the method that calls $function");
+    }
+    // Every method of Client that takes one request and is not call() is an operation.
+    foreach ((new ReflectionClass(Client::class))->getMethods(ReflectionMethod::IS_PUBLIC) as $m) {
+        $params = $m->getParameters();
+        if (!$m->isStatic() && count($params) === 1 && $params[0]->getName() === 'request') {
+            ok(isset(Client::OPERATIONS[$m->getName()]), $m->getName() . ' is not in Client::OPERATIONS');
+        }
+    }
 });
 
 test('library version is 0.1.x and matches the header macros', function (): void {
@@ -338,6 +452,26 @@ test('library version is 0.1.x and matches the header macros', function (): void
 test('status strings come from the library', function (): void {
     contains('buffer', Library::statusString(4));
     ok(Library::statusString(12345) !== '', 'unknown status has a description');
+});
+
+test('the system-path candidate is the library\'s SONAME', function (): void {
+    same('libums.so.0.1', Library::soname());
+    $soname = trim((string) shell_exec('readelf -d ' . escapeshellarg(repoRoot() . '/target/release/libums.so') . " 2>/dev/null | sed -n 's/.*Library soname: \\[\\(.*\\)\\].*/\\1/p'"));
+    if ($soname === '') {
+        note('skipped SONAME comparison: no readelf or no target/release/libums.so');
+        return;
+    }
+    same($soname, Library::soname(), 'SONAME of target/release/libums.so');
+    $candidates = (static function (): array {
+        $saved = getenv('UMS_LIBRARY');
+        putenv('UMS_LIBRARY');
+        try {
+            return Library::candidates();
+        } finally {
+            putenv($saved === false ? 'UMS_LIBRARY' : "UMS_LIBRARY=$saved");
+        }
+    })();
+    ok(in_array($soname, $candidates, true), 'candidates: ' . implode(', ', $candidates));
 });
 
 test('library not found: the message lists every place looked at', function (): void {
@@ -417,9 +551,19 @@ test('close is idempotent and a closed client refuses calls', function (): void 
     $client->close();
     $client->close();
     ok($client->isClosed(), 'client not closed');
-    $e = throws(ValidationException::class, fn () => $client->newId());
+    $e = throws(ClientClosedException::class, fn () => $client->newId());
+    ok($e instanceof ValidationException, 'a ValidationException');
     same('UMS_ERR_NULL_POINTER', $e->getStatusName());
-    contains('closed', $e->getMessage());
+    same('client_closed', $e->getKind());
+    same('local', $e->getPhase());
+    same(true, $e->isNothingSent());
+    same(false, $e->isOutcomeUnknown());
+    same('client_closed: the client is closed', $e->getMessage());
+    foreach (Client::OPERATIONS as $method => $export) {
+        throws(ClientClosedException::class, fn () => $client->$method([]));
+    }
+    throws(ClientClosedException::class, fn () => $client->callRaw('/v1/netpay/bills/query', []));
+    throws(ClientClosedException::class, fn () => $client->takeAnswer(str_repeat('0', 32)));
 });
 
 test('clients are freed by the destructor (500 created and dropped)', function (): void {
@@ -661,7 +805,7 @@ test('refund answered PROCESSING / UNKNOWN is PendingException, FAIL is Operatio
     if (queueFault($client, $path, 'refund-processing')) {
         $data = ['requestTimestamp' => beijing('Y-m-d H:i:s'), 'mid' => MID, 'tid' => TID, 'instMid' => 'QRPAYDEFAULT', 'billNo' => $billNo, 'billDate' => $billDate, 'refundAmount' => 1, 'refundOrderId' => $client->newId()];
         $request = dataRequest(json_encode($data), $client->info()['baseUrl'] . $path, false);
-        $content = withEnv(['UMS_ENVIRONMENT' => null, 'UMS_APP_ID' => null, 'UMS_APP_KEY' => null], fn () => (new DefaultOpenApiClient())->execute($request, DEMO_APP_ID, DEMO_APP_KEY));
+        $content = adapterEnv([], fn () => (new DefaultOpenApiClient())->execute($request, DEMO_APP_ID, DEMO_APP_KEY));
         same('PROCESSING', json_decode($content, true)['refundStatus'] ?? null, 'adapter: the answer, not an exception');
     }
 });
@@ -868,11 +1012,11 @@ test('Client::verifyNotify(): the configured notifyKey; notifySignTypes ["SHA256
     }
     $sha = $byName['official H5 spec notification, SHA256, random key ns is signed, signType is signed']['form_body'];
     $md5 = $byName['bills payment notification, MD5 (no signType), random key gY is signed']['form_body'];
-    $client = new Client(['environment' => 'sandbox', 'notifyKey' => NOTIFY_KEY]);
+    $client = sandbox(['notifyKey' => NOTIFY_KEY]);
     same('SHA256', $client->verifyNotify($sha)['signType']);
     same('MD5', $client->verifyNotify($md5)['signType'], 'MD5 accepted by default');
     same('PAID', $client->verifyNotify($md5)['fields']['billStatus']);
-    $strict = new Client(['environment' => 'sandbox', 'notifyKey' => NOTIFY_KEY, 'notifySignTypes' => ['SHA256']]);
+    $strict = sandbox(['notifyKey' => NOTIFY_KEY, 'notifySignTypes' => ['SHA256']]);
     same(true, $strict->verifyNotify($sha)['valid'], 'SHA256 accepted');
     $e = throws(NotificationException::class, fn () => $strict->verifyNotify($md5));
     same('unknown_sign_type', $e->getReason(), 'MD5 refused');
@@ -880,15 +1024,16 @@ test('Client::verifyNotify(): the configured notifyKey; notifySignTypes ["SHA256
     ok(!str_contains($e->getMessage() . $e->getDocumentJson(), NOTIFY_KEY), 'key leaked in the error');
     same('bad_signature', throws(NotificationException::class, fn () => $strict->verifyNotify(str_replace('TRADE_SUCCESS', 'TRADE_CLOSED', $sha)))->getReason(), 'tampered');
     // Another key in the config: the signature does not match.
-    $other = new Client(['environment' => 'sandbox', 'notifyKey' => 'another-notification-key']);
+    $other = sandbox(['notifyKey' => 'another-notification-key']);
     same('bad_signature', throws(NotificationException::class, fn () => $other->verifyNotify($sha))->getReason());
-    // No notifyKey outside the sandbox: a ConfigException naming it.
+    // No notifyKey configured (the simulator's demo app has no default one): a ConfigException naming it.
+    same('notifyKey', throws(ConfigException::class, fn () => sandbox()->verifyNotify($sha))->getField());
     $none = new Client(['environment' => 'https://gateway.invalid', 'appId' => 'a', 'appKey' => 'k']);
     same('notifyKey', throws(ConfigException::class, fn () => $none->verifyNotify($sha))->getField());
-    $e = throws(ConfigException::class, fn () => new Client(['environment' => 'sandbox', 'notifySignTypes' => ['MD5']]));
+    $e = throws(ConfigException::class, fn () => sandbox(['notifyKey' => NOTIFY_KEY, 'notifySignTypes' => ['MD5']]));
     same('notifySignTypes', $e->getField());
     $client->close();
-    throws(ValidationException::class, fn () => $client->verifyNotify($sha));
+    throws(ClientClosedException::class, fn () => $client->verifyNotify($sha));
 });
 
 test('Notify::reply()', function (): void {
@@ -899,16 +1044,36 @@ test('Notify::reply()', function (): void {
 /* ------------------------------------------------------------ exceptions */
 
 test('ConfigException: unknown key and bad value name the key', function (): void {
-    $e = throws(ConfigException::class, fn () => new Client(['environment' => 'sandbox', 'bogus' => 1]));
+    $e = throws(ConfigException::class, fn () => sandbox(['bogus' => 1]));
     same('bogus', $e->getField());
     same(6, $e->getStatus());
     same('UMS_ERR_CONFIG', $e->getStatusName());
-    $e = throws(ConfigException::class, fn () => new Client(['environment' => 'sandbox', 'auth' => 'magic']));
+    $e = throws(ConfigException::class, fn () => sandbox(['auth' => 'magic']));
     same('auth', $e->getField());
-    // The sandbox knows only the demo app: other credentials never go there.
-    $e = throws(ConfigException::class, fn () => new Client(['environment' => 'sandbox', 'appId' => 'not-the-demo-app', 'appKey' => 'secret-key-value-123']));
+    $e = throws(ConfigException::class, fn () => sandbox(['fromEnvironment' => 'yes']));
+    same('fromEnvironment', $e->getField());
+});
+
+test('ConfigException: no default environment, no demo credentials, no "sandbox"', function (): void {
+    $secret = 'secret-key-value-123';
+    // {} names a missing key; so does a config without environment.
+    ok(in_array(throws(ConfigException::class, fn () => new Client([]))->getField(), ['appId', 'appKey', 'environment'], true), '{} is incomplete');
+    same('environment', throws(ConfigException::class, fn () => new Client(['appId' => 'a', 'appKey' => $secret]))->getField());
+    same('appId', throws(ConfigException::class, fn () => new Client(['environment' => sim()->url(), 'appKey' => $secret]))->getField());
+    same('appKey', throws(ConfigException::class, fn () => new Client(['environment' => sim()->url(), 'appId' => 'a']))->getField());
+    // The embedded simulator is gone: "sandbox" is not an environment any more.
+    $e = throws(ConfigException::class, fn () => new Client(['environment' => 'sandbox', 'appId' => 'a', 'appKey' => $secret]));
     same('environment', $e->getField());
-    ok(!str_contains($e->getMessage() . $e->getDocumentJson(), 'secret-key-value-123'), 'appKey leaked');
+    ok(!str_contains($e->getMessage() . $e->getDocumentJson(), $secret), 'appKey leaked');
+    // The Client never reads UMS_* variables unless told to.
+    withEnv(['UMS_ENVIRONMENT' => sim()->url(), 'UMS_APP_ID' => DEMO_APP_ID, 'UMS_APP_KEY' => DEMO_APP_KEY], function () use ($secret): void {
+        same('environment', throws(ConfigException::class, fn () => new Client(['appId' => 'a', 'appKey' => $secret]))->getField(), 'variables ignored');
+        $client = new Client(['fromEnvironment' => true, 'mid' => MID]);
+        same(sim()->url(), $client->info()['baseUrl'], 'fromEnvironment: the variables fill what the document leaves out');
+        same(DEMO_APP_ID, $client->info()['appId']);
+        $e = throws(ConfigException::class, fn () => new Client(['fromEnvironment' => true, 'appId' => 'another-app']));
+        same('appId', $e->getField(), 'a variable that says otherwise is an error');
+    });
 });
 
 test('ValidationException: invalid JSON, invalid argument, NUL byte', function (): void {
@@ -1010,8 +1175,9 @@ test('every status maps to its exception class', function (): void {
     }
     $e = Library::exception(99, 'not json at all');
     same('UMS_ERR_PANIC', $e->getStatusName(), 'name from the status when the document is unreadable');
-    same(Library::statusString(99), $e->getMessage());
-    same([], $e->getDocument());
+    same(Library::statusString(99), $e->getRawMessage());
+    same('panic: ' . Library::statusString(99), $e->getMessage());
+    same(['status' => 'UMS_ERR_PANIC', 'kind' => 'panic'], $e->getDocument(), 'status and kind filled in');
     $e = Library::exception(10, '{"status":"UMS_ERR_GATEWAY_REJECTED","message":"m","errCode":"E","errMsg":"M","httpStatus":500,"response":{"errCode":"E"}}');
     same('E', $e->getErrCode());
     same('M', $e->getErrMsg());
@@ -1041,7 +1207,43 @@ test('every status maps to its exception class', function (): void {
     same('UMS_ERR_OPERATION_FAILED', Library::exception(19, '')->getStatusName());
 });
 
-test('status numbers, names and UMS_MIN_OUT_CAP match include/ums.h', function (): void {
+test('messages: "<kind>: <message>" plus the field, errCode: errMsg and HTTP status the message leaves out (as Python\'s str(e))', function (): void {
+    $e = Library::exception(10, '{"status":"UMS_ERR_GATEWAY_REJECTED","kind":"gateway_rejected","message":"the gateway rejected the request with BAD_SIGN","outcomeUnknown":false,"nothingSent":false,"phase":"sent","errCode":"BAD_SIGN","errMsg":"签名错误","httpStatus":200}');
+    same('gateway_rejected: the gateway rejected the request with BAD_SIGN (errCode BAD_SIGN: 签名错误) (HTTP 200)', $e->getMessage());
+    same('the gateway rejected the request with BAD_SIGN', $e->getRawMessage());
+    same(null, $e->getReason(), 'no reason but for notifications');
+    $e = Library::exception(11, '{"kind":"outcome_unknown","message":"HTTP 502 without an answer","errMsg":"bad gateway","httpStatus":502}');
+    same('outcome_unknown: HTTP 502 without an answer (errMsg bad gateway)', $e->getMessage(), 'HTTP already said');
+    $e = Library::exception(7, '{"kind":"validation","message":"field `totalAmount`: must be at least 1","field":"totalAmount"}');
+    same('validation: field `totalAmount`: must be at least 1', $e->getMessage(), 'the field already named');
+    $e = Library::exception(6, '{"kind":"config","message":"is required","field":"appId"}');
+    same("config: is required (field 'appId')", $e->getMessage());
+    same('local', $e->getPhase(), 'a config error is local');
+    same(true, $e->isNothingSent());
+    $e = Library::exception(13, '{"kind":"notify_bad_signature","message":"the signature does not match"}');
+    same('bad_signature', $e->getReason());
+    same('notify_bad_signature: the signature does not match', $e->getMessage());
+    $e = throws(ValidationException::class, fn () => sandbox()->updateQrcode(['qrCodeId' => SEED_QR, 'billNo' => '31940000000000000000000002', 'billDate' => beijing('Y-m-d'), 'totalAmount' => 0]));
+    same('totalAmount', $e->getField());
+    contains('totalAmount', $e->getMessage());
+    ok(str_starts_with($e->getMessage(), 'validation: '), $e->getMessage());
+});
+
+test('drift: every error status of include/ums.h has its exception class', function (): void {
+    $header = (string) file_get_contents(repoRoot() . '/include/ums.h');
+    preg_match_all('/^#define (UMS_(?:OK|ERR_\w+)) (\d+)/m', $header, $m);
+    $statuses = array_map('intval', $m[2]);
+    $classes = (new ReflectionClassConstant(Library::class, 'CLASSES'))->getValue();
+    // OK is no error; BUFFER_TOO_SMALL is handled by the binding (retry or
+    // take the kept answer); INTERNAL and PANIC fall to InternalException.
+    $unmapped = [0, Library::BUFFER_TOO_SMALL, Library::INTERNAL, 99];
+    same(array_values(array_diff($statuses, $unmapped)), array_keys($classes), 'statuses with a class');
+    foreach ($unmapped as $status) {
+        ok(in_array($status, $statuses, true), "status $status in the header");
+    }
+});
+
+test('drift: status numbers, names and UMS_MIN_OUT_CAP match include/ums.h', function (): void {
     $header = (string) file_get_contents(repoRoot() . '/include/ums.h');
     preg_match_all('/^#define (UMS_(?:OK|ERR_\w+)) (\d+)/m', $header, $m, PREG_SET_ORDER);
     ok(count($m) >= 21, 'found only ' . count($m) . ' statuses in the header');
@@ -1055,6 +1257,50 @@ test('status numbers, names and UMS_MIN_OUT_CAP match include/ums.h', function (
     same(18, Library::PENDING);
     same(19, Library::OPERATION_FAILED);
     same(20, Library::ANSWER_GONE);
+});
+
+/* ------------------------------------------- cross-language behaviour */
+
+/** The behaviour table's simulator (its own, as in every binding), stopped when the run ends. */
+function behaviourSim(): Simulator
+{
+    static $simulator = null;
+    if ($simulator === null) {
+        $simulator = Simulator::start();
+        register_shutdown_function([$simulator, 'stop']);
+    }
+    return $simulator;
+}
+
+test('behaviour table: every case of tests/data/behaviour.json (tests/Behaviour.php)', function (): void {
+    $table = Behaviour::load();
+    [$count, $mismatches] = Behaviour::runTable($table, behaviourSim());
+    echo "behaviour table: $count cases, " . count($mismatches) . " mismatches\n";
+    same(count($table['cases']), $count, 'cases run');
+    ok($count > 0, 'no cases');
+    ok($mismatches === [], count($mismatches) . " mismatches with tests/data/behaviour.json:\n       " . implode("\n       ", $mismatches));
+});
+
+test('behaviour table: the runner reports every mismatch of a wrong table', function (): void {
+    $wrong = Behaviour::load();
+    $first = [];
+    foreach ($wrong['cases'] as $case) {
+        $first[$case['action']] ??= $case;
+    }
+    $wrong['cases'] = [$first['call_after_close'], $first['new_client']];
+    $wrong['cases'][0]['expect'] = array_merge($wrong['cases'][0]['expect'], ['kind' => 'closed', 'nothingSent' => 1, 'requestsSent' => 1, 'bogus' => true]);
+    $wrong['cases'][1]['expect'] = array_merge($wrong['cases'][1]['expect'], ['class' => 'Validation']);
+    same('UMS_ERR_CONFIG', $wrong['cases'][1]['expect']['status'] ?? null);
+    $wrong['cases'][] = ['name' => 'an unknown action', 'action' => 'dance', 'expect' => ['class' => 'base']];
+    $wrong['cases'][] = ['name' => 'an unknown member', 'action' => 'new_client', 'colour' => 'red', 'expect' => ['class' => 'Config']];
+    [$count, $mismatches] = Behaviour::runTable($wrong, behaviourSim());
+    same(4, $count);
+    $text = implode("\n", $mismatches);
+    foreach (['kind: expected "closed"', 'nothingSent: expected 1', 'requestsSent: expected 1', 'unknown expect member "bogus"',
+              'class: expected Validation, got ConfigException', 'unknown action "dance"', 'unknown case members ["colour"]'] as $needle) {
+        contains($needle, $text);
+    }
+    same(7, count($mismatches), $text);
 });
 
 /* ------------------------------------------------------------ logging */
@@ -1312,9 +1558,30 @@ function sampleData(string $billNo, array $extra = []): string
     ]);
 }
 
-test('adapter: the sample call shape returns the answer JSON string (token mode, sandbox)', function (): void {
+/**
+ * Runs $body with environment variables set and the adapter's kept clients
+ * forgotten before and after (they read the variables when created).
+ */
+function adapterEnv(array $vars, Closure $body): mixed
+{
+    DefaultOpenApiClient::clearClients();
+    try {
+        return withEnv($vars, $body);
+    } finally {
+        DefaultOpenApiClient::clearClients();
+    }
+}
+
+/** The kept adapter clients' info() (base URL, appId, auth). @return list<array<string, mixed>> */
+function adapterClients(): array
+{
+    $clients = (new ReflectionProperty(DefaultOpenApiClient::class, 'clients'))->getValue();
+    return array_values(array_map(static fn (Client $c) => $c->info(), $clients));
+}
+
+test('adapter: the sample call shape (production URL, demo app in code) runs on the simulator with UMS_ENVIRONMENT', function (): void {
     $billNo = sandbox()->newId();
-    $content = withEnv(['UMS_ENVIRONMENT' => 'sandbox', 'UMS_APP_ID' => null, 'UMS_APP_KEY' => null], fn () => (new DefaultOpenApiClient())->execute(dataRequest(sampleData($billNo), SEED_URL), '平台分配', '平台分配'));
+    $content = adapterEnv(['UMS_ENVIRONMENT' => sim()->url()], fn () => (new DefaultOpenApiClient())->execute(dataRequest(sampleData($billNo), SEED_URL), DEMO_APP_ID, DEMO_APP_KEY));
     ok(is_string($content), 'execute returns a string');
     $obj = json_decode($content);
     same('SUCCESS', $obj->errCode);
@@ -1324,32 +1591,35 @@ test('adapter: the sample call shape returns the answer JSON string (token mode,
 
 test('adapter: a gateway rejection is returned as JSON, like the official SDK', function (): void {
     $billNo = sandbox()->newId();
-    withEnv(['UMS_ENVIRONMENT' => 'sandbox'], function () use ($billNo): void {
+    adapterEnv(['UMS_ENVIRONMENT' => sim()->url()], function () use ($billNo): void {
         $adapter = new DefaultOpenApiClient();
-        same('SUCCESS', json_decode($adapter->execute(dataRequest(sampleData($billNo), SEED_URL), 'x', 'y'))->errCode);
-        $obj = json_decode($adapter->execute(dataRequest(sampleData($billNo), SEED_URL), 'x', 'y'));
+        same('SUCCESS', json_decode($adapter->execute(dataRequest(sampleData($billNo), SEED_URL), DEMO_APP_ID, DEMO_APP_KEY))->errCode);
+        $obj = json_decode($adapter->execute(dataRequest(sampleData($billNo), SEED_URL), DEMO_APP_ID, DEMO_APP_KEY));
         same('DUP_ORDER', $obj->errCode);
         same('账单号重复', $obj->errMsg);
+        same(1, count(adapterClients()), 'one kept client for one configuration');
+        same('token', adapterClients()[0]['auth'], 'needToken: OPEN-ACCESS-TOKEN');
     });
 });
 
 test('adapter: local failures throw (validation names the field)', function (): void {
-    withEnv(['UMS_ENVIRONMENT' => 'sandbox'], function (): void {
-        $e = throws(ValidationException::class, fn () => (new DefaultOpenApiClient())->execute(dataRequest(sampleData('8888', ['walletOption' => 'TRIPLE']), SEED_URL), 'x', 'y'));
+    adapterEnv(['UMS_ENVIRONMENT' => sim()->url()], function (): void {
+        $e = throws(ValidationException::class, fn () => (new DefaultOpenApiClient())->execute(dataRequest(sampleData('8888', ['walletOption' => 'TRIPLE']), SEED_URL), DEMO_APP_ID, DEMO_APP_KEY));
         same('walletOption', $e->getField());
-        $e = throws(ValidationException::class, fn () => (new DefaultOpenApiClient())->execute(dataRequest(sampleData('8888', ['installmentNumber' => '10']), SEED_URL), 'x', 'y'));
+        $e = throws(ValidationException::class, fn () => (new DefaultOpenApiClient())->execute(dataRequest(sampleData('8888', ['installmentNumber' => '10']), SEED_URL), DEMO_APP_ID, DEMO_APP_KEY));
         same('installmentNumber', $e->getField(), 'the page\'s "10" breaks its own rule');
     });
 });
 
 test('adapter: needDataTag, needToken=false, and data as an array', function (): void {
     $billNos = [sandbox()->newId(), sandbox()->newId()];
-    withEnv(['UMS_ENVIRONMENT' => 'sandbox'], function () use ($billNos): void {
+    adapterEnv(['UMS_ENVIRONMENT' => sim()->url()], function () use ($billNos): void {
         $adapter = new DefaultOpenApiClient();
-        dataTagOrPending(fn () => json_decode($adapter->execute(dataRequest(sampleData($billNos[0]), SEED_URL, false, true), 'x', 'y'), true));
+        dataTagOrPending(fn () => json_decode($adapter->execute(dataRequest(sampleData($billNos[0]), SEED_URL, false, true), DEMO_APP_ID, DEMO_APP_KEY), true));
         $request = dataRequest('', SEED_URL, false, false);
         $request->data = json_decode(sampleData($billNos[1]), true);
-        same('SUCCESS', json_decode($adapter->execute($request, 'x', 'y'))->errCode);
+        same('SUCCESS', json_decode($adapter->execute($request, DEMO_APP_ID, DEMO_APP_KEY))->errCode);
+        same('body-sig', adapterClients()[0]['auth'], 'needToken=false: OPEN-BODY-SIG');
     });
 });
 
@@ -1363,26 +1633,73 @@ test('adapter: copes with the unfixed sample DataRequest (whole URL in serviceCo
     $request->needToken = true;
     $request->needDataTag = false;
     $request->data = sampleData($billNo);
-    $content = withEnv(['UMS_ENVIRONMENT' => 'sandbox'], fn () => (new DefaultOpenApiClient())->execute($request, 'x', 'y'));
+    $content = adapterEnv(['UMS_ENVIRONMENT' => sim()->url()], fn () => (new DefaultOpenApiClient())->execute($request, DEMO_APP_ID, DEMO_APP_KEY));
     same('SUCCESS', json_decode($content)->errCode);
 });
 
-test('adapter: the URL host picks the environment; UMS_APP_ID/UMS_APP_KEY override', function (): void {
-    $method = new ReflectionMethod(DefaultOpenApiClient::class, 'environmentOf');
+test('adapter: the official hosts imply production and test (environmentDefault); only a loopback UMS_ENVIRONMENT replaces them; nothing sent', function (): void {
+    $method = new ReflectionMethod(DefaultOpenApiClient::class, 'defaultEnvironment');
     same('production', $method->invoke(null, 'https://api-mop.chinaums.com'));
     same('test', $method->invoke(null, 'https://test-api-open.chinaums.com'));
-    same('https://gw.example.com:8443', $method->invoke(null, 'https://gw.example.com:8443'));
-    // Another host is used as the base URL: here the embedded simulator's.
-    $base = sandbox()->info()['baseUrl'];
-    $billNo = sandbox()->newId();
-    $content = withEnv(['UMS_ENVIRONMENT' => null, 'UMS_APP_ID' => null, 'UMS_APP_KEY' => null], fn () => (new DefaultOpenApiClient())->execute(dataRequest(sampleData($billNo), "$base/v1/netpay/bills/update-qrcode"), DEMO_APP_ID, DEMO_APP_KEY));
+    same(null, $method->invoke(null, 'https://api-mop.chinaums.com:8443'), 'another port is another gateway');
+    same(null, $method->invoke(null, 'https://gw.example.com'));
+    same(null, $method->invoke(null, sim()->url()));
+    // A request that fails its checks sends nothing, but its client is made.
+    $bad = sampleData('8888', ['walletOption' => 'TRIPLE']);
+    $cases = [SEED_URL => 'https://api-mop.chinaums.com', 'https://test-api-open.chinaums.com/v1/netpay/bills/update-qrcode' => 'https://test-api-open.chinaums.com'];
+    foreach ($cases as $url => $base) {
+        adapterEnv([], function () use ($url, $base, $bad): void {
+            throws(ValidationException::class, fn () => (new DefaultOpenApiClient())->execute(dataRequest($bad, $url), DEMO_APP_ID, DEMO_APP_KEY));
+            same($base, adapterClients()[0]['baseUrl'], "environment of $url without UMS_ENVIRONMENT");
+        });
+    }
+    // The sample implies production: UMS_ENVIRONMENT may replace it only with
+    // a loopback URL (the simulator). Another gateway, even the one implied, is
+    // a ConfigException naming environment, and so is "sandbox" (not an
+    // environment at all); nothing is made, nothing sent.
+    $cases = [[SEED_URL, 'test'], [SEED_URL, 'production'], [SEED_URL, 'https://gw.example.com'], [SEED_URL, 'http://10.0.0.1:80'],
+              [SEED_URL, 'sandbox'], ['https://test-api-open.chinaums.com/v1/netpay/bills/update-qrcode', 'test']];
+    foreach ($cases as [$url, $variable]) {
+        adapterEnv(['UMS_ENVIRONMENT' => $variable], function () use ($url, $variable, $bad): void {
+            $e = throws(ConfigException::class, fn () => (new DefaultOpenApiClient())->execute(dataRequest($bad, $url), DEMO_APP_ID, DEMO_APP_KEY));
+            same('environment', $e->getField(), "UMS_ENVIRONMENT=$variable with $url");
+            contains('UMS_ENVIRONMENT', $e->getMessage());
+            same([], adapterClients(), 'no client kept');
+        });
+    }
+    // Another unusable variable, checked after the environment, is named as such.
+    $e = adapterEnv(['UMS_CA_FILE' => '/nonexistent/ca.pem'], fn () => throws(ConfigException::class, fn () => (new DefaultOpenApiClient())->execute(dataRequest($bad, SEED_URL), DEMO_APP_ID, DEMO_APP_KEY)));
+    same('caFile', $e->getField(), 'UMS_CA_FILE');
+    // UMS_ENVIRONMENT redirects the production URL: nothing listens on port 1.
+    adapterEnv(['UMS_ENVIRONMENT' => 'http://127.0.0.1:1'], fn () => throws(TransportException::class, fn () => (new DefaultOpenApiClient())->execute(dataRequest(sampleData('8888'), SEED_URL), DEMO_APP_ID, DEMO_APP_KEY)));
+});
+
+test('adapter: keys given in code win; a UMS_* variable that says otherwise is a ConfigException naming the key', function (): void {
+    $url = sim()->url() . '/v1/netpay/bills/update-qrcode';
+    $adapter = new DefaultOpenApiClient();
+    // Another URL in code is the environment itself: no variable needed.
+    $content = adapterEnv([], fn () => $adapter->execute(dataRequest(sampleData(sandbox()->newId()), $url), DEMO_APP_ID, DEMO_APP_KEY));
     same('SUCCESS', json_decode($content)->errCode);
-    // UMS_APP_ID replaces the given id: the sandbox knows only the demo app.
-    $e = withEnv(['UMS_ENVIRONMENT' => 'sandbox', 'UMS_APP_ID' => 'another-app', 'UMS_APP_KEY' => 'another-key'], fn () => throws(ConfigException::class, fn () => (new DefaultOpenApiClient())->execute(dataRequest(sampleData('8888'), SEED_URL), DEMO_APP_ID, DEMO_APP_KEY)));
+    // ... and a variable may repeat it, never change it.
+    $content = adapterEnv(['UMS_ENVIRONMENT' => sim()->url()], fn () => $adapter->execute(dataRequest(sampleData(sandbox()->newId()), $url), DEMO_APP_ID, DEMO_APP_KEY));
+    same('SUCCESS', json_decode($content)->errCode);
+    $e = adapterEnv(['UMS_ENVIRONMENT' => 'https://gw.example.com'], fn () => throws(ConfigException::class, fn () => $adapter->execute(dataRequest(sampleData('8888'), $url), DEMO_APP_ID, DEMO_APP_KEY)));
     same('environment', $e->getField());
-    contains('demo app', $e->getMessage());
-    // UMS_ENVIRONMENT overrides the URL's host.
-    withEnv(['UMS_ENVIRONMENT' => 'http://127.0.0.1:1', 'UMS_APP_ID' => null], fn () => throws(TransportException::class, fn () => (new DefaultOpenApiClient())->execute(dataRequest(sampleData('8888'), SEED_URL), DEMO_APP_ID, DEMO_APP_KEY)));
+    $otherKey = 'ffffeeeeddddccccbbbbaaaa99998888';
+    $e = adapterEnv(['UMS_ENVIRONMENT' => sim()->url(), 'UMS_APP_ID' => 'another-app'], fn () => throws(ConfigException::class, fn () => $adapter->execute(dataRequest(sampleData('8888'), SEED_URL), DEMO_APP_ID, DEMO_APP_KEY)));
+    same('appId', $e->getField());
+    $e = adapterEnv(['UMS_ENVIRONMENT' => sim()->url(), 'UMS_APP_KEY' => $otherKey], fn () => throws(ConfigException::class, fn () => $adapter->execute(dataRequest(sampleData('8888'), SEED_URL), DEMO_APP_ID, DEMO_APP_KEY)));
+    same('appKey', $e->getField());
+    foreach ([$otherKey, DEMO_APP_KEY] as $secret) {
+        ok(!str_contains($e->getMessage() . $e->getDocumentJson(), $secret), 'a key in the error');
+    }
+    // What the code leaves out comes from the variables: credentials, and any other key (mid here).
+    $data = json_decode(sampleData(sandbox()->newId()), true);
+    unset($data['mid']);
+    $content = adapterEnv(['UMS_ENVIRONMENT' => sim()->url(), 'UMS_APP_ID' => DEMO_APP_ID, 'UMS_APP_KEY' => DEMO_APP_KEY, 'UMS_MID' => MID], fn () => $adapter->execute(dataRequest(json_encode($data), SEED_URL), '', ''));
+    same('SUCCESS', json_decode($content)->errCode, 'appId, appKey and mid from UMS_*');
+    $e = adapterEnv(['UMS_ENVIRONMENT' => sim()->url()], fn () => throws(ConfigException::class, fn () => $adapter->execute(dataRequest(json_encode($data), SEED_URL), '', '')));
+    same('appId', $e->getField(), 'no appId in code nor variable');
 });
 
 test('adapter: a request without a usable URL is a ValidationException', function (): void {
@@ -1393,27 +1710,50 @@ test('adapter: a request without a usable URL is a ValidationException', functio
 
 /* ----------------------------------------------------- examples, processes */
 
-test('example: the official PHP sample runs unchanged in logic and prints SUCCESS', function (): void {
-    [$rc, $out, $err] = runPhp(['-d', 'display_errors=stderr', repoRoot() . '/examples/php/update_qrcode_sdk_sample.php'], ['UMS_ENVIRONMENT' => 'sandbox', 'UMS_APP_ID' => null, 'UMS_APP_KEY' => null]);
-    same(0, $rc, "exit code; stdout: $out; stderr: $err");
-    ok(str_starts_with($out, 'SUCCESS'), "stdout: $out; stderr: $err");
-    // Its last line prints $obj->errInfo, which update-qrcode answers lack: a warning, nothing worse.
-    ok(!preg_match('/Fatal|Uncaught|Deprecated|Unknown modifier/i', $out . $err), "unexpected diagnostics: $err");
+test('example: the official PHP sample, with UMS_ENVIRONMENT=<a fresh simulator>, prints SUCCESS, then DUP_ORDER', function (): void {
+    // Its billNo is the page's fixed "8888": a simulator of its own.
+    $own = Simulator::start();
+    try {
+        $sample = repoRoot() . '/examples/php/update_qrcode_sdk_sample.php';
+        [$rc, $out, $err] = runPhp(['-d', 'display_errors=stderr', $sample], ['UMS_ENVIRONMENT' => $own->url()]);
+        same(0, $rc, "exit code; stdout: $out; stderr: $err");
+        ok(str_starts_with($out, 'SUCCESS'), "stdout: $out; stderr: $err");
+        // Its last line prints $obj->errInfo, which update-qrcode answers lack: a warning, nothing worse.
+        ok(!preg_match('/Fatal|Uncaught|Deprecated|Unknown modifier/i', $out . $err), "unexpected diagnostics: $err");
+        [$rc, $out, $err] = runPhp(['-d', 'display_errors=stderr', $sample], ['UMS_ENVIRONMENT' => $own->url()]);
+        ok(str_starts_with($out, 'DUP_ORDER'), "the same simulator saw the first run; stdout: $out; stderr: $err");
+    } finally {
+        $own->stop();
+    }
 });
 
-test('example: quickstart', function (): void {
-    [$rc, $out, $err] = runPhp([repoRoot() . '/examples/php/quickstart.php']);
+test('example: the official PHP sample, which implies production, with UMS_ENVIRONMENT=test is a ConfigException naming environment', function (): void {
+    $sample = repoRoot() . '/examples/php/update_qrcode_sdk_sample.php';
+    foreach (['test', 'sandbox'] as $variable) {
+        [$rc, $out, $err] = runPhp(['-d', 'display_errors=stderr', $sample], ['UMS_ENVIRONMENT' => $variable]);
+        ok($rc !== 0, "UMS_ENVIRONMENT=$variable: exit code $rc; stdout: $out");
+        contains('ConfigException', $err, "UMS_ENVIRONMENT=$variable");
+        contains('environment', $err);
+        ok(!str_contains($out . $err, DEMO_APP_KEY), 'the appKey in the output');
+    }
+});
+
+test('example: quickstart against the simulator URL given as its argument', function (): void {
+    [$rc, $out, $err] = runPhp([repoRoot() . '/examples/php/quickstart.php', sim()->url()]);
     same(0, $rc, "exit code; stderr: $err");
     contains('update-qrcode: SUCCESS', $out);
     contains('again: DUP_ORDER', $out);
     contains('validation: field `walletOption`', $out);
     same('', $err);
+    [$rc, $out, $err] = runPhp([repoRoot() . '/examples/php/quickstart.php']);
+    same(2, $rc, 'without a URL');
+    contains('usage:', $err);
 });
 
-test('4 processes in parallel, each 5 calls on its own embedded sandbox', function (): void {
+test('4 processes in parallel, each 5 calls on the one simulator', function (): void {
     $started = [];
     for ($i = 0; $i < 4; $i++) {
-        $started[] = startPhp([__DIR__ . '/worker.php', '5']);
+        $started[] = startPhp([__DIR__ . '/worker.php', sim()->url(), '5']);
     }
     $billNos = [];
     foreach ($started as $i => $process) {

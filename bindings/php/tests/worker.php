@@ -1,8 +1,12 @@
 <?php
 /*
  * One of the parallel processes of the concurrency test (PHP has no threads):
- * a client on this process's own embedded sandbox, N update-qrcode calls with
- * fresh bill numbers, then one repeated bill number that must be refused.
+ *
+ *   php worker.php SIMULATOR_URL [CALLS]
+ *
+ * a client of its own on the ums-sandbox simulator at SIMULATOR_URL (shared
+ * with the other workers), CALLS update-qrcode calls with fresh bill numbers,
+ * then one repeated bill number that must be refused.
  * Prints "ok <calls> <billNos...>" or "fail <reason>".
  */
 
@@ -13,8 +17,22 @@ require_once __DIR__ . '/../autoload.php';
 use ChinaUms\Client;
 use ChinaUms\Exception\GatewayRejectedException;
 
-$calls = (int) ($argv[1] ?? 5);
-$client = new Client(['environment' => 'sandbox', 'mid' => '898340149000005', 'tid' => '00000001']);
+require_once __DIR__ . '/Simulator.php';
+
+$url = $argv[1] ?? '';
+if (!str_starts_with($url, 'http://')) {
+    fwrite(STDERR, "usage: php worker.php SIMULATOR_URL [CALLS]\n");
+    exit(2);
+}
+$calls = (int) ($argv[2] ?? 5);
+$client = new Client([
+    'environment' => $url,
+    'appId' => Simulator::APP_ID,
+    'appKey' => Simulator::APP_KEY,
+    'mid' => Simulator::MID,
+    'tid' => Simulator::TID,
+    'msgSrcId' => Simulator::MSG_SRC_ID,
+]);
 $date = (new DateTime('now', new DateTimeZone('+08:00')))->format('Y-m-d');
 $billNos = [];
 for ($i = 0; $i < $calls; $i++) {

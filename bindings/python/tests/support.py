@@ -1,15 +1,18 @@
-"""Shared test helpers: paths, library location, dates, and small local
-servers that misbehave on purpose (no network beyond 127.0.0.1)."""
+"""Shared test helpers: paths, library location, the ums-sandbox simulator,
+dates, and small local servers that misbehave on purpose (no network beyond
+127.0.0.1)."""
 
+import atexit
 import datetime
 import json
 import os
 import socket
+import subprocess
 import sys
 import threading
 import urllib.error
 import urllib.request
-from typing import Callable, List, Optional
+from typing import IO, Callable, List, Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BINDING = os.path.dirname(HERE)
@@ -18,28 +21,161 @@ SRC = os.path.join(BINDING, "src")
 VECTORS = os.path.join(REPO, "tests", "data", "vectors.json")
 HEADER = os.path.join(REPO, "include", "ums.h")
 EXAMPLES = os.path.join(REPO, "examples", "python")
+README = os.path.join(BINDING, "README.md")
 
 os.environ.setdefault("UMS_LIBRARY", os.path.join(REPO, "target", "release", "libums.so"))
 if SRC not in sys.path:
     sys.path.insert(0, SRC)
 
+# The simulator's demo app (public values, printed by ums-sandbox itself).
 DEMO_APP_ID = "10037e6f66f2d0f901672aa27d690006"
 DEMO_APP_KEY = "47ace12ae3b348fe93ab46cee97c6fde"
 DEMO_NOTIFY_KEY = "fcAmtnx7MwismjWNhNKdHC44mNXtnEQeJkRrhKJwyrW2ysRR"
+MSG_SRC = "WWW.TEST.COM"
+MSG_SRC_ID = "3194"
 MID = "898340149000005"
+SECOND_MID = "898340149000006"
 TID = "00000001"
 SEED_QR = "31942002267733902130410550"
 BEIJING = datetime.timezone(datetime.timedelta(hours=8))
+PRODUCTION_URL = "https://api-mop.chinaums.com"
+
+# The first line ums-sandbox prints on stdout.
+LISTENING = "ums-sandbox listening on "
+
+
+def sandbox_binary() -> str:
+    """$UMS_SANDBOX (the Makefile exports it), else target/release/ums-sandbox."""
+    return os.environ.get("UMS_SANDBOX") or os.path.join(REPO, "target", "release", "ums-sandbox")
+
+
+def _die_with_parent() -> Optional[Callable[[], None]]:
+    """On Linux, a child started from the main thread gets SIGTERM when this
+    process dies, even by SIGKILL (atexit then never runs). Not from other
+    threads: the signal follows the thread that started the child."""
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        import ctypes
+        import signal
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def set_death_signal() -> None:  # runs in the child, before exec
+        prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent is already gone
+            os._exit(1)
+
+    return set_death_signal
+
+
+class Simulator:
+    """One ``ums-sandbox --port 0`` process: started by the constructor, which
+    returns once the simulator printed its URL (a blocking read of its first
+    stdout line: it listens before it prints); ``stop()`` ends it."""
+
+    # A guard against a simulator that never prints (not a synchronisation).
+    START_TIMEOUT = 30.0
+
+    def __init__(self, *args: str) -> None:
+        binary = sandbox_binary()
+        if not os.path.isfile(binary):
+            raise RuntimeError("the simulator was not found at %s: run `make lib` (it builds "
+                               "target/release/ums-sandbox) or set UMS_SANDBOX" % binary)
+        self.process = subprocess.Popen([binary, "--port", "0", *args], stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        preexec_fn=_die_with_parent())
+        guard = threading.Timer(self.START_TIMEOUT, self.process.kill)
+        guard.daemon = True
+        guard.start()
+        try:
+            assert self.process.stdout is not None
+            first = self.process.stdout.readline().decode("utf-8", "replace").strip()
+        finally:
+            guard.cancel()
+        if not first.startswith(LISTENING + "http://127.0.0.1:"):
+            self.stop()
+            assert self.process.stderr is not None
+            problem = self.process.stderr.read().decode("utf-8", "replace").strip()
+            raise RuntimeError("%s did not start (first line %r): %s" % (binary, first, problem))
+        self.url = first[len(LISTENING):].split()[0]
+        # The banner (and anything later) is read away, so the simulator can
+        # never block on a full pipe.
+        self._drain = threading.Thread(target=self._read_away, args=(self.process.stdout,),
+                                       daemon=True)
+        self._drain.start()
+
+    @staticmethod
+    def _read_away(stream: IO[bytes]) -> None:
+        try:
+            while stream.read(65536):
+                pass
+        except (OSError, ValueError):
+            pass
+
+    def stop(self) -> None:
+        """Ends the process (idempotent) and waits for it."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+
+    def __enter__(self) -> "Simulator":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def config(self, **extra: object) -> dict:
+        return demo_config(self.url, **extra)
+
+
+_shared: Optional[Simulator] = None
+_shared_lock = threading.Lock()
+
+
+def simulator() -> Simulator:
+    """The simulator shared by the whole test run: started on first use,
+    stopped when the process exits."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Simulator()
+            atexit.register(_shared.stop)
+        return _shared
+
+
+def sandbox_url() -> str:
+    """The shared simulator's base URL, ``http://127.0.0.1:PORT``."""
+    return simulator().url
+
+
+def demo_config(url: str, **extra: object) -> dict:
+    """A client of the simulator at ``url`` with its demo app and merchant."""
+    config: dict = {"environment": url, "appId": DEMO_APP_ID, "appKey": DEMO_APP_KEY,
+                    "msgSrc": MSG_SRC, "msgSrcId": MSG_SRC_ID, "mid": MID, "tid": TID}
+    config.update(extra)
+    return config
+
+
+def sandbox_config(**extra: object) -> dict:
+    """A client of the shared simulator with its demo app and merchant."""
+    return demo_config(sandbox_url(), **extra)
 
 
 def today() -> str:
     return datetime.datetime.now(BEIJING).strftime("%Y-%m-%d")
-
-
-def sandbox_config(**extra: object) -> dict:
-    config = {"environment": "sandbox", "mid": MID, "tid": TID}
-    config.update(extra)
-    return config
 
 
 def sandbox_stats(base_url: str) -> dict:
@@ -61,7 +197,10 @@ def sandbox_post(base_url: str, path: str, body: dict) -> tuple:
 
 
 def subprocess_env(**extra: str) -> dict:
-    env = dict(os.environ)
+    """This process's environment with PYTHONPATH reaching the package; the
+    ``UMS_*`` configuration variables only as given in ``extra``."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("UMS_") or k in ("UMS_LIBRARY", "UMS_SANDBOX")}
     env["PYTHONPATH"] = SRC + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.update(extra)
     return env

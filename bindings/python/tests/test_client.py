@@ -1,13 +1,15 @@
-"""The Client against the simulator embedded in libums and against local
-servers that misbehave on purpose."""
+"""The Client against the ums-sandbox simulator (one process for the test
+run, see support.simulator()) and against local servers that misbehave on
+purpose."""
 
 import ctypes
 import gc
 import json
-import socket
+import os
 import threading
 import time
 import unittest
+from unittest import mock
 
 import support
 from support import MID, SEED_QR, TID, today
@@ -225,6 +227,44 @@ class ErrorsTest(SandboxTestCase):
         self.assertFalse(e.nothing_sent)
         self.assertIn("DUP_ORDER", str(e))
 
+    def test_every_error_has_the_same_attributes_and_a_full_message(self) -> None:
+        from chinaums import errors
+        names = ("status", "status_name", "kind", "message", "document", "phase", "nothing_sent",
+                 "outcome_unknown", "field", "err_code", "err_msg", "http_status", "response",
+                 "state_field", "state", "settled", "reason")
+        for status in list(errors.STATUS_NAMES)[1:] + [12345]:
+            e = errors.error_from_status(status)
+            for name in names:
+                self.assertTrue(hasattr(e, name), (type(e).__name__, name))
+            self.assertTrue(e.kind, status)  # from the status name when the document has none
+        self.assertEqual(errors.error_from_status(13).reason, "bad_signature")
+        self.assertIsNone(errors.error_from_status(10).reason)
+        # The gateway's errCode and errMsg are both in the message.
+        e = errors.error_from_status(10, {
+            "status": "UMS_ERR_GATEWAY_REJECTED", "kind": "gateway_rejected",
+            "message": "the gateway rejected the request with BAD_SIGN", "errCode": "BAD_SIGN",
+            "errMsg": "签名错误", "httpStatus": 200})
+        self.assertEqual(str(e), "gateway_rejected: the gateway rejected the request with BAD_SIGN "
+                                 "(errCode BAD_SIGN: 签名错误) (HTTP 200)")
+        # The field is named even when the message does not mention it.
+        e = errors.error_from_status(7, {"kind": "validation", "message": "too long",
+                                         "field": "billDesc"})
+        self.assertEqual(str(e), "validation: too long (field 'billDesc')")
+        # Errors made by the binding itself are local, nothing sent.
+        with self.assertRaises(ValidationError) as caught:
+            self.client.update_qrcode('{"a":"\0"}')
+        e = caught.exception
+        self.assertEqual((e.status_name, e.kind, e.phase, e.nothing_sent, e.outcome_unknown),
+                         ("UMS_ERR_INVALID_JSON", "invalid_json", "local", True, False))
+        closed = chinaums.Client(support.sandbox_config())
+        closed.close()
+        with self.assertRaises(ClientClosedError) as caught:
+            closed.new_id()
+        e = caught.exception
+        self.assertEqual((e.kind, e.phase, e.nothing_sent, e.outcome_unknown),
+                         ("client_closed", "local", True, False))
+        self.assertEqual(str(e), "client_closed: the client is closed")
+
     def test_unknown_qrcode_is_no_order(self) -> None:
         with self.assertRaises(GatewayRejectedError) as caught:
             self.client.update_qrcode(dict(self.new_bill(), qrCodeId="31940000000000000000000009"))
@@ -232,13 +272,69 @@ class ErrorsTest(SandboxTestCase):
 
     def test_config_error_names_the_key(self) -> None:
         with self.assertRaises(ConfigError) as caught:
-            chinaums.Client({"environment": "sandbox", "colour": "blue"})
+            chinaums.Client(support.sandbox_config(colour="blue"))
         self.assertEqual(caught.exception.field, "colour")
         self.assertEqual(caught.exception.status_name, "UMS_ERR_CONFIG")
 
+    def test_no_default_gateway_nor_credentials(self) -> None:
+        # No embedded simulator, no default environment, no demo app.
+        configs: list = [None, {}, "{}"]
+        for config in configs:
+            with self.subTest(config=config):
+                with self.assertRaises(ConfigError) as caught:
+                    chinaums.Client(config)
+                self.assertIn(caught.exception.field, ("environment", "appId"))
+        credentials = {"appId": support.DEMO_APP_ID, "appKey": support.DEMO_APP_KEY}
+        with self.assertRaises(ConfigError) as caught:
+            chinaums.Client(credentials)
+        self.assertEqual(caught.exception.field, "environment")
+        self.assertIn("required", caught.exception.message)
+        with self.assertRaises(ConfigError) as caught:
+            chinaums.Client(credentials, environment="sandbox")
+        self.assertEqual(caught.exception.field, "environment")
+        for key in ("appId", "appKey"):
+            with self.subTest(missing=key):
+                config = support.sandbox_config()
+                del config[key]
+                with self.assertRaises(ConfigError) as caught:
+                    chinaums.Client(config)
+                self.assertEqual(caught.exception.field, key)
+        self.assertNotIn(support.DEMO_APP_KEY, str(caught.exception))
+
+    def test_from_environment(self) -> None:
+        # from_environment=True → "fromEnvironment": true: the library fills
+        # the keys the configuration leaves out from the UMS_* variables.
+        env = {"UMS_ENVIRONMENT": support.sandbox_url(), "UMS_APP_ID": support.DEMO_APP_ID,
+               "UMS_APP_KEY": support.DEMO_APP_KEY, "UMS_MID": MID, "UMS_TID": TID,
+               "UMS_MSG_SRC_ID": support.MSG_SRC_ID}
+        with mock.patch.dict(os.environ, env):
+            with chinaums.Client(from_environment=True) as c:
+                self.assertEqual((c.info["baseUrl"], c.info["appId"]),
+                                 (support.sandbox_url(), support.DEMO_APP_ID))
+                answer = c.update_qrcode({"qrCodeId": SEED_QR, "billNo": c.new_id(),
+                                          "billDate": today(), "totalAmount": 26})
+                self.assertEqual((answer["errCode"], answer["mid"], answer["tid"]),
+                                 ("SUCCESS", MID, TID))
+            # A key the configuration gives wins when the variable agrees...
+            with chinaums.Client(from_environment=True, app_id=support.DEMO_APP_ID) as c:
+                self.assertEqual(c.info["appId"], support.DEMO_APP_ID)
+            # ...and a variable that says otherwise is an error naming the key.
+            with self.assertRaises(ConfigError) as caught:
+                chinaums.Client(from_environment=True, app_key="0" * 32)
+            self.assertEqual(caught.exception.field, "appKey")
+            text = str(caught.exception) + json.dumps(caught.exception.document)
+            self.assertNotIn(support.DEMO_APP_KEY, text)
+            self.assertNotIn("0" * 32, text)
+            with self.assertRaises(ConfigError) as caught:
+                chinaums.Client(from_environment=True, environment="production")
+            self.assertEqual(caught.exception.field, "environment")
+        # Without the flag the variables are not read.
+        with mock.patch.dict(os.environ, env), self.assertRaises(ConfigError):
+            chinaums.Client()
+
     def test_keyword_config_uses_python_names(self) -> None:
         with self.assertRaises(ConfigError) as caught:
-            chinaums.Client(environment="sandbox", connect_timeout_ms=0)
+            chinaums.Client(support.sandbox_config(), connect_timeout_ms=0)
         self.assertEqual(caught.exception.field, "connectTimeoutMs")
         with chinaums.Client({"environment": "https://gateway.invalid", "appId": "x", "appKey": "k"},
                              app_id="from-kwargs", auth="token") as c:
@@ -575,8 +671,18 @@ class ThreadsTest(SandboxTestCase):
             t = threading.Thread(target=slow_call)
             t.start()
             self.assertTrue(server.received.wait(10))
-            threading.Timer(0.3, server.release.set).start()
+            # The server answers only once close() is waiting for the call.
+            waited: list = []
+            original_wait = client._cond.wait
+
+            def wait_then_release(timeout=None):  # type: ignore[no-untyped-def]
+                waited.append(True)
+                server.release.set()
+                return original_wait(timeout)
+
+            client._cond.wait = wait_then_release  # type: ignore[method-assign]
             client.close()  # must wait for slow_call, not free under it
+            self.assertTrue(waited, "close() did not wait for the call in progress")
             closed_at = time.monotonic()
             t.join(10)
             self.assertEqual(outcome["answer"], {"errCode": "SUCCESS", "n": 1})
@@ -589,8 +695,10 @@ class ThreadsTest(SandboxTestCase):
         client = chinaums.Client(support.sandbox_config())
         outcomes: list = []
         lock = threading.Lock()
+        every_thread_called = threading.Barrier(17)
 
         def work() -> None:
+            first = True
             while True:  # until the client is closed under it
                 try:
                     client.new_id()
@@ -602,13 +710,16 @@ class ThreadsTest(SandboxTestCase):
                     kind = repr(e)
                 with lock:
                     outcomes.append(kind)
+                if first:
+                    first = False
+                    every_thread_called.wait(30)
                 if kind == "closed":
                     return
 
         pool = [threading.Thread(target=work) for _ in range(16)]
         for t in pool:
             t.start()
-        time.sleep(0.05)
+        every_thread_called.wait(30)  # each thread made one call: close under them now
         client.close()
         client.close()
         for t in pool:

@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import subprocess
 import sys
 import unittest

@@ -31,13 +31,25 @@ use ChinaUms\Internal\Json;
  *   (nothing sent), OutcomeUnknownException (may have been processed: query
  *   the bill, never resend).
  *
- * Environment variables redirect a sample without editing it:
- * UMS_ENVIRONMENT ("sandbox", "test", "production" or a base URL; overrides
- * the host of the URL), UMS_APP_ID and UMS_APP_KEY (override the given
- * credentials). Without UMS_ENVIRONMENT the URL's host decides:
- * api-mop.chinaums.com is production, test-api-open.chinaums.com is test,
- * anything else is used as the base URL. With UMS_ENVIRONMENT=sandbox and no
- * UMS_APP_ID the embedded simulator's demo app is used.
+ * Configuration: the client is made with `"fromEnvironment": true`, so
+ * every key the call does not give comes from its UMS_* variable (the rule
+ * lives in libums: UMS_ENVIRONMENT, UMS_APP_ID, UMS_APP_KEY, UMS_MID,
+ * UMS_TIMEOUT_MS, ...), and a variable that contradicts a key the call gives
+ * is a ConfigException naming the key. The call gives appId and appKey (when
+ * not empty), auth (from needToken) and the gateway of the URL:
+ *
+ * - https://api-mop.chinaums.com (the official samples' URL) and
+ *   https://test-api-open.chinaums.com only imply production and test: they
+ *   are given as libums's `"environmentDefault"`, which applies when
+ *   UMS_ENVIRONMENT is unset; UMS_ENVIRONMENT may replace it only with a
+ *   loopback http:// URL (the ums-sandbox simulator's http://127.0.0.1:PORT),
+ *   any other value ("test", "production", another host) is a
+ *   ConfigException naming `environment`;
+ * - any other URL is the `environment` itself (UMS_ENVIRONMENT may only
+ *   repeat it).
+ *
+ * One client per configuration is kept for the process (connections and
+ * access tokens are reused); the variables are read when it is created.
  */
 class DefaultOpenApiClient
 {
@@ -56,8 +68,8 @@ class DefaultOpenApiClient
 
     /**
      * @param object|array<string, mixed> $request a DataRequest
-     * @param string $appId developer ID (UMS_APP_ID overrides it)
-     * @param string $appKey developer key (UMS_APP_KEY overrides it)
+     * @param string $appId developer ID (UMS_APP_ID may only repeat it; empty: taken from UMS_APP_ID)
+     * @param string $appKey developer key (likewise UMS_APP_KEY)
      * @return string the gateway's JSON answer
      */
     public function execute($request, $appId, $appKey): string
@@ -65,13 +77,18 @@ class DefaultOpenApiClient
         $fields = is_array($request) ? $request : get_object_vars($request);
         [$base, $path] = self::endpoint($fields);
 
-        $environment = self::env('UMS_ENVIRONMENT') ?? self::environmentOf($base);
-        $config = ['environment' => $environment];
-        $envAppId = self::env('UMS_APP_ID');
-        if (!($environment === 'sandbox' && $envAppId === null)) {
-            // The sandbox only knows its demo app: leave the credentials out there.
-            $config['appId'] = $envAppId ?? (string) $appId;
-            $config['appKey'] = self::env('UMS_APP_KEY') ?? (string) $appKey;
+        $config = ['fromEnvironment' => true];
+        $implied = self::defaultEnvironment($base);
+        if ($implied === null) {
+            $config['environment'] = $base;
+        } else {
+            $config['environmentDefault'] = $implied;
+        }
+        if ((string) $appId !== '') {
+            $config['appId'] = (string) $appId;
+        }
+        if ((string) $appKey !== '') {
+            $config['appKey'] = (string) $appKey;
         }
         $config['auth'] = self::flag($fields['needToken'] ?? true) ? 'token' : 'body-sig';
 
@@ -91,6 +108,18 @@ class DefaultOpenApiClient
             }
             return $answer;
         }
+    }
+
+    /**
+     * Closes and forgets the clients kept for the process (for example after
+     * changing UMS_* variables, which are read when a client is created).
+     */
+    public static function clearClients(): void
+    {
+        foreach (self::$clients as $client) {
+            $client->close();
+        }
+        self::$clients = [];
     }
 
     /**
@@ -124,14 +153,19 @@ class DefaultOpenApiClient
         return [$base, $parts['path']];
     }
 
-    private static function environmentOf(string $base): string
+    /**
+     * For the official hosts (https, no port): the environment they imply,
+     * given to libums as "environmentDefault". Null for any other base URL,
+     * which is then the environment itself.
+     */
+    private static function defaultEnvironment(string $base): ?string
     {
         $host = strtolower((string) parse_url($base, PHP_URL_HOST));
         $port = parse_url($base, PHP_URL_PORT);
         if ($port === null && str_starts_with($base, 'https://') && isset(self::HOSTS[$host])) {
             return self::HOSTS[$host];
         }
-        return $base;
+        return null;
     }
 
     /** The request body: data as given when it is a JSON string, else encoded. */
@@ -146,7 +180,12 @@ class DefaultOpenApiClient
         throw self::invalid('data', 'the request\'s data must be a JSON object string or an array');
     }
 
-    /** @param array<string, mixed> $config */
+    /**
+     * The kept client for $config, created on first use (libums reads the
+     * UMS_* variables then, and applies "environmentDefault").
+     *
+     * @param array<string, mixed> $config
+     */
     private static function client(array $config): Client
     {
         $json = Json::encodeObject($config, 'the configuration');
@@ -172,12 +211,6 @@ class DefaultOpenApiClient
             return in_array(strtolower($value), ['1', 'true', 'yes', 'on'], true);
         }
         return (bool) $value;
-    }
-
-    private static function env(string $name): ?string
-    {
-        $value = getenv($name);
-        return is_string($value) && $value !== '' ? $value : null;
     }
 
     private static function invalid(string $field, string $message): ValidationException

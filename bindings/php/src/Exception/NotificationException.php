@@ -6,7 +6,10 @@ namespace ChinaUms\Exception;
 
 /**
  * A payment notification failed verification (UMS_ERR_NOTIFY_*): do not
- * trust it, and answer ChinaUMS "FAILED". getReason() says why.
+ * trust it, and answer ChinaUMS "FAILED". getReason() says why, with the
+ * same words in every binding: bad_signature, missing_sign,
+ * unknown_sign_type, duplicate_field (getField() names the field) or
+ * malformed.
  */
 class NotificationException extends UmsException
 {
@@ -25,6 +28,6 @@ class NotificationException extends UmsException
      */
     public function getReason(): string
     {
-        return self::REASONS[$this->getStatus()] ?? 'unknown';
+        return self::REASONS[$this->getStatus()] ?? 'invalid';
     }
 }

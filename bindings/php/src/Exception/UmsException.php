@@ -7,9 +7,18 @@ namespace ChinaUms\Exception;
 /**
  * Base of every exception the binding throws.
  *
- * It carries the library's error document: status, statusName, message,
- * phase and, when known, field, errCode, errMsg, httpStatus, the gateway's
- * answer and (pending / operation failed) the answer's state.
+ * It carries the library's error document: status, kind, message, phase,
+ * nothingSent, outcomeUnknown and, when known, field, errCode, errMsg,
+ * httpStatus, the gateway's answer and (pending / operation failed) the
+ * answer's state. Every getter exists on this class and returns null when it
+ * does not apply (getReason() is set for NotificationException only).
+ *
+ * getMessage() is "<kind>: <message>" followed by what the message leaves
+ * out: (field 'x'), (errCode X: errMsg), (HTTP n), e.g.
+ * "gateway_rejected: the gateway rejected the request with BAD_SIGN
+ * (errCode BAD_SIGN: 签名错误) (HTTP 200)": the same text as the Python
+ * binding's str(e). getRawMessage() is the library's explanation alone.
+ *
  * The library never puts secrets (appKey, signatures, tokens, the
  * notification key, real-name values) in that document, and the binding adds
  * none, so these exceptions are safe to log.
@@ -18,21 +27,88 @@ class UmsException extends \RuntimeException
 {
     private int $status;
     private string $statusName;
+    private string $rawMessage;
     /** @var array<string, mixed> */
     private array $document;
     private string $documentText;
 
     /**
+     * @param string $message the library's explanation (getRawMessage());
+     *        getMessage() is built from it and the document
      * @param array<string, mixed> $document the parsed error document
      * @param string|null $documentText the document as the library wrote it (JSON)
      */
     public function __construct(int $status, string $statusName, string $message, array $document = [], ?string $documentText = null, ?\Throwable $previous = null)
     {
-        parent::__construct($message, $status, $previous);
+        // A document made by the binding may lack what the library always
+        // writes: the status name, a kind derived from it and, for errors
+        // that are local by definition, where the call was.
+        $document += ['status' => $statusName];
+        if (!isset($document['kind']) && str_starts_with($statusName, 'UMS_ERR_')) {
+            $document['kind'] = strtolower(substr($statusName, strlen('UMS_ERR_')));
+        }
+        $document += static::localDefaults();
         $this->status = $status;
         $this->statusName = $statusName;
+        $this->rawMessage = $message;
         $this->document = $document;
         $this->documentText = $documentText ?? (string) json_encode($document, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES);
+        parent::__construct($this->summary(), $status, $previous);
+    }
+
+    /**
+     * Keys a document of this class gets when it lacks them; ConfigException
+     * and ValidationException are local by definition (phase "local",
+     * nothing sent).
+     *
+     * @return array<string, mixed>
+     */
+    protected static function localDefaults(): array
+    {
+        return [];
+    }
+
+    /**
+     * "<kind>: <message>" and, each only when set and not already in the
+     * message, (field 'x'), (errCode X: errMsg) or (errMsg M), (HTTP n).
+     * Built only from the document, which holds no secrets.
+     */
+    private function summary(): string
+    {
+        $message = $this->rawMessage;
+        $kind = $this->getKind();
+        $head = $kind !== null && $kind !== '' ? $kind : $this->statusName;
+        $text = $message !== '' ? $head . ': ' . $message : $head;
+        $details = [];
+        $field = $this->getField();
+        if ($field !== null && $field !== '' && !str_contains($message, $field)) {
+            $details[] = 'field ' . self::quoted($field);
+        }
+        $errCode = $this->getErrCode();
+        $errMsg = $this->getErrMsg();
+        if ($errCode !== null && $errCode !== '') {
+            $details[] = 'errCode ' . $errCode . ($errMsg !== null && $errMsg !== '' ? ': ' . $errMsg : '');
+        } elseif ($errMsg !== null && $errMsg !== '' && !str_contains($message, $errMsg)) {
+            $details[] = 'errMsg ' . $errMsg;
+        }
+        $http = $this->getHttpStatus();
+        if ($http !== null && !str_contains($message, 'HTTP')) {
+            $details[] = 'HTTP ' . $http;
+        }
+        foreach ($details as $detail) {
+            $text .= ' (' . $detail . ')';
+        }
+        return $text;
+    }
+
+    /** Quoted as Python's repr() quotes a plain string: 'x', or "x'y". */
+    private static function quoted(string $value): string
+    {
+        $value = str_replace('\\', '\\\\', $value);
+        if (str_contains($value, "'") && !str_contains($value, '"')) {
+            return '"' . $value . '"';
+        }
+        return "'" . str_replace("'", "\\'", $value) . "'";
     }
 
     /** The UmsStatus number (also getCode()). */
@@ -45,6 +121,35 @@ class UmsException extends \RuntimeException
     public function getStatusName(): string
     {
         return $this->statusName;
+    }
+
+    /**
+     * The library's short name of the failure, e.g. "validation",
+     * "gateway_rejected", "outcome_unknown"; "client_closed" for
+     * ClientClosedException.
+     */
+    public function getKind(): ?string
+    {
+        return self::text($this->document['kind'] ?? null);
+    }
+
+    /**
+     * The library's explanation alone (getMessage() is
+     * "<kind>: <explanation>" plus the details it leaves out).
+     */
+    public function getRawMessage(): string
+    {
+        return $this->rawMessage;
+    }
+
+    /**
+     * For NotificationException: why the notification was refused
+     * (bad_signature, missing_sign, unknown_sign_type, duplicate_field,
+     * malformed). Null for every other exception.
+     */
+    public function getReason(): ?string
+    {
+        return null;
     }
 
     /**
@@ -142,13 +247,19 @@ class UmsException extends \RuntimeException
         return is_bool($value) ? $value : null;
     }
 
-    /** True when the request may have been processed: query, never resend. */
+    /**
+     * True when the request may have been processed: query, never resend.
+     * (Every library document says; false when a document lacks it.)
+     */
     public function isOutcomeUnknown(): bool
     {
         return ($this->document['outcomeUnknown'] ?? false) === true;
     }
 
-    /** True when the library knows nothing reached the gateway. */
+    /**
+     * True when the library knows nothing reached the gateway. (Every library
+     * document says; false when a document lacks it.)
+     */
     public function isNothingSent(): bool
     {
         return ($this->document['nothingSent'] ?? false) === true;

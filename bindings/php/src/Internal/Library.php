@@ -42,10 +42,14 @@ final class Library
     public const MIN_OUT_CAP = 256;
 
     /**
-     * The declarations of include/ums.h (tests/run.php checks that every
-     * ums_* function of the header is here with the same signature).
+     * A hand copy of the declarations of include/ums.h (FFI::cdef cannot read
+     * the header itself: it has preprocessor lines). tests/run.php ("drift:")
+     * compares every function and typedef with the header's text, white space
+     * normalised, and fails on any other difference than these two:
+     * `struct UmsClient` is written `UmsClient` (the typedef), and
      * `const uint8_t *body` is declared `const char *body`: the same ABI,
-     * and it lets PHP pass a string without copying it.
+     * and it lets PHP pass a string without copying it. NAMES and CLASSES
+     * below are checked against the header's statuses the same way.
      */
     public const CDEF = <<<'C'
 typedef struct UmsClient UmsClient;
@@ -177,9 +181,19 @@ C;
         return [
             $package . '/lib/' . $file,
             dirname($package, 2) . '/target/release/' . $file,
-            PHP_OS_FAMILY === 'Darwin' ? 'libums.0.dylib' : 'libums.so.0',
+            PHP_OS_FAMILY === 'Darwin' ? 'libums.0.dylib' : self::soname(),
             $file,
         ];
+    }
+
+    /**
+     * The SONAME of the libums this binding speaks: libums.so.0.MINOR for
+     * 0.x (each 0.x minor may break the ABI), libums.so.MAJOR from 1.0 on.
+     */
+    public static function soname(): string
+    {
+        [$major, $minor] = explode('.', self::EXPECTED_VERSION);
+        return 'libums.so.' . ($major === '0' ? "0.$minor" : $major);
     }
 
     /**

@@ -1,7 +1,10 @@
 """chinaums: the ChinaUMS (银联商务) Open Platform client for Python, over libums.
 
     from chinaums import Client
-    with Client(environment="sandbox", mid="898340149000005", tid="00000001") as client:
+    # environment: "production", "test" or a base URL, e.g. the simulator's
+    # http://127.0.0.1:PORT (`ums-sandbox --port 0` prints it).
+    with Client(environment=url, app_id=app_id, app_key=app_key, msg_src_id="3194",
+                mid="898340149000005", tid="00000001") as client:
         answer = client.update_qrcode({"qrCodeId": "31942002267733902130410550",
                                        "billNo": client.new_id(), "billDate": "2026-01-02",
                                        "totalAmount": 26})

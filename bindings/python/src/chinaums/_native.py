@@ -47,6 +47,22 @@ _lib_path: Optional[str] = None
 
 _OUT = [POINTER(c_char), c_size_t, POINTER(c_size_t)]
 
+# The operation exports of ums.h (`ums_<name>(client, request_json, out_buf,
+# out_cap, out_len)`), in header order; each is the Client method of the same
+# name. tests/test_header.py fails when this list drifts from include/ums.h.
+OPERATIONS: Tuple[str, ...] = (
+    "update_qrcode",
+    "get_qrcode",
+    "close_qrcode",
+    "query_bill",
+    "refund",
+    "query_qrcode_info",
+    "preauth_complete",
+    "preauth_cancel",
+    "secure_cancel",
+    "secure_complete",
+)
+
 # typedef void (*UmsLogCallback)(void *userdata, int32_t level, const char *message);
 LOG_CALLBACK = ctypes.CFUNCTYPE(None, c_void_p, c_int32, c_char_p)
 
@@ -63,9 +79,7 @@ def _declare(lib: ctypes.CDLL) -> None:
     fn("ums_notify_reply", c_char_p, c_int32)
     fn("ums_client_new", c_int32, c_char_p, POINTER(c_void_p), *_OUT)
     fn("ums_client_free", None, c_void_p)
-    for op in ("update_qrcode", "get_qrcode", "close_qrcode", "query_bill", "refund",
-               "query_qrcode_info", "preauth_complete", "preauth_cancel",
-               "secure_cancel", "secure_complete"):
+    for op in OPERATIONS:
         fn("ums_" + op, c_int32, c_void_p, c_char_p, *_OUT)
     fn("ums_call", c_int32, c_void_p, c_char_p, c_char_p, *_OUT)
     fn("ums_prepare", c_int32, c_void_p, c_char_p, c_char_p, c_char_p, c_char_p, *_OUT)
@@ -169,7 +183,7 @@ def _thread_state(cap: int) -> Tuple[Any, int, Any, Any]:
     """This thread's (buffer, capacity, length, pointer to length), taken out
     while in use: a call made meanwhile on this thread (from a log callback)
     makes its own."""
-    state = _local.__dict__.pop("state", None)
+    state: Optional[Tuple[Any, int, Any, Any]] = _local.__dict__.pop("state", None)
     if state is None or state[1] != cap:
         length = c_size_t(0)
         state = (ctypes.create_string_buffer(cap), cap, length, ctypes.byref(length))
@@ -234,7 +248,7 @@ def call_operation_raw(fn: Callable[..., int], handle: int, *args: Any) -> Tuple
     if not isinstance(answer_id, str) or not answer_id:
         raise InternalError(98, {
             "message": "libums reported BUFFER_TOO_SMALL for an operation without an answerId",
-            "outcomeUnknown": True, "nothingSent": False})
+            "outcomeUnknown": True, "nothingSent": False, "phase": "sent"})
     lib = library()
     key = answer_id.encode("ascii")
     needed = note.get("needed")
@@ -248,9 +262,9 @@ def call_operation_raw(fn: Callable[..., int], handle: int, *args: Any) -> Tuple
             continue
         if got.value >= cap:
             raise InternalError(98, {"message": "libums reported a document longer than the buffer"})
-        return status, big[:got.value].decode("utf-8", "replace")
+        return status, big.raw[:got.value].decode("utf-8", "replace")  # rare: copies the whole buffer
     raise InternalError(98, {"message": "libums kept asking for a bigger buffer for a kept answer",
-                             "outcomeUnknown": True, "nothingSent": False})
+                             "outcomeUnknown": True, "nothingSent": False, "phase": "sent"})
 
 
 # The library writes exactly one JSON document: raw_decode skips json.loads's

@@ -90,9 +90,14 @@ class Client:
     ``Client(config=None, **kwargs)``: ``config`` is the JSON configuration of
     the library (a dict or JSON text, see the README's "Configuration");
     keyword arguments are added to it, in Python spelling (``app_id=``,
-    ``connect_timeout_ms=``) or as the library spells them (``appId=``). With
-    no configuration at all the client talks to the simulator embedded in
-    libums with its demo app.
+    ``connect_timeout_ms=``) or as the library spells them (``appId=``).
+    ``environment`` (``"production"``, ``"test"`` or a base URL such as the
+    ``http://127.0.0.1:PORT`` that the ``ums-sandbox`` simulator prints),
+    ``appId`` and ``appKey`` are required: there is no default gateway and no
+    built-in credentials, so ``Client()`` raises ``ConfigError``.
+    ``from_environment=True`` takes every key the configuration leaves out
+    from its ``UMS_*`` variable (``UMS_ENVIRONMENT``, ``UMS_APP_ID``...); a
+    variable that contradicts a given key is a ``ConfigError``.
 
     The Client keeps no copy of the configuration (so neither the appKey nor
     the notifyKey stays in Python objects it owns); the library holds them.
@@ -242,6 +247,19 @@ class Client:
         lib = _native.library()
         with self._borrow() as handle:
             return _native.call_operation(lib.ums_call, handle, path, body)
+
+    def _take_answer(self, answer_id: str) -> Dict[str, Any]:
+        """``ums_take_answer``: the answer the library kept under ``answer_id``.
+        The operations take their kept answers themselves, so callers never
+        need this; it exists for the cross-language behaviour table
+        (tests/data/behaviour.json), whose ``take_answer`` case hands an id that
+        was never issued and expects ``AnswerGoneError``. Sends nothing."""
+        key = _text_arg(answer_id, "answer_id")
+        if key is None:
+            raise TypeError("answer_id is required")
+        lib = _native.library()
+        with self._borrow() as handle:
+            return _native.call_operation(lib.ums_take_answer, handle, key)
 
     # -- helpers without network ------------------------------------------------
 

@@ -9,7 +9,7 @@ notification key or real-name values, and neither do the messages built here.
     ├── ConfigError            UMS_ERR_CONFIG                      .field
     ├── ValidationError        VALIDATION, INVALID_JSON, INVALID_UTF8,
     │   │                      INVALID_ARGUMENT, NULL_POINTER      .field
-    │   └── ClientClosedError  the Client was closed
+    │   └── ClientClosedError  the Client was closed (kind "client_closed")
     ├── GatewayRejectedError   GATEWAY_REJECTED, TOKEN_REJECTED   .err_code .err_msg .http_status .response
     ├── OutcomeUnknownError    OUTCOME_UNKNOWN (money may have moved: query, never resend)
     │   └── AnswerGoneError    ANSWER_GONE (a kept answer expired or was evicted; not resent)
@@ -19,6 +19,13 @@ notification key or real-name values, and neither do the messages built here.
     │   └── TlsError           TLS (nothing sent)
     ├── NotificationError      NOTIFY_* (.reason; one subclass per status)
     └── InternalError          INTERNAL, PANIC, anything unexpected
+
+Every exception has the same attributes (``None`` when they do not apply):
+``status``, ``status_name``, ``kind``, ``message``, ``phase``, ``nothing_sent``,
+``outcome_unknown``, ``field``, ``err_code``, ``err_msg``, ``http_status``,
+``response``, ``state_field``, ``state``, ``settled``, ``reason`` and
+``document``. ``str(e)`` is ``"<kind>: <message>"`` followed by what the
+message leaves out: ``(field 'x')``, ``(errCode X: errMsg)``, ``(HTTP n)``.
 
 Library loading problems are ``ImportError`` subclasses (``UmsLibraryNotFound``,
 ``UmsLibraryVersionError``), because they mean the installation is incomplete.
@@ -48,10 +55,11 @@ __all__ = [
     "UmsLibraryNotFound",
     "UmsLibraryVersionError",
     "STATUS_NAMES",
+    "EXCEPTION_BY_NAME",
     "error_from_status",
 ]
 
-# The statuses of ums.h, by value.
+# The statuses of ums.h (its UMS_OK / UMS_ERR_* defines), by value.
 STATUS_NAMES: Dict[int, str] = {
     0: "UMS_OK",
     1: "UMS_ERR_NULL_POINTER",
@@ -83,18 +91,35 @@ class UmsError(Exception):
     """Base of every error reported by libums.
 
     Attributes: ``status`` (the UmsStatus value), ``status_name``
-    (``"UMS_ERR_..."``), ``message`` (the library's explanation) and
-    ``document`` (the parsed error document). The optional keys of the
-    document are also attributes, ``None`` when the library did not set them:
-    ``field``, ``err_code``, ``err_msg``, ``http_status``, ``response``,
-    ``outcome_unknown``, ``nothing_sent``, ``phase`` (``"local"``,
-    ``"connect"`` or ``"sent"``: where the call was when it ended).
+    (``"UMS_ERR_..."``), ``kind`` (the library's short name of the failure,
+    e.g. ``"gateway_rejected"``; ``"client_closed"`` for ``ClientClosedError``),
+    ``message`` (the library's explanation) and ``document`` (the parsed
+    error document). The optional keys of the document are also attributes,
+    ``None`` when the library did not set them: ``field``, ``err_code``,
+    ``err_msg``, ``http_status``, ``response``, ``outcome_unknown``,
+    ``nothing_sent``, ``phase`` (``"local"``, ``"connect"`` or ``"sent"``:
+    where the call was when it ended), ``state_field``, ``state`` and
+    ``settled`` (pending / failed answers). ``reason`` is set on
+    ``NotificationError`` only.
     """
+
+    # Errors that are local by definition (bad configuration, bad request):
+    # a document made by the binding itself gets these defaults.
+    _LOCAL_DEFAULTS: Optional[Dict[str, Any]] = None
+
+    # Set by NotificationError (a short word); None for every other error.
+    reason: Optional[str] = None
 
     def __init__(self, status: int, document: Optional[Mapping[str, Any]] = None) -> None:
         doc: Dict[str, Any] = dict(document or {})
         self.status: int = status
         self.status_name: str = str(doc.get("status") or STATUS_NAMES.get(status, "UMS_ERR_UNKNOWN"))
+        doc.setdefault("status", self.status_name)
+        if "kind" not in doc and self.status_name.startswith("UMS_ERR_"):
+            doc["kind"] = self.status_name[len("UMS_ERR_"):].lower()
+        for key, value in (self._LOCAL_DEFAULTS or {}).items():
+            doc.setdefault(key, value)
+        self.kind: Optional[str] = doc.get("kind")
         self.message: str = str(doc.get("message") or "")
         self.document: Dict[str, Any] = doc
         self.field: Optional[str] = doc.get("field")
@@ -106,40 +131,56 @@ class UmsError(Exception):
         self.outcome_unknown: Optional[bool] = doc.get("outcomeUnknown")
         self.nothing_sent: Optional[bool] = doc.get("nothingSent")
         self.phase: Optional[str] = doc.get("phase")
+        self.state_field: Optional[str] = doc.get("stateField")
+        self.state: Optional[str] = doc.get("state")
+        self.settled: Optional[bool] = doc.get("settled")
         super().__init__(self._summary())
 
     def _summary(self) -> str:
-        # Built only from the library's document, which carries no secrets.
-        parts = [self.status_name]
-        if self.message:
-            parts.append(self.message)
+        # Built only from the library's document, which carries no secrets:
+        # "<kind>: <message> (field 'x') (errCode X: errMsg) (HTTP n)", each
+        # detail only when set and not already in the message.
+        head = self.kind or self.status_name
+        text = head + ": " + self.message if self.message else head
+        details = []
         if self.field and self.field not in self.message:
-            parts.append("field " + repr(self.field))
-        if self.err_code and self.err_code not in self.message:
-            parts.append("errCode " + repr(self.err_code))
+            details.append("field " + repr(self.field))
+        if self.err_code:
+            details.append("errCode " + self.err_code + (": " + self.err_msg if self.err_msg else ""))
+        elif self.err_msg and self.err_msg not in self.message:
+            details.append("errMsg " + self.err_msg)
         if self.http_status is not None and "HTTP" not in self.message:
-            parts.append("HTTP " + str(self.http_status))
-        return ": ".join(parts[:2]) + "".join(" (" + p + ")" for p in parts[2:])
+            details.append("HTTP " + str(self.http_status))
+        return text + "".join(" (" + d + ")" for d in details)
+
+
+_LOCAL = {"phase": "local", "nothingSent": True, "outcomeUnknown": False}
 
 
 class ConfigError(UmsError):
-    """The client configuration is invalid; ``field`` names the key."""
+    """The client configuration is invalid; ``field`` names the key. Nothing was sent."""
+
+    _LOCAL_DEFAULTS = _LOCAL
 
 
 class ValidationError(UmsError):
     """A request or argument is invalid; ``field`` names it. Nothing was sent."""
 
+    _LOCAL_DEFAULTS = _LOCAL
+
 
 class ClientClosedError(ValidationError):
-    """The Client was closed (the library would have been handed a NULL client)."""
+    """The Client was closed (the library would have been handed a NULL
+    client): kind ``"client_closed"``, phase ``"local"``, nothing sent."""
 
     def __init__(self) -> None:
         super().__init__(1, {
             "status": "UMS_ERR_NULL_POINTER",
-            "kind": "closed",
+            "kind": "client_closed",
             "message": "the client is closed",
-            "nothingSent": True,
             "outcomeUnknown": False,
+            "nothingSent": True,
+            "phase": "local",
         })
 
 
@@ -168,13 +209,6 @@ class _StateError(UmsError):
     ``state`` (e.g. ``"PROCESSING"``), ``settled`` (False for pending) and
     ``response`` (the gateway's whole answer) come from the error document."""
 
-    def __init__(self, status: int, document: Optional[Mapping[str, Any]] = None) -> None:
-        doc = dict(document or {})
-        self.state_field: Optional[str] = doc.get("stateField")
-        self.state: Optional[str] = doc.get("state")
-        self.settled: Optional[bool] = doc.get("settled")
-        super().__init__(status, doc)
-
 
 class PendingError(_StateError):
     """UMS_ERR_PENDING: the gateway accepted the request, but its effect is
@@ -202,7 +236,7 @@ class NotificationError(UmsError):
     ``reason`` is a short word: bad_signature, missing_sign,
     unknown_sign_type, duplicate_field or malformed."""
 
-    reason: str = "invalid"
+    reason: Optional[str] = "invalid"
 
 
 class BadSignatureError(NotificationError):
@@ -254,28 +288,38 @@ class UmsLibraryVersionError(ImportError):
             "install the matching library or binding" % (path, found, expected))
 
 
+# The exception class of every status of ums.h but UMS_OK, by name (the
+# numbers are in STATUS_NAMES only). tests/test_header.py fails when this
+# table, STATUS_NAMES or the operation list drifts from include/ums.h.
+EXCEPTION_BY_NAME: Dict[str, Type[UmsError]] = {
+    "UMS_ERR_NULL_POINTER": ValidationError,
+    "UMS_ERR_INVALID_UTF8": ValidationError,
+    "UMS_ERR_INVALID_JSON": ValidationError,
+    # Handled inside the binding (bigger buffer, kept answer); one that
+    # reaches a caller is a bug.
+    "UMS_ERR_BUFFER_TOO_SMALL": InternalError,
+    "UMS_ERR_INVALID_ARGUMENT": ValidationError,
+    "UMS_ERR_CONFIG": ConfigError,
+    "UMS_ERR_VALIDATION": ValidationError,
+    "UMS_ERR_CONNECT": TransportError,
+    "UMS_ERR_TLS": TlsError,
+    "UMS_ERR_GATEWAY_REJECTED": GatewayRejectedError,
+    "UMS_ERR_OUTCOME_UNKNOWN": OutcomeUnknownError,
+    "UMS_ERR_TOKEN_REJECTED": GatewayRejectedError,
+    "UMS_ERR_NOTIFY_BAD_SIGNATURE": BadSignatureError,
+    "UMS_ERR_NOTIFY_MISSING_SIGN": MissingSignError,
+    "UMS_ERR_NOTIFY_UNKNOWN_SIGN_TYPE": UnknownSignTypeError,
+    "UMS_ERR_NOTIFY_DUPLICATE_FIELD": DuplicateFieldError,
+    "UMS_ERR_NOTIFY_MALFORMED": MalformedNotificationError,
+    "UMS_ERR_PENDING": PendingError,
+    "UMS_ERR_OPERATION_FAILED": OperationFailedError,
+    "UMS_ERR_ANSWER_GONE": AnswerGoneError,
+    "UMS_ERR_INTERNAL": InternalError,
+    "UMS_ERR_PANIC": InternalError,
+}
+
 _BY_STATUS: Dict[int, Type[UmsError]] = {
-    1: ValidationError,
-    2: ValidationError,
-    3: ValidationError,
-    5: ValidationError,
-    6: ConfigError,
-    7: ValidationError,
-    8: TransportError,
-    9: TlsError,
-    10: GatewayRejectedError,
-    11: OutcomeUnknownError,
-    12: GatewayRejectedError,
-    13: BadSignatureError,
-    14: MissingSignError,
-    15: UnknownSignTypeError,
-    16: DuplicateFieldError,
-    17: MalformedNotificationError,
-    18: PendingError,
-    19: OperationFailedError,
-    20: AnswerGoneError,
-    98: InternalError,
-    99: InternalError,
+    status: EXCEPTION_BY_NAME[name] for status, name in STATUS_NAMES.items() if status != 0
 }
 
 

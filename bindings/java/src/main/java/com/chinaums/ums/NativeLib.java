@@ -16,17 +16,19 @@ final class NativeLib {
     /** The library major.minor this binding was written for. */
     static final String EXPECTED_VERSION = "0.1";
 
-    // Operation indices: the order of OPS[] in ums_jni.c.
-    static final int OP_GET_QRCODE = 0;
-    static final int OP_UPDATE_QRCODE = 1;
-    static final int OP_CLOSE_QRCODE = 2;
-    static final int OP_QUERY_BILL = 3;
-    static final int OP_REFUND = 4;
-    static final int OP_QUERY_QRCODE_INFO = 5;
-    static final int OP_PREAUTH_COMPLETE = 6;
-    static final int OP_PREAUTH_CANCEL = 7;
-    static final int OP_SECURE_CANCEL = 8;
-    static final int OP_SECURE_COMPLETE = 9;
+    // The operation exports of ums.h, by name: operation() passes the name
+    // and the glue looks the function up (no index to keep in step). The
+    // tests check these against include/ums.h and the glue.
+    static final String OP_GET_QRCODE = "ums_get_qrcode";
+    static final String OP_UPDATE_QRCODE = "ums_update_qrcode";
+    static final String OP_CLOSE_QRCODE = "ums_close_qrcode";
+    static final String OP_QUERY_BILL = "ums_query_bill";
+    static final String OP_REFUND = "ums_refund";
+    static final String OP_QUERY_QRCODE_INFO = "ums_query_qrcode_info";
+    static final String OP_PREAUTH_COMPLETE = "ums_preauth_complete";
+    static final String OP_PREAUTH_CANCEL = "ums_preauth_cancel";
+    static final String OP_SECURE_CANCEL = "ums_secure_cancel";
+    static final String OP_SECURE_COMPLETE = "ums_secure_complete";
 
     /** Why loading failed, or null once the library is loaded and checked. */
     private static final String LOAD_ERROR = load();
@@ -93,7 +95,12 @@ final class NativeLib {
 
     static native void clientFree(long handle);
 
-    static native byte[] operation(int op, long handle, byte[] request, int[] status);
+    /** Runs an operation export by name (an OP_* value); IllegalArgumentException for any other name. */
+    static byte[] operation(String export, long handle, byte[] request, int[] status) {
+        return operation(export.getBytes(StandardCharsets.US_ASCII), handle, request, status);
+    }
+
+    static native byte[] operation(byte[] export, long handle, byte[] request, int[] status);
 
     static native byte[] call(long handle, byte[] path, byte[] request, int[] status);
 

@@ -14,7 +14,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <p>Threads: one client may be shared by any number of threads. Calls run
  * concurrently; {@link #close()} waits for running calls to finish, is
- * idempotent, and later calls throw {@link IllegalStateException}. Close the
+ * idempotent, and later calls throw {@link ClientClosedException} (a
+ * {@link ValidationException}: kind "client_closed", nothing sent). Close the
  * client (try-with-resources) to free its native resources.
  */
 public final class UmsClient implements AutoCloseable {
@@ -25,10 +26,14 @@ public final class UmsClient implements AutoCloseable {
     private final String info;
 
     /**
-     * Creates a client from a JSON configuration (README "Configuration"),
-     * e.g. {@code {"environment":"sandbox"}}.
+     * Creates a client from a JSON configuration (README "Configuration").
+     * {@code environment}, {@code appId} and {@code appKey} are required, e.g.
+     * {@code {"environment":"production","appId":..,"appKey":..,"mid":..,"tid":..}};
+     * against the ums-sandbox simulator, {@code environment} is the URL it
+     * prints ({@code http://127.0.0.1:PORT}) with its demo app. There is no
+     * default environment.
      *
-     * @throws ConfigException a bad key or value; getField() names it
+     * @throws ConfigException a bad, missing or unknown key; getField() names it
      */
     public UmsClient(String configJson) throws UmsException {
         NativeLib.ensureLoaded();
@@ -74,7 +79,7 @@ public final class UmsClient implements AutoCloseable {
 
     /**
      * Frees the native client after running calls have finished. Idempotent.
-     * Calls made afterwards throw IllegalStateException.
+     * Calls made afterwards throw {@link ClientClosedException}.
      */
     @Override
     public void close() {
@@ -98,7 +103,7 @@ public final class UmsClient implements AutoCloseable {
         lock.readLock().lock();
         try {
             if (handle == 0) {
-                throw new IllegalStateException("UmsClient is closed");
+                throw new ClientClosedException();
             }
             int[] status = new int[1];
             byte[] doc = call.run(handle, status);
@@ -108,7 +113,7 @@ public final class UmsClient implements AutoCloseable {
         }
     }
 
-    private String operation(final int op, String requestJson) throws UmsException {
+    private String operation(final String op, String requestJson) throws UmsException {
         final byte[] request = Text.utf8(requestJson, "requestJson");
         try {
             return invoke(new NativeCall() {
@@ -122,7 +127,7 @@ public final class UmsClient implements AutoCloseable {
         }
     }
 
-    private Map<String, Object> operation(int op, Map<String, Object> request)
+    private Map<String, Object> operation(String op, Map<String, Object> request)
             throws UmsException {
         return Text.object(operation(op, Text.json(request, "request")));
     }
@@ -285,7 +290,7 @@ public final class UmsClient implements AutoCloseable {
     /**
      * A new 28-character merchant identifier (msgSrcId + Beijing time + 7
      * digits) for billNo, merOrderId, refundOrderId; unique across threads.
-     * Needs msgSrcId in the configuration (the sandbox sets it).
+     * Needs msgSrcId in the configuration (ConfigException naming it otherwise).
      */
     public String newId() throws UmsException {
         String doc = invoke(new NativeCall() {
@@ -342,11 +347,10 @@ public final class UmsClient implements AutoCloseable {
     }
 
     /**
-     * Verifies a notification with the configuration's {@code notifyKey} (the
-     * sandbox's demo key when a sandbox configuration has none) and
+     * Verifies a notification with the configuration's {@code notifyKey} and
      * {@code notifySignTypes} ({@code ["SHA256"]} refuses MD5-signed
      * notifications, with {@link NotificationException} reason
-     * UNKNOWN_SIGN_TYPE). The key stays inside libums (ums_client_verify_notify):
+     * "unknown_sign_type"). The key stays inside libums (ums_client_verify_notify):
      * Java never holds it. Returns
      * {@code {"valid":true,"signType":..,"notifyId":..,"fields":{..}}}.
      *

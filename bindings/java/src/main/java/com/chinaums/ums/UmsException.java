@@ -11,7 +11,16 @@ import java.util.Map;
  * ({@code {"status","kind","message","phase","field","errCode","errMsg","httpStatus",
  * "outcomeUnknown","nothingSent","response","settled","stateField","state"}};
  * optional keys only when known).
- * The getters for optional keys return null when the document lacks them.
+ * Every getter exists on this class; the getters for optional keys return
+ * null when they do not apply ({@link #getReason()} is set for
+ * {@link NotificationException} only).
+ *
+ * <p>{@link #getMessage()} is {@code "<kind>: <message>"} followed by what
+ * the message leaves out: {@code (field 'x')}, {@code (errCode X: errMsg)},
+ * {@code (HTTP n)}, e.g. {@code gateway_rejected: the gateway rejected the
+ * request with BAD_SIGN (errCode BAD_SIGN: 签名错误) (HTTP 200)}: the same
+ * text as the Python binding's {@code str(e)} and the PHP binding's
+ * getMessage(). {@link #getRawMessage()} is the library's explanation alone.
  *
  * <p>Messages and documents never hold secrets (appKey, notification key,
  * tokens, signatures, real-name values): the library leaves them out and this
@@ -22,15 +31,109 @@ public class UmsException extends Exception {
 
     private final int status;
     private final String statusName;
+    private final String rawMessage;
     private final Map<String, Object> document;
 
+    /**
+     * @param message the library's explanation ({@link #getRawMessage()});
+     *        {@link #getMessage()} is built from it and the document
+     */
     public UmsException(int status, String message, Map<String, Object> document) {
-        super(message);
+        this(completed(status, document), status, message);
+    }
+
+    private UmsException(Map<String, Object> completed, int status, String message) {
+        super(summary(UmsStatus.name(status), message == null ? "" : message, completed));
         this.status = status;
         this.statusName = UmsStatus.name(status);
-        this.document = document == null
-                ? Collections.<String, Object>emptyMap()
-                : Collections.unmodifiableMap(new LinkedHashMap<String, Object>(document));
+        this.rawMessage = message == null ? "" : message;
+        this.document = Collections.unmodifiableMap(completed);
+    }
+
+    /**
+     * A copy of the document with what the library always writes and a
+     * document made by the binding may lack: the status name, and a kind
+     * derived from it.
+     */
+    private static Map<String, Object> completed(int status, Map<String, Object> document) {
+        Map<String, Object> doc = document == null
+                ? new LinkedHashMap<String, Object>()
+                : new LinkedHashMap<String, Object>(document);
+        String name = UmsStatus.name(status);
+        if (!doc.containsKey("status")) {
+            doc.put("status", name);
+        }
+        if (!(doc.get("kind") instanceof String) && name.startsWith("UMS_ERR_")) {
+            doc.put("kind", name.substring("UMS_ERR_".length()).toLowerCase(java.util.Locale.ROOT));
+        }
+        return doc;
+    }
+
+    /**
+     * For the exceptions that are local by definition (ConfigException,
+     * ValidationException): the document with phase "local", nothingSent
+     * true and outcomeUnknown false where it lacks them.
+     */
+    static Map<String, Object> withLocalDefaults(Map<String, Object> document) {
+        Map<String, Object> doc = document == null
+                ? new LinkedHashMap<String, Object>()
+                : new LinkedHashMap<String, Object>(document);
+        if (!doc.containsKey("phase")) {
+            doc.put("phase", "local");
+        }
+        if (!doc.containsKey("nothingSent")) {
+            doc.put("nothingSent", Boolean.TRUE);
+        }
+        if (!doc.containsKey("outcomeUnknown")) {
+            doc.put("outcomeUnknown", Boolean.FALSE);
+        }
+        return doc;
+    }
+
+    /**
+     * "<kind>: <message>" and, each only when set and not already in the
+     * message, (field 'x'), (errCode X: errMsg) or (errMsg M), (HTTP n).
+     * Built only from the document, which holds no secrets.
+     */
+    private static String summary(String statusName, String message, Map<String, Object> doc) {
+        String kind = text(doc.get("kind"));
+        StringBuilder sb = new StringBuilder(kind != null && !kind.isEmpty() ? kind : statusName);
+        if (!message.isEmpty()) {
+            sb.append(": ").append(message);
+        }
+        String field = text(doc.get("field"));
+        if (field != null && !field.isEmpty() && !message.contains(field)) {
+            sb.append(" (field ").append(quoted(field)).append(')');
+        }
+        String errCode = text(doc.get("errCode"));
+        String errMsg = text(doc.get("errMsg"));
+        if (errCode != null && !errCode.isEmpty()) {
+            sb.append(" (errCode ").append(errCode);
+            if (errMsg != null && !errMsg.isEmpty()) {
+                sb.append(": ").append(errMsg);
+            }
+            sb.append(')');
+        } else if (errMsg != null && !errMsg.isEmpty() && !message.contains(errMsg)) {
+            sb.append(" (errMsg ").append(errMsg).append(')');
+        }
+        Object http = doc.get("httpStatus");
+        if (http instanceof Number && !message.contains("HTTP")) {
+            sb.append(" (HTTP ").append(((Number) http).longValue()).append(')');
+        }
+        return sb.toString();
+    }
+
+    /** Quoted as Python's repr() quotes a plain string: 'x', or "x'y". */
+    private static String quoted(String value) {
+        String v = value.replace("\\", "\\\\");
+        if (v.indexOf('\'') >= 0 && v.indexOf('"') < 0) {
+            return "\"" + v + "\"";
+        }
+        return "'" + v.replace("'", "\\'") + "'";
+    }
+
+    private static String text(Object v) {
+        return v instanceof String ? (String) v : null;
     }
 
     /**
@@ -71,6 +174,7 @@ public class UmsException extends Exception {
         }
         doc.put("outcomeUnknown", Boolean.FALSE);
         doc.put("nothingSent", Boolean.TRUE);
+        doc.put("phase", "local");
         return create(status, message, doc);
     }
 
@@ -120,9 +224,30 @@ public class UmsException extends Exception {
         return statusName;
     }
 
-    /** The document's "kind", e.g. "validation", "gateway_rejected". */
+    /**
+     * The library's short name of the failure, e.g. "validation",
+     * "gateway_rejected", "outcome_unknown"; "client_closed" for
+     * {@link ClientClosedException}.
+     */
     public String getKind() {
         return string("kind");
+    }
+
+    /**
+     * The library's explanation alone ({@link #getMessage()} is
+     * {@code "<kind>: <explanation>"} plus the details it leaves out).
+     */
+    public String getRawMessage() {
+        return rawMessage;
+    }
+
+    /**
+     * For {@link NotificationException}: why the notification was refused
+     * ("bad_signature", "missing_sign", "unknown_sign_type",
+     * "duplicate_field", "malformed"). Null for every other exception.
+     */
+    public String getReason() {
+        return null;
     }
 
     /** The whole error document, parsed (unmodifiable). */
@@ -192,12 +317,18 @@ public class UmsException extends Exception {
         return v instanceof Boolean ? (Boolean) v : null;
     }
 
-    /** True when the request may have been processed: query, never resend. */
+    /**
+     * True when the request may have been processed: query, never resend.
+     * (Every library document says; false when a document lacks it.)
+     */
     public boolean isOutcomeUnknown() {
         return Boolean.TRUE.equals(document.get("outcomeUnknown"));
     }
 
-    /** True when the library is sure nothing reached the gateway. */
+    /**
+     * True when the library is sure nothing reached the gateway. (Every
+     * library document says; false when a document lacks it.)
+     */
     public boolean isNothingSent() {
         return Boolean.TRUE.equals(document.get("nothingSent"));
     }

@@ -16,28 +16,34 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
  * What the official call shapes turn into: a libums configuration derived
- * from the context (and the UMS_* environment variables), one cached
- * UmsClient per configuration, and the call itself.
+ * from the context, one cached UmsClient per configuration, and the call
+ * itself.
+ *
+ * <p>The configuration has {@code "fromEnvironment": true}: libums fills every
+ * key it leaves out from the key's UMS_* variable (UMS_ENVIRONMENT,
+ * UMS_APP_ID, UMS_APP_KEY, UMS_MID, UMS_TIMEOUT_MS, ...) and refuses a
+ * variable that contradicts a key it gives (ConfigException naming the key).
+ * The adapter itself reads no variable. It gives the context's appId and
+ * appKey (when not empty), auth, the ConfigBean's timeouts and the gateway:
+ * a URL on an official host (https://api-mop.chinaums.com, the samples' URL,
+ * and https://test-api-open.chinaums.com), or no URL at all (the official
+ * SDK's built-in production), only implies one and is given as libums's
+ * {@code "environmentDefault"}: it applies when UMS_ENVIRONMENT is unset,
+ * and UMS_ENVIRONMENT may replace it only with a loopback http:// URL (the
+ * ums-sandbox simulator), so the samples run against the simulator without
+ * editing them; any other UMS_ENVIRONMENT is a ConfigException naming
+ * {@code environment}. Any other URL is the {@code environment} itself.
  */
 final class Adapter {
-    /** Where the overrides come from; tests pass their own. */
-    interface Env {
-        String get(String name);
-    }
-
-    static final Env SYSTEM_ENV = new Env() {
-        @Override
-        public String get(String name) {
-            return System.getenv(name);
-        }
-    };
-
     static final String PRODUCTION_HOST = "api-mop.chinaums.com";
     static final String TEST_HOST = "test-api-open.chinaums.com";
+    /** The official SDK's gateway when the context has no URL. */
+    static final String SDK_DEFAULT = "production";
 
     // One client per configuration, shared by every thread (clients are
     // thread-safe and keep the token cache and connection pool).
@@ -59,38 +65,32 @@ final class Adapter {
         }
     }
 
-    static Settings resolve(OpenApiContext context, Env env) throws UmsException {
+    static Settings resolve(OpenApiContext context) throws UmsException {
         requireContext(context);
         Settings s = new Settings();
+        s.config.put("fromEnvironment", Boolean.TRUE);
 
-        String base = nonEmpty(context.getOpenServUrl()) ? context.getOpenServUrl()
+        String url = nonEmpty(context.getOpenServUrl()) ? context.getOpenServUrl()
                 : context.getApiServiceUrl();
-        String override = env.get("UMS_ENVIRONMENT");
-        String environment;
-        if (nonEmpty(override)) {
-            environment = override;
-        } else {
-            if (!nonEmpty(base)) {
-                throw config("the context has neither openServUrl nor apiServiceUrl", "openServUrl");
+        // The gateway the code implies (libums's "environmentDefault"), or
+        // the one it names ("environment").
+        String implied = SDK_DEFAULT;
+        if (nonEmpty(url)) {
+            String base = baseOf(url);
+            implied = defaultEnvironment(base);
+            if (implied == null) {
+                s.config.put("environment", base);
             }
-            environment = environmentOf(base);
         }
-        s.config.put("environment", environment);
+        if (implied != null) {
+            s.config.put("environmentDefault", implied);
+        }
 
-        String appId = nonEmpty(env.get("UMS_APP_ID")) ? env.get("UMS_APP_ID") : context.getAppId();
-        String appKey = nonEmpty(env.get("UMS_APP_KEY")) ? env.get("UMS_APP_KEY")
-                : context.getAppKey();
-        // The embedded simulator only knows its demo app: with
-        // UMS_ENVIRONMENT=sandbox and no UMS_APP_ID the sample's placeholder
-        // credentials are left out so the library uses the demo ones.
-        boolean demo = "sandbox".equals(environment) && !nonEmpty(env.get("UMS_APP_ID"));
-        if (!demo) {
-            if (appId != null) {
-                s.config.put("appId", appId);
-            }
-            if (appKey != null) {
-                s.config.put("appKey", appKey);
-            }
+        if (nonEmpty(context.getAppId())) {
+            s.config.put("appId", context.getAppId());
+        }
+        if (nonEmpty(context.getAppKey())) {
+            s.config.put("appKey", context.getAppKey());
         }
         s.config.put("auth", context.isNeedToken() ? "token" : "body-sig");
         ConfigBean bean = context.getConfigBean();
@@ -113,8 +113,8 @@ final class Adapter {
         return s;
     }
 
-    /** api-mop → production, test-api-open → test, anything else → that base URL. */
-    static String environmentOf(String url) throws ConfigException {
+    /** The scheme, host and port of a URL: "https://host[:port]". */
+    static String baseOf(String url) throws ConfigException {
         URI uri;
         try {
             uri = new URI(url.trim());
@@ -125,14 +125,25 @@ final class Adapter {
         if (host == null || uri.getScheme() == null) {
             throw config("openServUrl has no scheme or host", "openServUrl");
         }
-        if (host.equalsIgnoreCase(PRODUCTION_HOST)) {
+        String hostPart = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
+        return uri.getScheme().toLowerCase(Locale.ROOT) + "://" + hostPart
+                + (uri.getPort() >= 0 ? ":" + uri.getPort() : "");
+    }
+
+    /**
+     * "production" for https://api-mop.chinaums.com, "test" for
+     * https://test-api-open.chinaums.com (no port): the environment they
+     * imply, given to libums as "environmentDefault". Null for any other base
+     * URL, which is then the environment itself.
+     */
+    static String defaultEnvironment(String base) {
+        if (base.equalsIgnoreCase("https://" + PRODUCTION_HOST)) {
             return "production";
         }
-        if (host.equalsIgnoreCase(TEST_HOST)) {
+        if (base.equalsIgnoreCase("https://" + TEST_HOST)) {
             return "test";
         }
-        String hostPart = host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
-        return uri.getScheme() + "://" + hostPart + (uri.getPort() >= 0 ? ":" + uri.getPort() : "");
+        return null;
     }
 
     /** The /v1/... path: apiServiceUrl's path, else "/" + version + serviceCode. */
@@ -157,7 +168,10 @@ final class Adapter {
         return path;
     }
 
-    /** The cached client for these settings, created on first use. */
+    /**
+     * The cached client for these settings, created on first use (libums
+     * reads the UMS_* variables then, and applies "environmentDefault").
+     */
     static UmsClient client(Settings s) throws UmsException {
         synchronized (CLIENTS) {
             UmsClient client = CLIENTS.get(s.cacheKey);
@@ -184,8 +198,8 @@ final class Adapter {
         }
     }
 
-    static String doPost(OpenApiContext context, String request, Env env) throws UmsException {
-        Settings s = resolve(context, env);
+    static String doPost(OpenApiContext context, String request) throws UmsException {
+        Settings s = resolve(context);
         if (request == null) {
             throw validation(UmsStatus.NULL_POINTER, "argument `request` is null", "request");
         }
@@ -228,6 +242,7 @@ final class Adapter {
         doc.put("field", field);
         doc.put("outcomeUnknown", Boolean.FALSE);
         doc.put("nothingSent", Boolean.TRUE);
+        doc.put("phase", "local");
         return doc;
     }
 

@@ -30,8 +30,17 @@ public final class HttpTransport {
      * TransportException/TlsException (nothing sent) and
      * OutcomeUnknownException (the request may have been processed: query the
      * bill, never resend).
+     *
+     * <p>The client is configured from the context and, for every key the
+     * context does not give, from the UMS_* environment variables
+     * (libums's {@code "fromEnvironment"}); a variable that contradicts the
+     * context is a ConfigException naming the key. The official hosts
+     * (api-mop, test-api-open) in the URL only imply production and test
+     * (libums's "environmentDefault"): UMS_ENVIRONMENT may replace them with
+     * the ums-sandbox simulator's http://127.0.0.1:PORT, and with nothing
+     * else (a ConfigException naming environment).
      */
     public String doPost(OpenApiContext context, String request) throws UmsException {
-        return Adapter.doPost(context, request, Adapter.SYSTEM_ENV);
+        return Adapter.doPost(context, request);
     }
 }

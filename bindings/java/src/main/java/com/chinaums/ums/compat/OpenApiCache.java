@@ -22,7 +22,7 @@ public final class OpenApiCache {
     public static void getCurrentToken(OpenApiContext context) throws UmsException {
         Adapter.requireContext(context);
         context.setNeedToken(true);
-        Adapter.client(Adapter.resolve(context, Adapter.SYSTEM_ENV));
+        Adapter.client(Adapter.resolve(context));
     }
 
     /** Closes and forgets every client the adapter created (e.g. at shutdown). */

@@ -42,7 +42,13 @@ public class OpenApiContext {
         this.requestId = requestId;
     }
 
-    /** Base URL, e.g. "https://api-mop.chinaums.com/": its host picks the environment. */
+    /**
+     * Base URL, e.g. "https://api-mop.chinaums.com/". The two official hosts
+     * (api-mop, test-api-open) imply production and test, which
+     * UMS_ENVIRONMENT may replace only with a loopback URL (the ums-sandbox
+     * simulator); any other URL is the environment itself. Without any URL,
+     * production is implied, as by the official SDK.
+     */
     public String getOpenServUrl() {
         return openServUrl;
     }

@@ -1,5 +1,6 @@
 package com.chinaums.ums.tests;
 
+import com.chinaums.ums.ClientClosedException;
 import com.chinaums.ums.Ums;
 import com.chinaums.ums.UmsClient;
 import com.chinaums.ums.UmsException;
@@ -18,7 +19,7 @@ import java.util.Set;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
-/** The client against the embedded simulator, and the no-network functions. */
+/** The client against the ums-sandbox simulator, and the no-network functions. */
 public final class ClientTests {
     private ClientTests() {
     }
@@ -31,11 +32,11 @@ public final class ClientTests {
     }
 
     public static void testClientInfoHasNoSecrets() throws Exception {
-        try (UmsClient c = new UmsClient(Fixtures.SANDBOX)) {
+        try (UmsClient c = new UmsClient(Fixtures.sandbox())) {
             Map<String, Object> info = Json.parseObject(c.getInfo());
             T.eq(Fixtures.DEMO_APP_ID, info.get("appId"), "demo app");
             T.eq("body-sig", info.get("auth"), "default auth");
-            T.contains((String) info.get("baseUrl"), "http://127.0.0.1:", "embedded simulator");
+            T.eq(Simulator.shared().url(), info.get("baseUrl"), "the simulator's URL");
             T.lacks(c.getInfo(), Fixtures.DEMO_APP_KEY, "info");
         }
     }
@@ -81,8 +82,7 @@ public final class ClientTests {
     }
 
     public static void testTokenModeAgainstSimulator() throws Exception {
-        try (UmsClient c = new UmsClient("{\"environment\":\"sandbox\",\"auth\":\"token\",\"mid\":\""
-                + Fixtures.MID + "\",\"tid\":\"" + Fixtures.TID + "\"}")) {
+        try (UmsClient c = new UmsClient(Fixtures.sandbox("auth", "token"))) {
             T.eq("token", Json.parseObject(c.getInfo()).get("auth"), "auth");
             for (int i = 0; i < 3; i++) {
                 T.eq("SUCCESS", c.updateQrcode(Fixtures.updateRequest(c.newId())).get("errCode"),
@@ -303,21 +303,33 @@ public final class ClientTests {
     }
 
     public static void testCloseIsIdempotentAndLaterCallsFail() throws Exception {
-        final UmsClient c = new UmsClient(Fixtures.SANDBOX);
+        final UmsClient c = new UmsClient(Fixtures.sandbox());
         T.check(!c.isClosed(), "open");
         c.close();
         c.close();
         T.check(c.isClosed(), "closed");
-        T.expect(IllegalStateException.class, new T.Body() {
+        ClientClosedException e = T.expect(ClientClosedException.class, new T.Body() {
             @Override
             public void run() throws Exception {
                 c.newId();
             }
         });
-        T.expect(IllegalStateException.class, new T.Body() {
+        T.check(e instanceof ValidationException, "a ValidationException");
+        T.eq("UMS_ERR_NULL_POINTER", e.getStatusName(), "status");
+        T.eq("client_closed", e.getKind(), "kind");
+        T.eq("local", e.getPhase(), "phase");
+        T.check(e.isNothingSent() && !e.isOutcomeUnknown(), "nothing sent");
+        T.eq("client_closed: the client is closed", e.getMessage(), "message");
+        T.expect(ClientClosedException.class, new T.Body() {
             @Override
             public void run() throws Exception {
                 c.updateQrcode(Fixtures.updateJson("31940000000000000000000004"));
+            }
+        });
+        T.expect(ClientClosedException.class, new T.Body() {
+            @Override
+            public void run() throws Exception {
+                c.takeAnswer("0123456789abcdef0123456789abcdef");
             }
         });
         T.check(c.getInfo().contains("UMS_OK"), "info still readable");

@@ -1,5 +1,6 @@
 package com.chinaums.ums.tests;
 
+import com.chinaums.ums.ClientClosedException;
 import com.chinaums.ums.UmsClient;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -19,7 +20,7 @@ public final class ConcurrencyTests {
     }
 
     public static void testSixteenThreadsShareOneClient() throws Exception {
-        final UmsClient c = new UmsClient(Fixtures.SANDBOX);
+        final UmsClient c = new UmsClient(Fixtures.sandbox());
         final CountDownLatch start = new CountDownLatch(1);
         final List<Throwable> failures = Collections.synchronizedList(new ArrayList<Throwable>());
         final List<String> billNos = Collections.synchronizedList(new ArrayList<String>());
@@ -61,7 +62,7 @@ public final class ConcurrencyTests {
 
     /** close() waits for running calls; afterwards calls fail cleanly, never crash. */
     public static void testCloseWhileCallsRun() throws Exception {
-        final UmsClient c = new UmsClient(Fixtures.SANDBOX);
+        final UmsClient c = new UmsClient(Fixtures.sandbox());
         final AtomicInteger successes = new AtomicInteger();
         final AtomicInteger refusedAfterClose = new AtomicInteger();
         final List<Throwable> failures = Collections.synchronizedList(new ArrayList<Throwable>());
@@ -76,7 +77,7 @@ public final class ConcurrencyTests {
                             c.updateQrcode(Fixtures.updateRequest(c.newId()));
                             successes.incrementAndGet();
                             firstSuccess.countDown();
-                        } catch (IllegalStateException e) {
+                        } catch (ClientClosedException e) {
                             refusedAfterClose.incrementAndGet();
                             return;
                         } catch (Throwable e) {
@@ -97,7 +98,7 @@ public final class ConcurrencyTests {
             T.check(!thread.isAlive(), "thread ended");
         }
         T.check(failures.isEmpty(), "no failure but the closed client: " + failures);
-        T.eq(8, refusedAfterClose.get(), "every thread saw IllegalStateException");
+        T.eq(8, refusedAfterClose.get(), "every thread saw ClientClosedException");
         T.check(successes.get() > 0, "calls ran before close");
     }
 }

@@ -55,6 +55,41 @@ public final class ErrorTests {
         T.eq("DUP_ORDER", e.getResponse().get("errCode"), "response document");
         T.check(!e.isOutcomeUnknown() && !e.isNothingSent() && !e.isTokenRejected(), "flags");
         T.eq(UmsStatus.GATEWAY_REJECTED, e.getStatus(), "status");
+        T.contains(e.getMessage(), "(errCode DUP_ORDER: " + e.getErrMsg() + ") (HTTP 200)", "message");
+        T.check(e.getMessage().startsWith("gateway_rejected: "), "kind first: " + e.getMessage());
+    }
+
+    /**
+     * getMessage() is "<kind>: <message>" plus the field, errCode: errMsg and
+     * HTTP status the message leaves out: the Python binding's str(e).
+     */
+    public static void testMessagesMatchThePythonFormat() throws Exception {
+        UmsException e = UmsException.fromDocument(UmsStatus.GATEWAY_REJECTED,
+                "{\"status\":\"UMS_ERR_GATEWAY_REJECTED\",\"kind\":\"gateway_rejected\","
+                + "\"message\":\"the gateway rejected the request with BAD_SIGN\",\"outcomeUnknown\":false,"
+                + "\"nothingSent\":false,\"phase\":\"sent\",\"errCode\":\"BAD_SIGN\",\"errMsg\":\"签名错误\","
+                + "\"httpStatus\":200}");
+        T.eq("gateway_rejected: the gateway rejected the request with BAD_SIGN (errCode BAD_SIGN: 签名错误) (HTTP 200)",
+                e.getMessage(), "gateway");
+        T.eq("the gateway rejected the request with BAD_SIGN", e.getRawMessage(), "raw");
+        T.eq(null, e.getReason(), "no reason but for notifications");
+        e = UmsException.fromDocument(UmsStatus.OUTCOME_UNKNOWN, "{\"kind\":\"outcome_unknown\","
+                + "\"message\":\"HTTP 502 without an answer\",\"errMsg\":\"bad gateway\",\"httpStatus\":502}");
+        T.eq("outcome_unknown: HTTP 502 without an answer (errMsg bad gateway)", e.getMessage(), "HTTP already said");
+        e = UmsException.fromDocument(UmsStatus.VALIDATION, "{\"kind\":\"validation\","
+                + "\"message\":\"field `totalAmount`: must be at least 1\",\"field\":\"totalAmount\"}");
+        T.eq("validation: field `totalAmount`: must be at least 1", e.getMessage(), "the field already named");
+        e = UmsException.fromDocument(UmsStatus.CONFIG, "{\"kind\":\"config\",\"message\":\"is required\",\"field\":\"appId\"}");
+        T.eq("config: is required (field 'appId')", e.getMessage(), "the field added");
+        T.eq("local", e.getPhase(), "a config error is local");
+        T.check(e.isNothingSent() && !e.isOutcomeUnknown(), "nothing sent");
+        e = UmsException.fromDocument(UmsStatus.NOTIFY_BAD_SIGNATURE,
+                "{\"kind\":\"notify_bad_signature\",\"message\":\"the signature does not match\"}");
+        T.eq("bad_signature", e.getReason(), "reason");
+        T.eq("notify_bad_signature: the signature does not match", e.getMessage(), "notification");
+        e = UmsException.fromDocument(UmsStatus.PANIC, "{\"message\":\"m\"}");
+        T.eq("panic", e.getKind(), "kind from the status name");
+        T.eq("panic: m", e.getMessage(), "panic");
     }
 
     public static void testUnknownQrCodeIsNoOrder() throws Exception {
@@ -71,21 +106,50 @@ public final class ErrorTests {
     }
 
     public static void testConfigErrorNamesTheKey() throws Exception {
+        final String bogus = Fixtures.sandbox("bogus", 1);
         ConfigException e = T.expect(ConfigException.class, new T.Body() {
             @Override
             public void run() throws Exception {
-                new UmsClient("{\"environment\":\"sandbox\",\"bogus\":1}");
+                new UmsClient(bogus);
             }
         });
         T.eq("bogus", e.getField(), "unknown key");
         T.eq(UmsStatus.CONFIG, e.getStatus(), "status");
+        final String zero = Fixtures.sandbox("timeoutMs", 0);
         e = T.expect(ConfigException.class, new T.Body() {
             @Override
             public void run() throws Exception {
-                new UmsClient("{\"environment\":\"sandbox\",\"timeoutMs\":0}");
+                new UmsClient(zero);
             }
         });
         T.eq("timeoutMs", e.getField(), "bad value");
+    }
+
+    /** No default environment, no demo credentials, no embedded "sandbox"; variables only when asked. */
+    public static void testConfigHasNoDefaults() throws Exception {
+        T.expect(ConfigException.class, new T.Body() {
+            @Override
+            public void run() throws Exception {
+                new UmsClient("{}");
+            }
+        });
+        final String[][] cases = {
+            {"{\"appId\":\"a\",\"appKey\":\"k\"}", "environment"},
+            {"{\"environment\":\"sandbox\",\"appId\":\"a\",\"appKey\":\"k\"}", "environment"},
+            {"{\"environment\":\"production\",\"appKey\":\"k\"}", "appId"},
+            {"{\"environment\":\"production\",\"appId\":\"a\"}", "appKey"},
+            {"{\"environment\":\"production\",\"appId\":\"a\",\"appKey\":\"k\",\"fromEnvironment\":1}",
+                "fromEnvironment"},
+        };
+        for (final String[] c : cases) {
+            ConfigException e = T.expect(ConfigException.class, new T.Body() {
+                @Override
+                public void run() throws Exception {
+                    new UmsClient(c[0]);
+                }
+            });
+            T.eq(c[1], e.getField(), c[0]);
+        }
     }
 
     /** Nothing listens on port 1: connection refused, nothing sent. */
@@ -209,7 +273,8 @@ public final class ErrorTests {
             UmsException e = UmsException.fromDocument(status, doc);
             T.eq(row[1], e.getClass(), "class for " + UmsStatus.name(status));
             T.eq(status, e.getStatus(), "status");
-            T.eq("m", e.getMessage(), "message from the document");
+            T.eq("m", e.getRawMessage(), "message from the document");
+            T.contains(e.getMessage(), ": m", "the summary");
             T.eq("f", e.getField(), "field");
             T.eq("E", e.getErrCode(), "errCode");
             T.eq("M", e.getErrMsg(), "errMsg");
@@ -217,7 +282,7 @@ public final class ErrorTests {
         }
         T.check(((GatewayRejectedException) UmsException.fromDocument(UmsStatus.TOKEN_REJECTED, "{}"))
                 .isTokenRejected(), "token rejected flag");
-        T.eq("DUPLICATE_FIELD", ((NotificationException) UmsException.fromDocument(
+        T.eq("duplicate_field", ((NotificationException) UmsException.fromDocument(
                 UmsStatus.NOTIFY_DUPLICATE_FIELD, "{}")).getReason(), "notification reason");
         String pending = "{\"status\":\"UMS_ERR_PENDING\",\"kind\":\"pending\",\"message\":\"m\","
                 + "\"outcomeUnknown\":false,\"nothingSent\":false,\"phase\":\"sent\",\"settled\":false,"
@@ -251,11 +316,12 @@ public final class ErrorTests {
         ConfigException e = T.expect(ConfigException.class, new T.Body() {
             @Override
             public void run() throws Exception {
-                // A non-demo app with the sandbox is refused.
+                // An environment that is no longer one.
                 new UmsClient("{\"environment\":\"sandbox\",\"appId\":\"someone-else\",\"appKey\":\""
                         + appKey + "\"}");
             }
         });
+        T.eq("environment", e.getField(), "field");
         T.lacks(e.getMessage(), appKey, "config message");
         T.lacks(e.getDocumentJson(), appKey, "config document");
 

@@ -1,109 +1,67 @@
 package com.chinaums.ums.tests;
 
-import java.io.ByteArrayOutputStream;
-import java.io.File;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import static com.chinaums.ums.tests.Fixtures.env;
+
+import com.chinaums.ums.tests.Fixtures.Run;
 
 /** The examples in examples/java, run as separate JVMs like a user would. */
 public final class ExampleTests {
     private ExampleTests() {
     }
 
-    /** Exit status, stdout and stderr of a finished process. */
-    static final class Run {
-        int status;
-        String out;
-        String err;
-    }
-
-    static Run java(Map<String, String> extraEnv, String... args) throws Exception {
-        List<String> cmd = new ArrayList<String>();
-        cmd.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
-        cmd.add("-cp");
-        cmd.add(Fixtures.property("ums.test.classes") + File.pathSeparator
-                + Fixtures.property("ums.test.examples"));
-        // Decode the examples' Chinese output as UTF-8 whatever the locale.
-        cmd.add("-Dfile.encoding=UTF-8");
-        cmd.add("-Dsun.stdout.encoding=UTF-8");
-        cmd.add("-Dsun.stderr.encoding=UTF-8");
-        cmd.addAll(Arrays.asList(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        Map<String, String> env = pb.environment();
-        env.remove("UMS_ENVIRONMENT");
-        env.remove("UMS_APP_ID");
-        env.remove("UMS_APP_KEY");
-        env.put("UMS_JNI_LIBRARY", Fixtures.property("ums.jni.library"));
-        env.putAll(extraEnv);
-        Process p = pb.start();
-        p.getOutputStream().close();
-        final ByteArrayOutputStream err = new ByteArrayOutputStream();
-        final InputStream errIn = p.getErrorStream();
-        Thread drain = new Thread(new Runnable() {
-            @Override
-            public void run() {
-                copy(errIn, err);
-            }
-        });
-        drain.start();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        copy(p.getInputStream(), out);
-        if (!p.waitFor(50, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("example did not finish: " + cmd);
-        }
-        drain.join(5000);
-        Run r = new Run();
-        r.status = p.exitValue();
-        r.out = new String(out.toByteArray(), StandardCharsets.UTF_8);
-        r.err = new String(err.toByteArray(), StandardCharsets.UTF_8);
-        return r;
-    }
-
-    private static void copy(InputStream in, ByteArrayOutputStream out) {
-        byte[] buf = new byte[8192];
-        try {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                out.write(buf, 0, n);
-            }
-        } catch (IOException e) {
-            // the process ended
+    /**
+     * The official sample (imports switched to the adapter, the simulator's
+     * demo app as its credentials, the page's production URL) on a simulator
+     * of its own (its billNo is the page's fixed 8888), redirected there by
+     * UMS_ENVIRONMENT; a second run is refused as DUP_ORDER by the same one.
+     */
+    public static void testSeedSampleRunsAgainstTheSimulatorViaUmsEnvironment() throws Exception {
+        try (Simulator own = Simulator.start()) {
+            Run r = Fixtures.runJava(env("UMS_ENVIRONMENT", own.url()), "OpenApiSdkTest");
+            T.eq(0, r.status, "exit status (stderr: " + r.err + ")");
+            T.contains(r.out, "\"errCode\":\"SUCCESS\"", "sample output");
+            T.contains(r.out, "\"billNo\":\"8888\"", "the sample's bill");
+            T.contains(r.out, "更新二维码成功", "UTF-8 output");
+            r = Fixtures.runJava(env("UMS_ENVIRONMENT", own.url()), "OpenApiSdkTest");
+            T.eq(0, r.status, "exit status (stderr: " + r.err + ")");
+            T.contains(r.out, "\"errCode\":\"DUP_ORDER\"", "the same simulator saw the first run");
         }
     }
 
-    private static Map<String, String> env(String... pairs) {
-        Map<String, String> m = new java.util.HashMap<String, String>();
-        for (int i = 0; i < pairs.length; i += 2) {
-            m.put(pairs[i], pairs[i + 1]);
+    /**
+     * UMS_* variables that contradict the sample's code are refused, naming
+     * the key; so is a UMS_ENVIRONMENT other than the simulator's.
+     */
+    public static void testSeedSampleRefusesContradictingVariables() throws Exception {
+        Run r = Fixtures.runJava(env("UMS_ENVIRONMENT", Simulator.shared().url(), "UMS_APP_ID", "another-app"),
+                "OpenApiSdkTest");
+        T.check(r.status != 0, "fails");
+        T.contains(r.err, "ConfigException", "exception");
+        T.contains(r.err, "appId", "names the key");
+        T.lacks(r.err + r.out, Fixtures.DEMO_APP_KEY, "the appKey");
+        // The sample implies production: only the simulator (a loopback URL)
+        // may replace it; "sandbox" is not an environment at all.
+        for (String other : new String[] {"test", "sandbox"}) {
+            r = Fixtures.runJava(env("UMS_ENVIRONMENT", other), "OpenApiSdkTest");
+            T.check(r.status != 0, "UMS_ENVIRONMENT=" + other + " fails");
+            T.contains(r.err, "ConfigException", "exception");
+            T.contains(r.err, "environment", "names the key");
+            T.lacks(r.err + r.out, Fixtures.DEMO_APP_KEY, "the appKey");
         }
-        return m;
     }
 
-    /** The official sample, imports switched to the adapter, against the simulator. */
-    public static void testSeedSampleRunsAgainstSandbox() throws Exception {
-        Run r = java(env("UMS_ENVIRONMENT", "sandbox"), "OpenApiSdkTest");
-        T.eq(0, r.status, "exit status (stderr: " + r.err + ")");
-        T.contains(r.out, "\"errCode\":\"SUCCESS\"", "sample output");
-        T.contains(r.out, "\"billNo\":\"8888\"", "the sample's bill");
-        T.contains(r.out, "更新二维码成功", "UTF-8 output");
-    }
-
-    public static void testQuickstartRuns() throws Exception {
-        Run r = java(env(), "Quickstart");
+    public static void testQuickstartRunsAgainstTheSimulatorUrlArgument() throws Exception {
+        Run r = Fixtures.runJava(env(), "Quickstart", Simulator.shared().url());
         T.eq(0, r.status, "exit status (stderr: " + r.err + ")");
         T.contains(r.out, "update-qrcode: SUCCESS", "first update");
         T.contains(r.out, "same billNo again: DUP_ORDER", "duplicate refused");
+        r = Fixtures.runJava(env(), "Quickstart");
+        T.eq(2, r.status, "without a URL");
+        T.contains(r.err, "usage:", "usage");
     }
 
     public static void testPrepareVectorPrintsOneJsonLine() throws Exception {
-        Run r = java(env(), "com.chinaums.ums.tests.PrepareVector");
+        Run r = Fixtures.runJava(env(), "com.chinaums.ums.tests.PrepareVector");
         T.eq(0, r.status, "exit status (stderr: " + r.err + ")");
         String line = r.out.trim();
         T.check(!line.contains("\n"), "one line");
@@ -113,11 +71,11 @@ public final class ExampleTests {
 
     /** A missing JNI library gives a message saying where it looked. */
     public static void testMissingGlueLibraryIsExplained() throws Exception {
-        Run r = java(env("UMS_JNI_LIBRARY", "/nonexistent/libumsjni.so"), "Quickstart");
+        Run r = Fixtures.runJava(env("UMS_JNI_LIBRARY", "/nonexistent/libumsjni.so"), "Quickstart", "http://127.0.0.1:1");
         T.check(r.status != 0, "fails");
         T.contains(r.err, "UnsatisfiedLinkError", "error type");
         T.contains(r.err, "UMS_JNI_LIBRARY=/nonexistent/libumsjni.so", "says where it looked");
-        r = java(env(), "-Dums.jni.library=/nowhere/libumsjni.so", "Quickstart");
+        r = Fixtures.runJava(env(), "-Dums.jni.library=/nowhere/libumsjni.so", "Quickstart", "http://127.0.0.1:1");
         T.contains(r.err, "ums.jni.library=/nowhere/libumsjni.so", "the property wins over the variable");
     }
 }

@@ -18,29 +18,67 @@ import java.nio.file.Files;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
-/** Shared test values: the simulator's demo merchant, dates, files, fake servers. */
+/** Shared test values: the simulator's demo app and configurations, dates, files, child JVMs, fake servers. */
 public final class Fixtures {
     public static final String DEMO_APP_ID = "10037e6f66f2d0f901672aa27d690006";
     public static final String DEMO_APP_KEY = "47ace12ae3b348fe93ab46cee97c6fde";
     public static final String DEMO_NOTIFY_KEY = "fcAmtnx7MwismjWNhNKdHC44mNXtnEQeJkRrhKJwyrW2ysRR";
     public static final String MID = "898340149000005";
     public static final String TID = "00000001";
+    public static final String MSG_SRC_ID = "3194";
+    public static final String MSG_SRC = "WWW.TEST.COM";
     public static final String SEED_QR = "31942002267733902130410550";
-    public static final String SANDBOX =
-            "{\"environment\":\"sandbox\",\"mid\":\"" + MID + "\",\"tid\":\"" + TID + "\"}";
 
     private static UmsClient shared;
 
     private Fixtures() {
     }
 
-    /** One sandbox client for tests that do not care about its life cycle. */
-    public static synchronized UmsClient client() throws UmsException {
+    /**
+     * A configuration for the simulator at url with its demo app: environment,
+     * appId, appKey, mid, tid and msgSrcId (for newId()). A fresh map: add keys.
+     */
+    public static Map<String, Object> config(String url) {
+        Map<String, Object> c = new LinkedHashMap<String, Object>();
+        c.put("environment", url);
+        c.put("appId", DEMO_APP_ID);
+        c.put("appKey", DEMO_APP_KEY);
+        c.put("mid", MID);
+        c.put("tid", TID);
+        c.put("msgSrcId", MSG_SRC_ID);
+        return c;
+    }
+
+    /** {@link #config(String)} for the run's simulator (see {@link Simulator#shared()}). */
+    public static Map<String, Object> sandboxConfig() throws Exception {
+        return config(Simulator.shared().url());
+    }
+
+    /** {@link #sandboxConfig()} as JSON text. */
+    public static String sandbox() throws Exception {
+        return Json.write(sandboxConfig());
+    }
+
+    /** {@link #sandboxConfig()} with one more key, as JSON text. */
+    public static String sandbox(String key, Object value) throws Exception {
+        Map<String, Object> c = sandboxConfig();
+        c.put(key, value);
+        return Json.write(c);
+    }
+
+    /** One client of the run's simulator for tests that do not care about its life cycle. */
+    public static synchronized UmsClient client() throws Exception {
         if (shared == null) {
-            shared = new UmsClient(SANDBOX);
+            shared = new UmsClient(sandbox());
         }
         return shared;
     }
@@ -100,9 +138,90 @@ public final class Fixtures {
         return v;
     }
 
-    /** The embedded simulator's base URL of a sandbox client. */
+    /** The base URL of a client (the simulator's, for a simulator client). */
     public static String baseUrl(UmsClient c) {
         return (String) Json.parseObject(c.getInfo()).get("baseUrl");
+    }
+
+    /** Exit status, stdout and stderr of a finished process. */
+    public static final class Run {
+        public int status;
+        public String out;
+        public String err;
+    }
+
+    /**
+     * Runs a class of the binding, tests or examples in a separate JVM (with
+     * the JNI glue), with no UMS_* variable but UMS_SANDBOX and UMS_LIBRARY
+     * from this one, plus extraEnv. args: JVM options, the main class, its
+     * arguments.
+     */
+    public static Run runJava(Map<String, String> extraEnv, String... args) throws Exception {
+        List<String> cmd = new ArrayList<String>();
+        cmd.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+        cmd.add("-cp");
+        cmd.add(property("ums.test.classes") + File.pathSeparator + property("ums.test.examples"));
+        // Decode the examples' Chinese output as UTF-8 whatever the locale.
+        cmd.add("-Dfile.encoding=UTF-8");
+        cmd.add("-Dsun.stdout.encoding=UTF-8");
+        cmd.add("-Dsun.stderr.encoding=UTF-8");
+        cmd.add("-Dums.repo=" + repo().getPath());
+        cmd.addAll(Arrays.asList(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        Map<String, String> env = pb.environment();
+        Iterator<String> names = env.keySet().iterator();
+        while (names.hasNext()) {
+            String name = names.next();
+            if (name.startsWith("UMS_") && !name.equals("UMS_SANDBOX") && !name.equals("UMS_LIBRARY")) {
+                names.remove();
+            }
+        }
+        env.put("UMS_JNI_LIBRARY", property("ums.jni.library"));
+        env.putAll(extraEnv);
+        Process p = pb.start();
+        p.getOutputStream().close();
+        final ByteArrayOutputStream err = new ByteArrayOutputStream();
+        final InputStream errIn = p.getErrorStream();
+        Thread drain = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                copy(errIn, err);
+            }
+        });
+        drain.start();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        copy(p.getInputStream(), out);
+        if (!p.waitFor(50, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("the JVM did not finish: " + cmd);
+        }
+        drain.join(5000);
+        Run r = new Run();
+        r.status = p.exitValue();
+        r.out = new String(out.toByteArray(), StandardCharsets.UTF_8);
+        r.err = new String(err.toByteArray(), StandardCharsets.UTF_8);
+        return r;
+    }
+
+    private static void copy(InputStream in, ByteArrayOutputStream out) {
+        byte[] buf = new byte[8192];
+        try {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                out.write(buf, 0, n);
+            }
+        } catch (IOException e) {
+            // the process ended
+        }
+    }
+
+    /** A map of name, value pairs. */
+    public static Map<String, String> env(String... pairs) {
+        Map<String, String> m = new HashMap<String, String>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            m.put(pairs[i], pairs[i + 1]);
+        }
+        return m;
     }
 
     private static byte[] readAll(InputStream in) throws IOException {

@@ -67,8 +67,7 @@ public final class MoneySafetyTests {
      * refused as DUP_ORDER).
      */
     public static void testBigAnswerIsTakenByIdNotResent() throws Exception {
-        try (UmsClient c = new UmsClient("{\"environment\":\"sandbox\",\"mid\":\"" + Fixtures.MID
-                + "\",\"tid\":\"" + Fixtures.TID + "\",\"maxResponseBytes\":8388608}")) {
+        try (UmsClient c = new UmsClient(Fixtures.sandbox("maxResponseBytes", 8388608))) {
             T.check(Fixtures.queueFault(c, UPDATE, "oversized-json"), "the simulator knows oversized-json");
             long before = Fixtures.requests(c, UPDATE);
             String billNo = c.newId();

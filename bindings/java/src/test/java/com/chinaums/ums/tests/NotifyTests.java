@@ -1,5 +1,6 @@
 package com.chinaums.ums.tests;
 
+import com.chinaums.ums.ClientClosedException;
 import com.chinaums.ums.ConfigException;
 import com.chinaums.ums.NotificationException;
 import com.chinaums.ums.Ums;
@@ -68,7 +69,7 @@ public final class NotifyTests {
                         Ums.verifyNotify(key, body.getBytes(StandardCharsets.UTF_8));
                     }
                 });
-                T.eq("BAD_SIGNATURE", e.getReason(), name);
+                T.eq("bad_signature", e.getReason(), name);
                 T.eq(UmsStatus.NOTIFY_BAD_SIGNATURE, e.getStatus(), name + ": status");
             }
         }
@@ -109,12 +110,12 @@ public final class NotifyTests {
     }
 
     public static void testEachNotificationFailure() {
-        T.eq("MISSING_SIGN", reject("a=1").getReason(), "no sign");
-        T.eq("UNKNOWN_SIGN_TYPE", reject("a=1&signType=RSA&sign=x").getReason(), "RSA");
-        T.eq("DUPLICATE_FIELD", reject("a=1&a=2&sign=x").getReason(), "repeated field");
-        T.eq("MALFORMED", reject("a=%zz&sign=x").getReason(), "bad escape");
-        T.eq("MALFORMED", reject("").getReason(), "empty body");
-        T.eq("BAD_SIGNATURE", reject("a=1&sign=00").getReason(), "wrong sign");
+        T.eq("missing_sign", reject("a=1").getReason(), "no sign");
+        T.eq("unknown_sign_type", reject("a=1&signType=RSA&sign=x").getReason(), "RSA");
+        T.eq("duplicate_field", reject("a=1&a=2&sign=x").getReason(), "repeated field");
+        T.eq("malformed", reject("a=%zz&sign=x").getReason(), "bad escape");
+        T.eq("malformed", reject("").getReason(), "empty body");
+        T.eq("bad_signature", reject("a=1&sign=00").getReason(), "wrong sign");
     }
 
     public static void testNullArguments() {
@@ -144,25 +145,29 @@ public final class NotifyTests {
         }
         T.check(v != null, "a valid form vector");
         final byte[] body = ((String) v.get("form_body")).getBytes(StandardCharsets.UTF_8);
-        final UmsClient c = new UmsClient("{\"environment\":\"sandbox\",\"notifyKey\":\""
-                + Fixtures.DEMO_NOTIFY_KEY + "\"}");
+        final UmsClient c = new UmsClient(Fixtures.sandbox("notifyKey", Fixtures.DEMO_NOTIFY_KEY));
         T.eq(Boolean.TRUE, c.verifyNotifyMap(body).get("valid"), "verified with the configured key");
         byte[] keyBytes = Fixtures.DEMO_NOTIFY_KEY.getBytes(StandardCharsets.UTF_8);
         T.eq(Boolean.TRUE, com.chinaums.ums.internal.Json.parseObject(Ums.verifyNotify(keyBytes, body))
                 .get("valid"), "key as bytes");
         T.eq(Fixtures.DEMO_NOTIFY_KEY, new String(keyBytes, StandardCharsets.UTF_8), "caller's key untouched");
         c.close();
-        T.expect(IllegalStateException.class, new T.Body() {
+        T.expect(ClientClosedException.class, new T.Body() {
             @Override
             public void run() throws Exception {
                 c.verifyNotify(body);
             }
         });
 
-        // The sandbox's demo key when a sandbox configuration has none.
-        T.eq(Boolean.TRUE, Fixtures.client().verifyNotifyMap(body).get("valid"), "sandbox demo key");
-        try (final UmsClient other = new UmsClient("{\"environment\":\"sandbox\",\"notifyKey\":\"another-key\"}")) {
-            T.eq("BAD_SIGNATURE", T.expect(NotificationException.class, new T.Body() {
+        // No demo key by default: a configuration without notifyKey cannot verify.
+        T.eq("notifyKey", T.expect(ConfigException.class, new T.Body() {
+            @Override
+            public void run() throws Exception {
+                Fixtures.client().verifyNotify(body);
+            }
+        }).getField(), "no notifyKey in the simulator configuration");
+        try (final UmsClient other = new UmsClient(Fixtures.sandbox("notifyKey", "another-key"))) {
+            T.eq("bad_signature", T.expect(NotificationException.class, new T.Body() {
                 @Override
                 public void run() throws Exception {
                     other.verifyNotify(body);
@@ -203,13 +208,14 @@ public final class NotifyTests {
                 + " signType is signed").getBytes(StandardCharsets.UTF_8);
         final byte[] md5 = vectorBody("bills payment notification, MD5 (no signType), random key gY is signed")
                 .getBytes(StandardCharsets.UTF_8);
-        try (UmsClient both = new UmsClient("{\"environment\":\"sandbox\",\"notifyKey\":\""
-                + Fixtures.DEMO_NOTIFY_KEY + "\"}")) {
+        try (UmsClient both = new UmsClient(Fixtures.sandbox("notifyKey", Fixtures.DEMO_NOTIFY_KEY))) {
             T.eq("MD5", both.verifyNotifyMap(md5).get("signType"), "MD5 accepted by default");
             T.eq("SHA256", both.verifyNotifyMap(sha).get("signType"), "SHA256");
         }
-        try (final UmsClient strict = new UmsClient("{\"environment\":\"sandbox\",\"notifyKey\":\""
-                + Fixtures.DEMO_NOTIFY_KEY + "\",\"notifySignTypes\":[\"SHA256\"]}")) {
+        Map<String, Object> strictConfig = Fixtures.sandboxConfig();
+        strictConfig.put("notifyKey", Fixtures.DEMO_NOTIFY_KEY);
+        strictConfig.put("notifySignTypes", java.util.Collections.singletonList("SHA256"));
+        try (final UmsClient strict = new UmsClient(strictConfig)) {
             T.eq("SHA256", strict.verifyNotifyMap(sha).get("signType"), "SHA256 accepted");
             NotificationException e = T.expect(NotificationException.class, new T.Body() {
                 @Override
@@ -217,13 +223,16 @@ public final class NotifyTests {
                     strict.verifyNotify(md5);
                 }
             });
-            T.eq("UNKNOWN_SIGN_TYPE", e.getReason(), "MD5 refused");
+            T.eq("unknown_sign_type", e.getReason(), "MD5 refused");
             T.lacks(e.getDocumentJson(), Fixtures.DEMO_NOTIFY_KEY, "key in the document");
         }
+        final Map<String, Object> md5Only = Fixtures.sandboxConfig();
+        md5Only.put("notifyKey", Fixtures.DEMO_NOTIFY_KEY);
+        md5Only.put("notifySignTypes", java.util.Collections.singletonList("MD5"));
         ConfigException e = T.expect(ConfigException.class, new T.Body() {
             @Override
             public void run() throws Exception {
-                new UmsClient("{\"environment\":\"sandbox\",\"notifySignTypes\":[\"MD5\"]}");
+                new UmsClient(md5Only);
             }
         });
         T.eq("notifySignTypes", e.getField(), "SHA256 must be accepted");

@@ -34,6 +34,7 @@ public final class TestRunner {
         "com.chinaums.ums.tests.MoneySafetyTests",
         "com.chinaums.ums.tests.ConcurrencyTests",
         "com.chinaums.ums.compat.AdapterTests",
+        "com.chinaums.ums.tests.BehaviourTests",
         "com.chinaums.ums.tests.ExampleTests",
     };
 
@@ -103,6 +104,7 @@ public final class TestRunner {
                 failure.printStackTrace(System.out);
             }
         }
+        Simulator.stopShared(); // the run's simulator, if a test started it
         System.out.println(passed + " passed, " + failed + " failed");
         System.out.flush();
         System.exit(failed == 0 && passed > 0 ? 0 : 1);

@@ -1,0 +1,195 @@
+//! The client: config, transport, token cache, clock and nonces together,
+//! in three steps kept apart: [`prepare`] builds each request (defaults,
+//! normalisation, validation, one serialisation), [`send`] signs and sends
+//! it under the retry policy, and [`answer`] classifies what came back.
+
+mod answer;
+mod prepare;
+mod send;
+
+pub use answer::{classify_answer, OUTCOME_UNKNOWN_CODES};
+pub use prepare::{check_service_path, parse_request};
+
+use crate::clock::{BeijingTime, Clock, NonceSource, RandomNonce, SystemClock};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::ops::{self, Operation};
+use crate::sign;
+use crate::token::TokenCache;
+use crate::transport::Transport;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// Largest request document accepted from a caller.
+pub const MAX_REQUEST_BYTES: usize = 256 * 1024;
+
+/// A successful answer (`errCode == "SUCCESS"`): the exact text the gateway
+/// sent and its parsed form.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub text: String,
+    pub value: Value,
+}
+
+/// A request ready to send: validated, defaults filled, serialised once.
+#[derive(Debug, Clone)]
+pub struct PreparedRequest {
+    pub url: String,
+    pub path: String,
+    pub body: Vec<u8>,
+    pub money_moving: bool,
+    /// How a successful answer says whether the effect is final.
+    pub settlement: Option<&'static ops::Settlement>,
+}
+
+/// A ChinaUMS client. Immutable once built and safe to share between
+/// threads: the token cache and the connection pool synchronise themselves.
+pub struct Client {
+    config: Config,
+    base_url: String,
+    transport: Transport,
+    tokens: TokenCache,
+    clock: Arc<dyn Clock>,
+    nonces: Arc<dyn NonceSource>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("app_id", &self.config.app_id)
+            .field("base_url", &self.base_url)
+            .field("auth", &self.config.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client with the system clock and random nonces.
+    pub fn new(config: Config) -> Result<Client> {
+        Client::with_clock_and_nonces(config, Arc::new(SystemClock), Arc::new(RandomNonce))
+    }
+
+    /// A client from a JSON config document.
+    pub fn from_json(config_json: &str) -> Result<Client> {
+        Client::new(Config::from_json(config_json)?)
+    }
+
+    /// A client with an injected clock and nonce source (reproducible signatures in tests).
+    pub fn with_clock_and_nonces(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        nonces: Arc<dyn NonceSource>,
+    ) -> Result<Client> {
+        let base_url = config.environment.base_url().to_string();
+        let transport = Transport::new(&config)?;
+        Ok(Client {
+            config,
+            base_url,
+            transport,
+            tokens: TokenCache::default(),
+            clock,
+            nonces,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Beijing time now, from the client's clock.
+    pub fn now(&self) -> BeijingTime {
+        BeijingTime::from_unix_millis(self.clock.now_unix_millis())
+    }
+
+    /// `bills/update-qrcode` with a JSON request text.
+    pub fn update_qrcode(&self, request_json: &str) -> Result<Answer> {
+        self.execute(&ops::UPDATE_QRCODE, parse_request(request_json)?)
+    }
+
+    /// Runs a known operation on a JSON request text.
+    pub fn execute_json(&self, op: &'static Operation, request_json: &str) -> Result<Answer> {
+        self.execute(op, parse_request(request_json)?)
+    }
+
+    /// Runs a known operation.
+    pub fn execute(&self, op: &'static Operation, request: Map<String, Value>) -> Result<Answer> {
+        let prepared = self.prepare(op, request)?;
+        self.send(&prepared)
+    }
+
+    /// Calls any `/v1/...` service path. A path of a known operation gets that
+    /// operation's defaults and checks; any other path is sent as given.
+    pub fn call(&self, service_path: &str, request_json: &str) -> Result<Answer> {
+        check_service_path(service_path)?;
+        let request = parse_request(request_json)?;
+        match ops::find(service_path) {
+            Some(op) => self.execute(op, request),
+            None => {
+                let prepared = self.prepare_raw(service_path, &request, true)?;
+                self.send(&prepared)
+            }
+        }
+    }
+
+    /// Verifies a notification with the configured `notifyKey` and
+    /// `notifySignTypes` (MD5 refused when the config accepts only SHA256).
+    pub fn verify_notification(&self, body: &[u8]) -> Result<crate::notify::VerifiedNotification> {
+        let key = self
+            .config
+            .notify_key
+            .as_ref()
+            .ok_or_else(|| Error::config("notifyKey", "is needed to verify notifications"))?;
+        crate::notify::verify_with(key.expose(), body, self.config.notify_accept_md5)
+    }
+
+    /// A new merchant identifier (`billNo`, `merOrderId`, `refundOrderId`,
+    /// `qrCodeId`) from the configured `msgSrcId` (docs/protocol.md §4.2).
+    pub fn new_id(&self) -> Result<String> {
+        let msg_src_id = self
+            .config
+            .msg_src_id
+            .as_deref()
+            .ok_or_else(|| Error::config("msgSrcId", "is needed to make identifiers"))?;
+        crate::ids::new_id(msg_src_id, self.now())
+    }
+
+    /// The OPEN-BODY-SIG Authorization header for `body`, now.
+    pub fn authorization_for(&self, body: &[u8]) -> String {
+        self.sign_body_at(&self.now().compact(), &self.nonces.nonce(), body)
+    }
+
+    /// The OPEN-BODY-SIG Authorization header for `body` with a given
+    /// timestamp (`yyyyMMddHHmmss`) and nonce (integrators' own HTTP stacks,
+    /// reproducible requests).
+    pub fn sign_body_at(&self, timestamp: &str, nonce: &str, body: &[u8]) -> String {
+        sign::sign_body(
+            &self.config.app_id,
+            self.config.app_key.expose(),
+            timestamp,
+            nonce,
+            body,
+        )
+    }
+
+    /// The signed body of `POST /v1/token/access` (docs/protocol.md §3).
+    pub fn token_request_body(&self, timestamp: &str, nonce: &str) -> String {
+        let signature = sign::token_signature(
+            &self.config.app_id,
+            self.config.app_key.expose(),
+            timestamp,
+            nonce,
+        );
+        serde_json::json!({
+            "appId": self.config.app_id,
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "signMethod": "SHA256",
+            "signature": signature,
+        })
+        .to_string()
+    }
+}
