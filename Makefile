@@ -25,7 +25,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 
 .PHONY: all setup lib header check-header check-header-std check-symbols install demo test test-rust test-c \
-        test-c-valgrind test-c-asan test-bindings lint bench clean
+        test-c-valgrind test-c-asan test-bindings test-fleet lint bench clean
 
 all: lib
 
@@ -113,7 +113,7 @@ $(BUILD)/%_asan: tests/c/%.c tests/c/check.h tests/c/support.h include/ums.h lib
 demo: $(BUILD)/update_qrcode
 	@scripts/demo $(LIBDIR)/ums-sandbox $(BUILD)/update_qrcode
 
-test: setup lint check-header-std check-symbols test-rust test-c test-c-valgrind test-c-asan test-bindings
+test: setup lint check-header-std check-symbols test-rust test-c test-c-valgrind test-c-asan test-bindings test-fleet
 	@echo "all tests passed"
 
 lint:
@@ -146,6 +146,15 @@ test-bindings: lib $(BUILD)/prepare_vector
 	bindings/php/run-tests.sh
 	bindings/java/run-tests.sh
 	scripts/cross-language-check
+
+# The fleet test (tests/fleet/run.py): 50 processes (C through the ABI,
+# Python, PHP) share one appId's tokens through Redis against one simulator;
+# then one token per process ("memory") must hit the 10-token limit; then 12
+# php-fpm style processes get exactly one token; notifications are claimed
+# once by 8 receivers. Needs redis-server (scripts/setup). Under 2 minutes.
+test-fleet: lib | $(BUILD)
+	$(CC) $(CPPFLAGS) $(CFLAGS) tests/fleet/worker.c -o $(BUILD)/fleet_worker $(LDFLAGS) $(LDLIBS)
+	python3 tests/fleet/run.py $(BUILD)/fleet_worker
 
 # Every benchmark row in one table (BENCHMARKS.md); under 10 minutes.
 bench: lib

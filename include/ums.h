@@ -20,6 +20,10 @@
  *  - Small buffers, local functions (no network): when out_cap is too small
  *    the function returns UMS_ERR_BUFFER_TOO_SMALL and *out_len is the
  *    document's length: call again with out_cap >= *out_len + 1.
+ *  - Small buffers, notification claims (ums_notify_claim,
+ *    ums_notify_release): out_cap must be at least UMS_MIN_OUT_CAP (256);
+ *    below it nothing is claimed or released (UMS_ERR_BUFFER_TOO_SMALL,
+ *    *out_len = 255), since claiming twice would answer "already claimed".
  *  - Small buffers, operations (ums_update_qrcode .. ums_secure_complete,
  *    ums_call): out_cap must be at least UMS_MIN_OUT_CAP (256); below it
  *    nothing is sent (UMS_ERR_BUFFER_TOO_SMALL, *out_len = 255,
@@ -48,7 +52,9 @@
  *    ums_client_free exactly once; ums_client_free(NULL) is a no-op. Strings
  *    returned as const char * are static: never free them. The library keeps
  *    no pointer the caller passed in once the call returns, except the log
- *    callback and its userdata (see UmsLogCallback).
+ *    callback and its userdata (see UmsLogCallback) and a token store's
+ *    callbacks and userdata (see UmsTokenStore), kept until
+ *    ums_client_free of that client returns.
  *  - Threads: a UmsClient may be used from any number of threads at once.
  *  - Panics: every function catches panics and returns UMS_ERR_PANIC; the
  *    process is never aborted by the library. The document's "phase" says
@@ -75,6 +81,14 @@
  *    may add values, so treat any value you do not know as an error.
  *    ums_status_str() describes every value, known or not, with a static
  *    string.
+ *  - UmsTokenStore: userdata and three callbacks (get, put, invalidate)
+ *    through which ums_client_new_with_token_store's client shares its
+ *    access token with the other processes of a fleet. The struct is
+ *    copied; userdata must stay valid until ums_client_free of that client
+ *    returns. The callbacks are called from any thread using the client,
+ *    concurrently, with no library lock held; they must not call exports of
+ *    that client. A failing callback (negative return) never fails a call:
+ *    the client works alone for a few seconds, with one warning.
  *  - UmsLogCallback: void (*)(void *userdata, int32_t level, const char
  *    *message), installed process-wide by ums_set_log_callback (one at a
  *    time: installing replaces the previous one, NULL removes it). It is
@@ -155,6 +169,12 @@ extern "C" {
 #define UMS_LOG_DEBUG 4
 
 /*
+ The largest token a `UmsTokenStore` `get` callback may return, in bytes:
+ the size of the buffer the library passes it.
+ */
+#define UMS_TOKEN_MAX_LEN 1024
+
+/*
  An opaque handle to one configured client. `ums_client_new` creates it
  (on `UMS_OK` only; on failure `*out_client` is NULL and nothing needs
  freeing); `ums_client_free` frees it, exactly once (`ums_client_free(NULL)`
@@ -176,6 +196,81 @@ typedef struct UmsClient UmsClient;
  string.
  */
 typedef int32_t UmsStatus;
+
+/*
+ `get` of a `UmsTokenStore`: copies the shared token's bytes (no NUL
+ needed) into `buf` (`cap` = `UMS_TOKEN_MAX_LEN` bytes), its length into
+ `*len` and the instant after which it must not be used (Unix
+ milliseconds, as given to `put`) into `*expires_at_unix_ms`. Returns 0
+ when a token was found, 1 when there is none, a negative value on
+ failure.
+ */
+typedef int (*UmsTokenStoreGet)(void *userdata,
+                                char *buf,
+                                size_t cap,
+                                size_t *len,
+                                int64_t *expires_at_unix_ms);
+
+/*
+ `put` of a `UmsTokenStore`: stores `token` (NUL-terminated, printable
+ ASCII, valid only during the call) for every process, replacing any
+ other, until `expires_at_unix_ms` (Unix milliseconds; it already
+ includes the library's safety margin before the gateway's expiry, so use
+ it as the entry's expiry). Returns 0 (or any non-negative value) on
+ success, a negative value on failure.
+ */
+typedef int (*UmsTokenStorePut)(void *userdata,
+                                const char *token,
+                                int64_t expires_at_unix_ms);
+
+/*
+ `invalidate` of a `UmsTokenStore`: compare-and-delete. Deletes the
+ stored token ONLY IF it is still `token` (the one the gateway refused;
+ NUL-terminated, valid only during the call); a different token another
+ process stored meanwhile must stay, or a late refusal would evict a
+ fresh token and make the fleet fetch again. Do it atomically where the
+ cache allows (a Lua script, a compare-and-swap). Returns 0 (or any
+ non-negative value) whether or not it deleted, a negative value on
+ failure.
+ */
+typedef int (*UmsTokenStoreInvalidate)(void *userdata,
+                                       const char *token);
+
+/*
+ A shared token store of the integrator's (memcached, a database, an
+ APCu segment shared by php-fpm workers ...) for
+ `ums_client_new_with_token_store`: `userdata` and three callbacks, none
+ of them NULL. One store serves one appId.
+
+ The library copies the struct: it need not outlive the call. `userdata`
+ is passed back as given, never dereferenced, and must stay valid, with
+ what the callbacks use, until `ums_client_free` of that client has
+ returned.
+
+ The callbacks are called from any thread that uses the client, possibly
+ from several at once: they must be thread-safe. They run while a call
+ waits for its token, so they should answer within a fraction of a
+ second; they must not call exports of the same client (the call waits
+ for the token they are fetching), nor free it. No library lock is held
+ while they run.
+
+ A callback that fails (a negative return, a `get` whose token is empty,
+ longer than `cap`, not printable ASCII, or of a non-positive expiry)
+ never fails a payment call: the client works alone (its own token
+ cache) and tries the store again after a few seconds, with one warning
+ through the log callback.
+
+ There is no fleet-wide lock through callbacks: processes that find no
+ token at the same moment may each fetch one (each then stores its own;
+ all stay valid as long as fewer than ten appear at once). Redis
+ (`"tokenStore":"redis://..."`) has the lock.
+ */
+typedef struct UmsTokenStore {
+  void *userdata;
+  UmsTokenStoreGet get;
+  UmsTokenStorePut put;
+  UmsTokenStoreInvalidate invalidate;
+} UmsTokenStore;
 
 /*
  A log callback. `level` is one of `UMS_LOG_*`; `message` is NUL-terminated
@@ -343,9 +438,12 @@ const char *ums_status_str(UmsStatus status);
 /*
  Creates a client from a JSON configuration (see the README's
  "Configuration"). On success `*out_client` receives the handle and the
- buffer a document describing it (no secrets); on failure `*out_client` is
- set to NULL and the buffer receives the error document, whose `field`
- names the bad key.
+ buffer a document describing it (no secrets:
+ `{"status":"UMS_OK","version":..,"appId":..,"baseUrl":..,"auth":..,
+ "tokenStore":"memory"|"redis://host:port/db","claimStore":..}`); on
+ failure `*out_client` is set to NULL and the buffer receives the error
+ document, whose `field` names the bad key. No Redis server is contacted
+ here: one that is down does not stop a client from being created.
 
  # Safety
  Pointers must be NULL or valid as described in the header preamble.
@@ -355,6 +453,26 @@ UmsStatus ums_client_new(const char *config_json,
                          char *out_buf,
                          size_t out_cap,
                          size_t *out_len);
+
+/*
+ Creates a client (as `ums_client_new`) that shares its access token
+ (token mode) through the integrator's own store: see `UmsTokenStore` for
+ the callbacks, their thread rules and what `userdata` must outlive. The
+ config's `tokenStore` must then be absent or `"memory"`
+ (`UMS_ERR_CONFIG` otherwise). `store` is copied; NULL is
+ `UMS_ERR_NULL_POINTER`, a NULL callback `UMS_ERR_INVALID_ARGUMENT`. The
+ document says `"tokenStore":"callback"`.
+
+ # Safety
+ Pointers must be NULL or valid as described in the header preamble;
+ the callbacks and `userdata` as described at `UmsTokenStore`.
+ */
+UmsStatus ums_client_new_with_token_store(const char *config_json,
+                                          const struct UmsTokenStore *store,
+                                          struct UmsClient **out_client,
+                                          char *out_buf,
+                                          size_t out_cap,
+                                          size_t *out_len);
 
 /*
  Frees a client. `ums_client_free(NULL)` does nothing. The handle must not
@@ -591,6 +709,52 @@ UmsStatus ums_new_id(const struct UmsClient *client,
  otherwise (ChinaUMS retries). Static; never NULL.
  */
 const char *ums_notify_reply(int32_t handled);
+
+/*
+ Claims a payment notification for processing, across every receiver
+ sharing the client's `claimStore` (Redis; or this process's memory).
+ Call it after the notification verified, with its `notifyId`. The buffer
+ receives `{"claimed":true,"store":"redis"}` the first time: process the
+ notification, then answer SUCCESS, or call `ums_notify_release` and
+ answer FAILED if processing failed. `{"claimed":false,...}`: another
+ receiver (or an earlier delivery) handled or is handling it: answer
+ SUCCESS without processing. A claim lives 25 h (ChinaUMS resends for
+ 24 h). When Redis fails, this process's own claims answer
+ (`"store":"memory"`): a notification is then at worst processed twice,
+ never lost, so keep recording the notifyId with your state change.
+
+ `out_cap` must be at least `UMS_MIN_OUT_CAP` (256): below it nothing is
+ claimed (`UMS_ERR_BUFFER_TOO_SMALL`, `*out_len` = 255), so a claim is
+ never made for a caller who cannot read its answer. `notify_id`: 1 to
+ 128 printable ASCII characters without spaces (`UMS_ERR_INVALID_ARGUMENT`
+ otherwise).
+
+ # Safety
+ Pointers must be NULL or valid as described in the header preamble.
+ */
+UmsStatus ums_notify_claim(const struct UmsClient *client,
+                           const char *notify_id,
+                           char *out_buf,
+                           size_t out_cap,
+                           size_t *out_len);
+
+/*
+ Releases the claim on a notification (after `ums_notify_claim` said
+ claimed and processing failed), so that ChinaUMS's next resend is
+ processed: by this receiver or another one. The buffer receives
+ `{"released":true,"store":"redis"}`; `"store":"memory"` when Redis could
+ not be reached: the release is then sent when it answers again (if this
+ process ends first, the claim expires after 25 h). Same buffer and
+ `notify_id` rules as `ums_notify_claim`.
+
+ # Safety
+ Pointers must be NULL or valid as described in the header preamble.
+ */
+UmsStatus ums_notify_release(const struct UmsClient *client,
+                             const char *notify_id,
+                             char *out_buf,
+                             size_t out_cap,
+                             size_t *out_len);
 
 /*
  Verifies a payment notification: `body` is the raw form body exactly as

@@ -14,6 +14,7 @@
 pub mod answers;
 pub mod output;
 pub mod status;
+pub mod token_store;
 
 use answers::{KeptAnswers, Take};
 use chinaums::client::Client;
@@ -24,6 +25,9 @@ use output::{
 pub use status::*;
 use std::ffi::{c_char, c_void, CStr};
 use std::time::Instant;
+pub use token_store::{
+    UmsTokenStore, UmsTokenStoreGet, UmsTokenStoreInvalidate, UmsTokenStorePut, UMS_TOKEN_MAX_LEN,
+};
 
 /// The version of this crate (Cargo.toml); the header's `UMS_VERSION_*`
 /// macros are generated from the same version by tests/header.rs.
@@ -92,15 +96,76 @@ pub extern "C" fn ums_status_str(status: UmsStatus) -> *const c_char {
 
 /// Creates a client from a JSON configuration (see the README's
 /// "Configuration"). On success `*out_client` receives the handle and the
-/// buffer a document describing it (no secrets); on failure `*out_client` is
-/// set to NULL and the buffer receives the error document, whose `field`
-/// names the bad key.
+/// buffer a document describing it (no secrets:
+/// `{"status":"UMS_OK","version":..,"appId":..,"baseUrl":..,"auth":..,
+/// "tokenStore":"memory"|"redis://host:port/db","claimStore":..}`); on
+/// failure `*out_client` is set to NULL and the buffer receives the error
+/// document, whose `field` names the bad key. No Redis server is contacted
+/// here: one that is down does not stop a client from being created.
 ///
 /// # Safety
 /// Pointers must be NULL or valid as described in the header preamble.
 #[no_mangle]
 pub unsafe extern "C" fn ums_client_new(
     config_json: *const c_char,
+    out_client: *mut *mut UmsClient,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    new_client(config_json, None, out_client, out_buf, out_cap, out_len)
+}
+
+/// Creates a client (as `ums_client_new`) that shares its access token
+/// (token mode) through the integrator's own store: see `UmsTokenStore` for
+/// the callbacks, their thread rules and what `userdata` must outlive. The
+/// config's `tokenStore` must then be absent or `"memory"`
+/// (`UMS_ERR_CONFIG` otherwise). `store` is copied; NULL is
+/// `UMS_ERR_NULL_POINTER`, a NULL callback `UMS_ERR_INVALID_ARGUMENT`. The
+/// document says `"tokenStore":"callback"`.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble;
+/// the callbacks and `userdata` as described at `UmsTokenStore`.
+#[no_mangle]
+pub unsafe extern "C" fn ums_client_new_with_token_store(
+    config_json: *const c_char,
+    store: *const UmsTokenStore,
+    out_client: *mut *mut UmsClient,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    if !out_client.is_null() {
+        *out_client = std::ptr::null_mut();
+    }
+    let Some(store) = store.as_ref() else {
+        return run(OutBuf::new(out_buf, out_cap, out_len), |_| {
+            Failure::abi(UMS_ERR_NULL_POINTER, "`store` is NULL").into()
+        });
+    };
+    let store = match token_store::CallbackStore::new(store) {
+        Ok(s) => s,
+        Err(message) => {
+            return run(OutBuf::new(out_buf, out_cap, out_len), |_| {
+                Failure::abi(UMS_ERR_INVALID_ARGUMENT, message).into()
+            })
+        }
+    };
+    new_client(
+        config_json,
+        Some(std::sync::Arc::new(store)),
+        out_client,
+        out_buf,
+        out_cap,
+        out_len,
+    )
+}
+
+/// The body of `ums_client_new` and `ums_client_new_with_token_store`.
+unsafe fn new_client(
+    config_json: *const c_char,
+    store: Option<std::sync::Arc<dyn chinaums::store::TokenStore>>,
     out_client: *mut *mut UmsClient,
     out_buf: *mut c_char,
     out_cap: usize,
@@ -115,13 +180,22 @@ pub unsafe extern "C" fn ums_client_new(
     run(OutBuf::new(out_buf, out_cap, out_len), |out| {
         let result = (|| -> Result<(Box<UmsClient>, String), Failure> {
             let config = text_arg(config_json, "config_json")?;
-            let client = Client::from_json(config)?;
+            let config = chinaums::Config::from_json(config)?;
+            let client = Client::with_parts(
+                config,
+                chinaums::Parts {
+                    token_store: store,
+                    ..chinaums::Parts::default()
+                },
+            )?;
             let info = serde_json::json!({
                 "status": "UMS_OK",
                 "version": env!("CARGO_PKG_VERSION"),
                 "appId": client.config().app_id,
                 "baseUrl": client.base_url(),
                 "auth": client.config().auth.as_str(),
+                "tokenStore": client.token_store(),
+                "claimStore": client.claim_store(),
             })
             .to_string();
             Ok((
@@ -561,6 +635,103 @@ pub extern "C" fn ums_notify_reply(handled: i32) -> *const c_char {
     } else {
         c"FAILED".as_ptr()
     }
+}
+
+/// Claims a payment notification for processing, across every receiver
+/// sharing the client's `claimStore` (Redis; or this process's memory).
+/// Call it after the notification verified, with its `notifyId`. The buffer
+/// receives `{"claimed":true,"store":"redis"}` the first time: process the
+/// notification, then answer SUCCESS, or call `ums_notify_release` and
+/// answer FAILED if processing failed. `{"claimed":false,...}`: another
+/// receiver (or an earlier delivery) handled or is handling it: answer
+/// SUCCESS without processing. A claim lives 25 h (ChinaUMS resends for
+/// 24 h). When Redis fails, this process's own claims answer
+/// (`"store":"memory"`): a notification is then at worst processed twice,
+/// never lost, so keep recording the notifyId with your state change.
+///
+/// `out_cap` must be at least `UMS_MIN_OUT_CAP` (256): below it nothing is
+/// claimed (`UMS_ERR_BUFFER_TOO_SMALL`, `*out_len` = 255), so a claim is
+/// never made for a caller who cannot read its answer. `notify_id`: 1 to
+/// 128 printable ASCII characters without spaces (`UMS_ERR_INVALID_ARGUMENT`
+/// otherwise).
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble.
+#[no_mangle]
+pub unsafe extern "C" fn ums_notify_claim(
+    client: *const UmsClient,
+    notify_id: *const c_char,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    claim_call(client, notify_id, out_buf, out_cap, out_len, |c, id| {
+        let claim = c.notification_claim(id)?;
+        Ok(format!(
+            "{{\"claimed\":{},\"store\":\"{}\"}}",
+            claim.claimed, claim.store
+        ))
+    })
+}
+
+/// Releases the claim on a notification (after `ums_notify_claim` said
+/// claimed and processing failed), so that ChinaUMS's next resend is
+/// processed: by this receiver or another one. The buffer receives
+/// `{"released":true,"store":"redis"}`; `"store":"memory"` when Redis could
+/// not be reached: the release is then sent when it answers again (if this
+/// process ends first, the claim expires after 25 h). Same buffer and
+/// `notify_id` rules as `ums_notify_claim`.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble.
+#[no_mangle]
+pub unsafe extern "C" fn ums_notify_release(
+    client: *const UmsClient,
+    notify_id: *const c_char,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    claim_call(client, notify_id, out_buf, out_cap, out_len, |c, id| {
+        let claim = c.release_notification(id)?;
+        Ok(format!(
+            "{{\"released\":true,\"store\":\"{}\"}}",
+            claim.store
+        ))
+    })
+}
+
+/// The body of `ums_notify_claim` and `ums_notify_release`: checks the
+/// buffer's room before anything is claimed.
+unsafe fn claim_call(
+    client: *const UmsClient,
+    notify_id: *const c_char,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+    act: impl FnOnce(&Client, &str) -> chinaums::Result<String>,
+) -> UmsStatus {
+    run(OutBuf::new(out_buf, out_cap, out_len), |out| {
+        let handle = match client_ref(client) {
+            Ok(h) => h,
+            Err(f) => return f.into(),
+        };
+        if notify_id.is_null() {
+            return Failure::abi(UMS_ERR_NULL_POINTER, "`notify_id` is NULL").into();
+        }
+        if out.cap() < UMS_MIN_OUT_CAP {
+            return Produced::note(
+                UMS_ERR_BUFFER_TOO_SMALL,
+                MIN_CAP_NOTE.to_string(),
+                UMS_MIN_OUT_CAP - 1,
+            );
+        }
+        let id = match text_arg(notify_id, "notify_id") {
+            Ok(id) => id,
+            Err(f) => return f.into(),
+        };
+        act(&handle.client, id).map_or_else(|e| Failure::from(e).into(), Produced::ok)
+    })
 }
 
 /// Runs an export that does no network work: `body` yields the document or

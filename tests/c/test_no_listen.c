@@ -119,6 +119,7 @@ static const char *const CALLED[] = {
     "ums_preauth_complete", "ums_preauth_cancel",   "ums_secure_cancel",     "ums_secure_complete",
     "ums_prepare",          "ums_new_id",           "ums_notify_reply",      "ums_verify_notify",
     "ums_client_verify_notify", "ums_sign_body",    "ums_token_request",     "ums_set_log_callback",
+    "ums_notify_claim",     "ums_notify_release",   "ums_client_new_with_token_store",
 };
 
 /* Every function declared in include/ums.h is in CALLED (declarations start
@@ -164,6 +165,51 @@ static void count_log(void *userdata, int32_t level, const char *message) {
         CHECK(s_ != UMS_ERR_VALIDATION && s_ != UMS_ERR_CONNECT && sandbox_stat(path) == before_ + 1, \
               "%s reached the simulator: %d %s", #call, s_, out);                                    \
     } while (0)
+
+/* A token store of the integrator's: one token in static memory. */
+static char stored_token[UMS_TOKEN_MAX_LEN];
+static size_t stored_len = 0;
+static int64_t stored_until = 0;
+static int store_get(void *userdata, char *buf, size_t cap, size_t *len, int64_t *until) {
+    (void)userdata;
+    if (stored_len == 0 || stored_len > cap) return 1;
+    memcpy(buf, stored_token, stored_len);
+    *len = stored_len;
+    *until = stored_until;
+    return 0;
+}
+static int store_put(void *userdata, const char *token, int64_t until) {
+    (void)userdata;
+    stored_len = strlen(token) < sizeof stored_token ? strlen(token) : 0;
+    memcpy(stored_token, token, stored_len);
+    stored_until = until;
+    return 0;
+}
+static int store_invalidate(void *userdata, const char *token) {
+    (void)userdata;
+    if (stored_len == strlen(token) && memcmp(stored_token, token, stored_len) == 0) stored_len = 0;
+    return 0;
+}
+
+/* A client with a callback token store in token mode: its call fetches one
+   token and puts it in the store; claims and releases stay in memory. */
+static void call_store_and_claim_exports(const char *config) {
+    UmsTokenStore store = {NULL, store_get, store_put, store_invalidate};
+    UmsClient *c = NULL;
+    UmsStatus s = ums_client_new_with_token_store(config, &store, &c, out, sizeof out, &out_len);
+    CHECK(s == UMS_OK && c != NULL, "ums_client_new_with_token_store: %d %s", s, out);
+    if (c == NULL) return;
+    SENT("/v1/netpay/bills/get-qrcode", ums_get_qrcode(c, "{}", out, sizeof out, &out_len));
+    CHECK(stored_len > 0, "the callback store received the token");
+    s = ums_notify_claim(c, "no-listen-1", out, sizeof out, &out_len);
+    CHECK(s == UMS_OK && strstr(out, "\"claimed\":true") != NULL, "ums_notify_claim: %d %s", s, out);
+    s = ums_notify_claim(c, "no-listen-1", out, sizeof out, &out_len);
+    CHECK(s == UMS_OK && strstr(out, "\"claimed\":false") != NULL, "second claim: %d %s", s, out);
+    s = ums_notify_release(c, "no-listen-1", out, sizeof out, &out_len);
+    CHECK(s == UMS_OK, "ums_notify_release: %d %s", s, out);
+    CHECK(listening_sockets() == 0, "no listening socket with a callback token store");
+    ums_client_free(c);
+}
 
 static void call_every_export(const char *config, int token_mode) {
     UmsClient *c = NULL;
@@ -253,6 +299,9 @@ int main(void) {
     call_every_export(
         demo_config(config, sizeof config, ",\"auth\":\"token\",\"mid\":\"" DEMO_MID "\",\"tid\":\"" DEMO_TID "\""),
         1);
+
+    call_store_and_claim_exports(
+        demo_config(config, sizeof config, ",\"auth\":\"token\",\"mid\":\"" DEMO_MID "\",\"tid\":\"" DEMO_TID "\""));
 
     CHECK(ums_set_log_callback(NULL, NULL, 0) == UMS_OK, "log callback removed");
     CHECK(log_calls > 0, "the log callback was called (%d)", log_calls);

@@ -42,6 +42,7 @@ C_TYPES: Dict[str, Any] = {
     "int32_t": ctypes.c_int32,
     "UmsStatus": ctypes.c_int32,
     "UmsLogCallback": _native.LOG_CALLBACK,
+    "const struct UmsTokenStore *": ctypes.POINTER(_native.TokenStore),
     "void *": ctypes.c_void_p,
 }
 

@@ -39,6 +39,37 @@ impl Clock for FixedClock {
     }
 }
 
+/// A clock that moves only when told to: one instance shared by clients
+/// and the simulator (`SandboxConfig::clock`) lets a test move token
+/// expiry, the token store's retry pause and notification claims without
+/// waiting.
+#[derive(Debug)]
+pub struct ManualClock(std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    /// A clock standing at `unix_millis`.
+    pub fn new(unix_millis: i64) -> ManualClock {
+        ManualClock(std::sync::atomic::AtomicI64::new(unix_millis))
+    }
+
+    /// A clock standing at the system clock's now.
+    pub fn starting_now() -> ManualClock {
+        ManualClock::new(SystemClock.now_unix_millis())
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: std::time::Duration) {
+        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.0.fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_unix_millis(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 /// A source of nonces for OPEN-BODY-SIG and token requests.
 pub trait NonceSource: Send + Sync {
     fn nonce(&self) -> String;

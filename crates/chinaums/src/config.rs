@@ -53,6 +53,130 @@ impl Environment {
     }
 }
 
+/// Where a client keeps what the processes of a fleet share: the access
+/// token (`tokenStore`) and notification claims (`claimStore`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// In this process only (the default).
+    Memory,
+    /// A Redis server shared by the fleet.
+    Redis(RedisUrl),
+}
+
+impl StoreConfig {
+    /// `"memory"`, or the Redis URL without its password.
+    pub fn describe(&self) -> String {
+        match self {
+            StoreConfig::Memory => "memory".to_string(),
+            StoreConfig::Redis(url) => url.display().to_string(),
+        }
+    }
+}
+
+/// A checked `redis://[[user]:password@]host[:port][/db]` or `rediss://`
+/// (TLS) URL. The whole URL (it may hold a password) is a [`Secret`]:
+/// `Debug` shows only [`RedisUrl::display`], `redis://host:port/db`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisUrl {
+    url: Secret,
+    display: String,
+    tls: bool,
+}
+
+impl RedisUrl {
+    /// Checks the shape of a Redis URL; the message never repeats the URL
+    /// (it may hold a password).
+    pub fn parse(key: &str, url: &str) -> Result<RedisUrl> {
+        const SHAPE: &str = "must be \"memory\" or a Redis URL redis://[:password@]host[:port][/db] (rediss:// for TLS)";
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| Error::config(key, SHAPE))?;
+        let tls = match scheme {
+            "redis" => false,
+            "rediss" => true,
+            _ => return Err(Error::config(key, SHAPE)),
+        };
+        if rest.contains('#') {
+            return Err(Error::config(
+                key,
+                "a Redis URL must not have a #fragment (certificate checks cannot be turned off)",
+            ));
+        }
+        if rest.contains('?') {
+            return Err(Error::config(key, "a Redis URL takes no ?query"));
+        }
+        if url.chars().any(|c| c.is_control() || c == ' ') {
+            return Err(Error::config(
+                key,
+                "a Redis URL must not contain spaces or control characters",
+            ));
+        }
+        let (authority, path) = match rest.split_once('/') {
+            Some((a, p)) => (a, p),
+            None => (rest, ""),
+        };
+        let host_port = match authority.rsplit_once('@') {
+            Some((_, hp)) => hp,
+            None => authority,
+        };
+        let host = host_of(host_port)
+            .ok_or_else(|| Error::config(key, "the Redis URL has an invalid host or port"))?;
+        let port = match host_port.strip_prefix('[') {
+            Some(v6) => v6.split_once("]:").map(|(_, p)| p),
+            None => host_port.split_once(':').map(|(_, p)| p),
+        }
+        .and_then(|p| p.parse::<u16>().ok())
+        .unwrap_or(6379);
+        let db: u32 = match path {
+            "" => 0,
+            digits if digits.len() <= 9 && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                digits.parse().unwrap_or(0)
+            }
+            _ => {
+                return Err(Error::config(
+                    key,
+                    "the Redis URL's path must be a database number (/0 .. /999999999)",
+                ))
+            }
+        };
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host.to_string()
+        };
+        Ok(RedisUrl {
+            url: Secret::new(url),
+            display: format!("{scheme}://{host}:{port}/{db}"),
+            tls,
+        })
+    }
+
+    /// The URL itself, password included: only for connecting.
+    pub fn expose(&self) -> &str {
+        self.url.expose()
+    }
+
+    /// `redis://host:port/db` (or `rediss://`), without the password: for
+    /// messages and documents.
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
+    /// `rediss://`.
+    pub fn tls(&self) -> bool {
+        self.tls
+    }
+}
+
+impl std::fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RedisUrl({})", self.display)
+    }
+}
+
+/// The default `tokenStorePrefix`.
+pub const DEFAULT_STORE_PREFIX: &str = "ums:";
+
 /// How callers pass the real-name fields `name`, `mobile`, `certNo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RealNameInput {
@@ -83,6 +207,17 @@ pub struct Config {
     /// Whether MD5-signed notifications are accepted (`notifySignTypes`
     /// includes "MD5"; the default, as the spec allows both).
     pub notify_accept_md5: bool,
+    /// `tokenStore`: where the access token is shared (token mode).
+    pub token_store: StoreConfig,
+    /// `tokenStorePrefix`: the start of every key the stores use
+    /// (`<prefix>token:<appId>`, `<prefix>lock:<appId>`, `<prefix>notify:<notifyId>`).
+    pub store_prefix: String,
+    /// `claimStore`: where notification claims are kept; by default the
+    /// token store's Redis, else memory.
+    pub claim_store: StoreConfig,
+    /// `redisCaFile`: the CA(s) that signed a `rediss://` server's
+    /// certificate; by default the system's trust store.
+    pub redis_ca_file: Option<String>,
 }
 
 const KNOWN_KEYS: &[&str] = &[
@@ -103,6 +238,10 @@ const KNOWN_KEYS: &[&str] = &[
     "realNameInput",
     "maxResponseBytes",
     "notifySignTypes",
+    "tokenStore",
+    "tokenStorePrefix",
+    "claimStore",
+    "redisCaFile",
 ];
 
 /// How an environment variable's text becomes a config value.
@@ -140,6 +279,10 @@ pub const ENV_KEYS: &[(&str, &str, EnvKind)] = &[
         "maxResponseBytes",
         EnvKind::Number,
     ),
+    ("UMS_TOKEN_STORE", "tokenStore", EnvKind::Text),
+    ("UMS_TOKEN_STORE_PREFIX", "tokenStorePrefix", EnvKind::Text),
+    ("UMS_CLAIM_STORE", "claimStore", EnvKind::Text),
+    ("UMS_REDIS_CA_FILE", "redisCaFile", EnvKind::Text),
 ];
 
 /// The config value an environment variable's text gives (`None` for an
@@ -250,8 +393,9 @@ impl Config {
             ));
         }
         let config = Config::from_map(&map);
-        // The parsed copies of the keys would otherwise be freed unwiped.
-        for key in ["appKey", "notifyKey"] {
+        // The parsed copies of the keys (and of Redis URLs, which may hold
+        // a password) would otherwise be freed unwiped.
+        for key in ["appKey", "notifyKey", "tokenStore", "claimStore"] {
             if let Some(Value::String(secret)) = map.get_mut(key) {
                 crate::secret::wipe(secret);
             }
@@ -272,6 +416,7 @@ impl Config {
             Some("") => return Err(Error::config("notifyKey", "must not be empty")),
             other => other.map(Secret::new),
         };
+        let stores = stores(map)?;
         Ok(Config {
             app_id,
             app_key,
@@ -296,6 +441,10 @@ impl Config {
             real_name_input: real_name_input(map)?,
             max_response_bytes: max_response_bytes(map)?,
             notify_accept_md5: notify_accept_md5(map)?,
+            token_store: stores.token,
+            store_prefix: stores.prefix,
+            claim_store: stores.claims,
+            redis_ca_file: stores.ca_file,
         })
     }
 }
@@ -364,6 +513,59 @@ fn merchant(map: &Map<String, Value>) -> Result<Merchant> {
         inst_mid,
         msg_src: opt_string(map, "msgSrc")?,
         msg_src_id,
+    })
+}
+
+/// `tokenStore`, `tokenStorePrefix`, `claimStore`, `redisCaFile`.
+struct Stores {
+    token: StoreConfig,
+    prefix: String,
+    claims: StoreConfig,
+    ca_file: Option<String>,
+}
+
+fn stores(map: &Map<String, Value>) -> Result<Stores> {
+    let store = |key: &str| -> Result<Option<StoreConfig>> {
+        Ok(match opt_str(map, key)? {
+            None => None,
+            Some("memory") => Some(StoreConfig::Memory),
+            Some(url) => Some(StoreConfig::Redis(RedisUrl::parse(key, url)?)),
+        })
+    };
+    let token = store("tokenStore")?.unwrap_or(StoreConfig::Memory);
+    let claims = store("claimStore")?.unwrap_or_else(|| token.clone());
+    let prefix =
+        opt_string(map, "tokenStorePrefix")?.unwrap_or_else(|| DEFAULT_STORE_PREFIX.into());
+    check_len("tokenStorePrefix", &prefix, 1, 64)?;
+    if !prefix.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(Error::config(
+            "tokenStorePrefix",
+            "must be printable ASCII without spaces",
+        ));
+    }
+    let ca_file = opt_string(map, "redisCaFile")?;
+    if let Some(path) = &ca_file {
+        let tls = [&token, &claims]
+            .iter()
+            .any(|s| matches!(s, StoreConfig::Redis(url) if url.tls()));
+        if !tls {
+            return Err(Error::config(
+                "redisCaFile",
+                "goes with a rediss:// tokenStore or claimStore",
+            ));
+        }
+        if !std::path::Path::new(path).is_file() {
+            return Err(Error::config(
+                "redisCaFile",
+                "must name a readable PEM file",
+            ));
+        }
+    }
+    Ok(Stores {
+        token,
+        prefix,
+        claims,
+        ca_file,
     })
 }
 
@@ -748,6 +950,55 @@ mod tests {
         assert!(merge_environment(&mut map, with("http://127.0.0.1:1")).is_err());
         let e = Config::from_json(r#"{"environmentDefault":"production"}"#).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("environmentDefault"));
+    }
+
+    #[test]
+    fn store_urls_are_checked_and_never_show_their_password() {
+        let u = RedisUrl::parse("tokenStore", "redis://:pw-9@cache.internal:6380/2").unwrap();
+        assert_eq!(u.display(), "redis://cache.internal:6380/2");
+        assert_eq!(format!("{u:?}"), "RedisUrl(redis://cache.internal:6380/2)");
+        assert!(!u.tls());
+        assert_eq!(u.expose(), "redis://:pw-9@cache.internal:6380/2");
+        let u = RedisUrl::parse("tokenStore", "rediss://user:pw@10.0.0.5").unwrap();
+        assert_eq!((u.display(), u.tls()), ("rediss://10.0.0.5:6379/0", true));
+        let u = RedisUrl::parse("tokenStore", "redis://[::1]:7000/").unwrap();
+        assert_eq!(u.display(), "redis://[::1]:7000/0");
+        for bad in [
+            "",
+            "memory:",
+            "redis:/host",
+            "unix:///tmp/redis.sock",
+            "redis+unix:///tmp/redis.sock",
+            "redis://",
+            "redis://:pw-9@",
+            "redis://:pw-9@host:0",
+            "redis://:pw-9@host:70000",
+            "redis://:pw-9@host/db1",
+            "redis://:pw-9@host/1/2",
+            "redis://:pw-9@ho st",
+            "redis://:pw-9@host\n",
+            "rediss://:pw-9@host#insecure",
+            "redis://:pw-9@host?db=1",
+        ] {
+            let e = RedisUrl::parse("tokenStore", bad).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("tokenStore"), "{bad}");
+            assert!(!e.message.contains("pw-9"), "{bad}: {}", e.message);
+        }
+        let c = Config::from_json(
+            r#"{"appId":"a","appKey":"k","environment":"test","tokenStore":"redis://:pw-9@h:1/0"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.claim_store, c.token_store,
+            "claims follow the token store's Redis"
+        );
+        assert_eq!(c.store_prefix, "ums:");
+        assert!(!format!("{c:?}").contains("pw-9"));
+        let c = Config::from_json(r#"{"appId":"a","appKey":"k","environment":"test"}"#).unwrap();
+        assert_eq!(
+            (c.token_store.describe(), c.claim_store.describe()),
+            ("memory".into(), "memory".into())
+        );
     }
 
     #[test]

@@ -15,9 +15,11 @@ pub mod notify;
 pub mod ops;
 pub mod secret;
 pub mod sign;
+pub mod store;
 pub mod token;
 pub mod transport;
 
-pub use client::{Answer, Client, PreparedRequest};
+pub use client::{Answer, Client, Parts, PreparedRequest};
 pub use config::Config;
 pub use error::{Error, ErrorKind, Result};
+pub use store::{SharedToken, StoreError, TokenStore};

@@ -158,6 +158,10 @@ pub(crate) struct AuthFailure {
     /// or `INVALID_TOKEN`.
     pub code: &'static str,
     pub why: String,
+    /// The known appId the request named (through a token the simulator
+    /// issued, or the AppId of an OPEN-BODY-SIG header), for the per-app
+    /// counters.
+    pub app_id: Option<String>,
 }
 
 impl AuthFailure {
@@ -165,7 +169,13 @@ impl AuthFailure {
         AuthFailure {
             code,
             why: why.into(),
+            app_id: None,
         }
+    }
+
+    fn of_app(mut self, app_id: &str) -> AuthFailure {
+        self.app_id = Some(app_id.to_string());
+        self
     }
 
     pub fn to_json(&self) -> Value {
@@ -226,16 +236,16 @@ fn body_signature(
         return Err(AuthFailure::new("UNAUTHORIZED", "AppId 不存在"));
     };
     if BeijingTime::parse_compact(&parsed.timestamp).is_none() {
-        return Err(AuthFailure::new(
-            "UNAUTHORIZED",
-            "Timestamp 必须是北京时间 yyyyMMddHHmmss",
-        ));
+        return Err(
+            AuthFailure::new("UNAUTHORIZED", "Timestamp 必须是北京时间 yyyyMMddHHmmss")
+                .of_app(&parsed.app_id),
+        );
     }
     if !valid_nonce(&parsed.nonce) {
-        return Err(AuthFailure::new(
-            "UNAUTHORIZED",
-            "Nonce 必须是 1..128 个可见 ASCII 字符",
-        ));
+        return Err(
+            AuthFailure::new("UNAUTHORIZED", "Nonce 必须是 1..128 个可见 ASCII 字符")
+                .of_app(&parsed.app_id),
+        );
     }
     // Signature first: only an authentic request learns about its clock.
     let expected = open_body_signature(
@@ -249,7 +259,8 @@ fn body_signature(
         return Err(AuthFailure::new(
             "BAD_SIGN",
             "签名错误: Signature 应为 Base64(HmacSHA256(AppId+Timestamp+Nonce+SHA256_HEX(body), AppKey)), body 为收到的原始字节",
-        ));
+        )
+        .of_app(&parsed.app_id));
     }
     let at = match check_timestamp(&parsed.timestamp, wall_ms, settings.clock_skew_ms) {
         Ok(at) => at,
@@ -261,7 +272,8 @@ fn body_signature(
                     BeijingTime::from_unix_millis(wall_ms).compact(),
                     settings.clock_skew_ms / 1000
                 ),
-            ))
+            )
+            .of_app(&parsed.app_id))
         }
     };
     let log = state.nonces.entry(parsed.app_id.clone()).or_default();
@@ -270,10 +282,9 @@ fn body_signature(
         at.saturating_add(settings.clock_skew_ms),
         wall_ms,
     ) {
-        return Err(AuthFailure::new(
-            "NONCE_REPLAYED",
-            "Nonce 已使用过 (疑似重放)",
-        ));
+        return Err(
+            AuthFailure::new("NONCE_REPLAYED", "Nonce 已使用过 (疑似重放)").of_app(&parsed.app_id),
+        );
     }
     Ok(parsed.app_id)
 }
@@ -307,12 +318,39 @@ fn access_token(state: &State, now_ms: i64, header: &str) -> Result<String, Auth
     };
     match record.fate {
         TokenFate::Valid { expires_at_ms } if now_ms < expires_at_ms => Ok(record.app_id.clone()),
-        TokenFate::Valid { .. } => Err(AuthFailure::new("INVALID_TOKEN", "AccessToken 已过期")),
+        TokenFate::Valid { .. } => {
+            Err(AuthFailure::new("INVALID_TOKEN", "AccessToken 已过期").of_app(&record.app_id))
+        }
         TokenFate::Invalidated => Err(AuthFailure::new(
             "INVALID_TOKEN",
             "AccessToken 已失效: 同一 appId 最多 10 个有效令牌, 它已被更新的令牌顶替",
-        )),
+        )
+        .of_app(&record.app_id)),
     }
+}
+
+/// The known appId a request's single `Authorization` header names, without
+/// checking it: the app of a token the simulator issued (still remembered),
+/// or the `AppId` of an OPEN-BODY-SIG header. For counting a 401 the
+/// request gets without being authenticated (the `token-expired` fault).
+pub(crate) fn claimed_app(state: &State, headers: &[(String, String)]) -> Option<String> {
+    let mut values = headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+        .map(|(_, v)| v.trim());
+    let header = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    let app_id = if let Some(rest) = header.strip_prefix("OPEN-ACCESS-TOKEN") {
+        let token = rest.trim_start().strip_prefix("AccessToken=")?;
+        state.tokens.get(token)?.app_id.clone()
+    } else if header.starts_with("OPEN-BODY-SIG") {
+        parse_body_sig_header(header)?.app_id
+    } else {
+        return None;
+    };
+    state.apps.contains_key(&app_id).then_some(app_id)
 }
 
 #[cfg(test)]

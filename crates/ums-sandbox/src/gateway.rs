@@ -10,6 +10,7 @@ use super::faults::{self, Fault, FaultQueue, Planned, QueuedFault, FAULT_HEADER}
 use super::http::{Answer, Head, Rejection, Request, Service};
 use super::notifier::{Delivery, Notifier, Policy};
 use super::state::State;
+use super::Stats;
 use chinaums::clock::{BeijingTime, Clock};
 use serde_json::{json, Map, Value};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -111,6 +112,13 @@ impl Gateway {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The counters now (the simulator's time decides which tokens have
+    /// expired).
+    pub fn stats(&self) -> Stats {
+        let now = self.clock.now();
+        self.lock().stats(now.at_ms)
+    }
+
     /// Moves the simulator clock forward by `by_ms`; returns the new offset.
     pub fn advance_clock(&self, by_ms: i64) -> i64 {
         self.clock.advance(by_ms)
@@ -151,7 +159,7 @@ impl Gateway {
         }
         match (request.method.as_str(), request.path.as_str()) {
             (_, "/_sandbox/health") => Answer::json(200, &json!({"ok": true})),
-            (_, "/_sandbox/stats") => Answer::json(200, &self.lock().stats().to_json()),
+            (_, "/_sandbox/stats") => Answer::json(200, &self.stats().to_json()),
             (_, "/_sandbox/notifications") => self.notifications(request),
             (_, "/_sandbox/pay") => self.pay(request),
             (_, "/_sandbox/faults") => self.fault_control(request),
@@ -296,7 +304,7 @@ impl Gateway {
         ) {
             Ok(app_id) => app_id,
             Err(failure) => {
-                state.counters.auth_failures += 1;
+                state.count_unauthorized(failure.app_id.as_deref());
                 return Answer::json(401, &failure.to_json());
             }
         };
@@ -410,7 +418,8 @@ impl Service for Gateway {
                 state.count_fault(fault.name());
                 if !fault.processed() {
                     if *fault == Fault::TokenExpired {
-                        state.counters.auth_failures += 1;
+                        let app_id = auth::claimed_app(&state, &request.headers);
+                        state.count_unauthorized(app_id.as_deref());
                     }
                     return fault.unprocessed_answer(now.at_ms);
                 }

@@ -99,7 +99,11 @@
 //! (404 / 405 for unknown paths and methods):
 //!
 //! - `GET /_sandbox/health` → `{"ok":true}`; `GET /_sandbox/stats` →
-//!   [`Stats::to_json`].
+//!   [`Stats::to_json`], with `"perApp": {"<appId>": {"tokensIssued",
+//!   "tokensInvalidatedByLimit", "tokensExpired", "unauthorized"}}` for
+//!   every known appId ([`AppStats`]): how many tokens the app got, how many
+//!   valid ones the 10-token rule pushed out, how many ran out their
+//!   lifetime, how many of its requests were answered 401.
 //! - `POST /_sandbox/pay` `{"qrCodeId":"..", "amount":<fen>, "targetSys":"WXPay",
 //!   "signType":"SHA256"}`: the customer pays the code. `amount` is required
 //!   for codes without an amount and must equal the bill's `totalAmount`
@@ -177,7 +181,7 @@
 //! | `truncated-json` | yes | the whole head with the full Content-Length, half of the body, then closed |
 //! | `oversized-json` | yes | the real answer padded with a `"padding"` field to 5 MiB (valid JSON) |
 //! | `wrong-content-type` | yes | the right JSON answer with `Content-Type: text/html;charset=UTF-8` |
-//! | `token-expired` | no | HTTP 401 `{"errCode":"INVALID_TOKEN","errMsg":"认证失败: AccessToken 已过期"}` (counted in `auth_failures`) |
+//! | `token-expired` | no | HTTP 401 `{"errCode":"INVALID_TOKEN","errMsg":"认证失败: AccessToken 已过期"}` (counted in `auth_failures`, and in the `unauthorized` of the app its token or AppId names) |
 //! | `errcode-TIMEOUT` | yes | HTTP 200 errCode `TIMEOUT` |
 //! | `errcode-NET_ERROR` | no | HTTP 200 errCode `NET_ERROR` |
 //! | `errcode-ORDER_PROCESSING` | yes | HTTP 200 errCode `ORDER_PROCESSING` |
@@ -371,6 +375,42 @@ pub struct Stats {
     pub malformed_requests: u64,
     /// Connections closed because the connection cap was reached.
     pub connections_refused: u64,
+    /// Token and 401 counters of every known appId (the demo app's included,
+    /// with zeros before its first token), so that a test can measure how a
+    /// fleet of clients shares the limit of 10 valid tokens per appId.
+    pub per_app: BTreeMap<String, AppStats>,
+}
+
+/// The token and authentication counters of one appId ([`Stats::per_app`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AppStats {
+    /// Access tokens issued to the app.
+    pub tokens_issued: u64,
+    /// Valid tokens invalidated by the 10-token rule: issuing the 11th
+    /// valid token of the app invalidated its oldest valid one. Expired
+    /// tokens are never counted here (they no longer count against the
+    /// limit).
+    pub tokens_invalidated_by_limit: u64,
+    /// Tokens whose lifetime ran out (at the simulator's time, `POST
+    /// /_sandbox/clock` included) before the limit pushed them out.
+    pub tokens_expired: u64,
+    /// Business requests of the app answered 401 (any code: `INVALID_TOKEN`
+    /// for an expired or invalidated token, `BAD_SIGN`, ...). A 401 is
+    /// counted for the app when the request names it: through a token the
+    /// simulator issued to it, or the `AppId` of an OPEN-BODY-SIG header.
+    pub unauthorized: u64,
+}
+
+impl AppStats {
+    /// The JSON of one app in `"perApp"`.
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({
+            "tokensIssued": self.tokens_issued,
+            "tokensInvalidatedByLimit": self.tokens_invalidated_by_limit,
+            "tokensExpired": self.tokens_expired,
+            "unauthorized": self.unauthorized,
+        })
+    }
 }
 
 impl Stats {
@@ -394,6 +434,12 @@ impl Stats {
         self.requests.values().sum()
     }
 
+    /// The counters of `app_id` (zeros for an appId the simulator does not
+    /// know).
+    pub fn app(&self, app_id: &str) -> AppStats {
+        self.per_app.get(app_id).copied().unwrap_or_default()
+    }
+
     /// The JSON served by `GET /_sandbox/stats`.
     pub fn to_json(&self) -> serde_json::Value {
         json!({
@@ -406,6 +452,11 @@ impl Stats {
             "authFailures": self.auth_failures,
             "malformedRequests": self.malformed_requests,
             "connectionsRefused": self.connections_refused,
+            "perApp": self
+                .per_app
+                .iter()
+                .map(|(app_id, app)| (app_id.clone(), app.to_json()))
+                .collect::<serde_json::Map<_, _>>(),
         })
     }
 }
@@ -472,7 +523,7 @@ impl Sandbox {
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
-        self.gateway.lock().stats()
+        self.gateway.stats()
     }
 
     /// The access tokens that are valid now for `app_id`, oldest first. For

@@ -5,7 +5,7 @@
 
 use super::demo;
 use super::notifier::Outgoing;
-use super::Stats;
+use super::{AppStats, Stats};
 use chinaums::clock::BeijingTime;
 use chinaums::sign::NotifySignType;
 use serde_json::{Map, Value};
@@ -378,6 +378,19 @@ pub(crate) struct Counters {
     pub auth_failures: u64,
     pub malformed_requests: u64,
     pub connections_refused: u64,
+    /// Token and 401 counters per known appId (see [`AppStats`]).
+    pub per_app: BTreeMap<String, AppCounters>,
+}
+
+/// What [`AppStats`] is made of; `tokens_expired` counts only the expired
+/// tokens already taken off the app's live list (the stats add those that
+/// have expired since).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct AppCounters {
+    pub tokens_issued: u64,
+    pub tokens_invalidated_by_limit: u64,
+    pub tokens_expired: u64,
+    pub unauthorized: u64,
 }
 
 #[derive(Debug)]
@@ -488,8 +501,35 @@ impl State {
         *self.counters.faults.entry(name.to_string()).or_insert(0) += 1;
     }
 
-    pub fn stats(&self) -> Stats {
+    /// The counters at `now_ms` (the simulator's time, which decides which
+    /// live tokens have expired).
+    pub fn stats(&self, now_ms: i64) -> Stats {
         let c = &self.counters;
+        let per_app = self
+            .apps
+            .keys()
+            .map(|app_id| {
+                let counted = c.per_app.get(app_id).cloned().unwrap_or_default();
+                // Tokens still on the live list whose lifetime has run out.
+                let lapsed = self.live_tokens.get(app_id).map_or(0, |live| {
+                    live.iter()
+                        .filter(|t| {
+                            matches!(
+                                self.tokens.get(*t).map(|r| r.fate),
+                                Some(TokenFate::Valid { expires_at_ms }) if expires_at_ms <= now_ms
+                            )
+                        })
+                        .count() as u64
+                });
+                let stats = AppStats {
+                    tokens_issued: counted.tokens_issued,
+                    tokens_invalidated_by_limit: counted.tokens_invalidated_by_limit,
+                    tokens_expired: counted.tokens_expired + lapsed,
+                    unauthorized: counted.unauthorized,
+                };
+                (app_id.clone(), stats)
+            })
+            .collect();
         Stats {
             requests: c.requests.clone(),
             processed: c.processed.clone(),
@@ -500,21 +540,43 @@ impl State {
             auth_failures: c.auth_failures,
             malformed_requests: c.malformed_requests,
             connections_refused: c.connections_refused,
+            per_app,
         }
     }
 
+    /// Counts one business request answered 401, for `app_id` too when it
+    /// names a known app (the appId of the token, or of the OPEN-BODY-SIG
+    /// header); unknown appIds are counted in the total only, so that
+    /// made-up ids cannot grow the map.
+    pub fn count_unauthorized(&mut self, app_id: Option<&str>) {
+        self.counters.auth_failures += 1;
+        if let Some(app_id) = app_id.filter(|a| self.apps.contains_key(*a)) {
+            self.app_counters(app_id).unauthorized += 1;
+        }
+    }
+
+    /// The per-app counters of a known `app_id`.
+    fn app_counters(&mut self, app_id: &str) -> &mut AppCounters {
+        self.counters.per_app.entry(app_id.to_string()).or_default()
+    }
+
     /// Stores a new token for `app_id`, invalidating the oldest valid one
-    /// when the app already has [`MAX_TOKENS_PER_APP`].
+    /// when the app already has [`MAX_TOKENS_PER_APP`] valid tokens. A token
+    /// is valid while `now_ms < expires_at_ms`; expired tokens do not count
+    /// against the limit (they are taken off the live list here and counted
+    /// as expired, never as invalidated).
     pub fn store_token(&mut self, app_id: &str, token: String, now_ms: i64, expires_at_ms: i64) {
         let mut live = self.live_tokens.remove(app_id).unwrap_or_default();
-        // Expired tokens no longer count against the limit.
+        let mut expired = 0u64;
         live.retain(|t| match self.tokens.get(t).map(|r| r.fate) {
             Some(TokenFate::Valid { expires_at_ms }) if expires_at_ms > now_ms => true,
             _ => {
+                expired += 1;
                 self.dead_tokens.push_back(t.clone());
                 false
             }
         });
+        let mut invalidated = 0u64;
         while live.len() >= MAX_TOKENS_PER_APP {
             let Some(oldest) = live.pop_front() else {
                 break;
@@ -522,7 +584,7 @@ impl State {
             if let Some(record) = self.tokens.get_mut(&oldest) {
                 record.fate = TokenFate::Invalidated;
             }
-            self.counters.tokens_invalidated += 1;
+            invalidated += 1;
             self.dead_tokens.push_back(oldest);
         }
         while self.dead_tokens.len() > MAX_DEAD_TOKENS {
@@ -540,6 +602,11 @@ impl State {
             },
         );
         self.counters.tokens_issued += 1;
+        self.counters.tokens_invalidated += invalidated;
+        let app = self.app_counters(app_id);
+        app.tokens_issued += 1;
+        app.tokens_invalidated_by_limit += invalidated;
+        app.tokens_expired += expired;
     }
 
     /// The next QR code id: msgSrcId + yyMMddHHmmss + 10-digit sequence
@@ -618,10 +685,24 @@ mod tests {
         assert_eq!(state.live_tokens[demo::APP_ID].len(), 10);
         assert_eq!(state.counters.tokens_issued, 11);
         assert_eq!(state.counters.tokens_invalidated, 1);
+        // Before they are taken off the live list, expired tokens are
+        // counted by the stats at their time.
+        let app = |state: &State, now_ms| state.stats(now_ms).per_app[demo::APP_ID];
+        assert_eq!(app(&state, 999).tokens_expired, 0);
+        assert_eq!(app(&state, 1_000).tokens_expired, 10);
         // Once they have expired, old tokens do not count against the limit.
         state.store_token(demo::APP_ID, "late".into(), 2_000, 3_000);
         assert_eq!(state.live_tokens[demo::APP_ID].len(), 1);
         assert_eq!(state.counters.tokens_invalidated, 1);
+        assert_eq!(
+            app(&state, 2_000),
+            AppStats {
+                tokens_issued: 12,
+                tokens_invalidated_by_limit: 1,
+                tokens_expired: 10,
+                unauthorized: 0,
+            }
+        );
     }
 
     #[test]

@@ -54,6 +54,10 @@ final class Library
     public const CDEF = <<<'C'
 typedef struct UmsClient UmsClient;
 typedef int32_t UmsStatus;
+typedef int (*UmsTokenStoreGet)(void *userdata, char *buf, size_t cap, size_t *len, int64_t *expires_at_unix_ms);
+typedef int (*UmsTokenStorePut)(void *userdata, const char *token, int64_t expires_at_unix_ms);
+typedef int (*UmsTokenStoreInvalidate)(void *userdata, const char *token);
+typedef struct UmsTokenStore { void *userdata; UmsTokenStoreGet get; UmsTokenStorePut put; UmsTokenStoreInvalidate invalidate; } UmsTokenStore;
 typedef void (*UmsLogCallback)(void *userdata, int32_t level, const char *message);
 
 const char *ums_version(void);
@@ -80,6 +84,9 @@ UmsStatus ums_token_request(const UmsClient *client, const char *timestamp, cons
 UmsStatus ums_set_log_callback(UmsLogCallback callback, void *userdata, int32_t max_level);
 UmsStatus ums_take_answer(const UmsClient *client, const char *answer_id, char *out_buf, size_t out_cap, size_t *out_len);
 UmsStatus ums_client_verify_notify(const UmsClient *client, const char *body, size_t body_len, char *out_buf, size_t out_cap, size_t *out_len);
+UmsStatus ums_client_new_with_token_store(const char *config_json, const struct UmsTokenStore *store, UmsClient **out_client, char *out_buf, size_t out_cap, size_t *out_len);
+UmsStatus ums_notify_claim(const UmsClient *client, const char *notify_id, char *out_buf, size_t out_cap, size_t *out_len);
+UmsStatus ums_notify_release(const UmsClient *client, const char *notify_id, char *out_buf, size_t out_cap, size_t *out_len);
 C;
 
     public const OK = 0;

@@ -66,6 +66,23 @@ OPERATIONS: Tuple[str, ...] = (
 # typedef void (*UmsLogCallback)(void *userdata, int32_t level, const char *message);
 LOG_CALLBACK = ctypes.CFUNCTYPE(None, c_void_p, c_int32, c_char_p)
 
+# UmsTokenStore of ums.h: userdata and the get / put / invalidate callbacks.
+TOKEN_STORE_GET = ctypes.CFUNCTYPE(ctypes.c_int, c_void_p, ctypes.POINTER(c_char), c_size_t,
+                                   ctypes.POINTER(c_size_t), ctypes.POINTER(ctypes.c_int64))
+TOKEN_STORE_PUT = ctypes.CFUNCTYPE(ctypes.c_int, c_void_p, c_char_p, ctypes.c_int64)
+TOKEN_STORE_INVALIDATE = ctypes.CFUNCTYPE(ctypes.c_int, c_void_p, c_char_p)
+
+
+class TokenStore(ctypes.Structure):
+    """``struct UmsTokenStore`` (see ``ums_client_new_with_token_store``)."""
+
+    _fields_ = [
+        ("userdata", c_void_p),
+        ("get", TOKEN_STORE_GET),
+        ("put", TOKEN_STORE_PUT),
+        ("invalidate", TOKEN_STORE_INVALIDATE),
+    ]
+
 
 def _declare(lib: ctypes.CDLL) -> None:
     """argtypes/restype of every export of ums.h."""
@@ -92,6 +109,10 @@ def _declare(lib: ctypes.CDLL) -> None:
     fn("ums_set_log_callback", c_int32, LOG_CALLBACK, c_void_p, c_int32)
     fn("ums_take_answer", c_int32, c_void_p, c_char_p, *_OUT)
     fn("ums_client_verify_notify", c_int32, c_void_p, c_char_p, c_size_t, *_OUT)
+    fn("ums_notify_claim", c_int32, c_void_p, c_char_p, *_OUT)
+    fn("ums_notify_release", c_int32, c_void_p, c_char_p, *_OUT)
+    fn("ums_client_new_with_token_store", c_int32, c_char_p, POINTER(TokenStore),
+       POINTER(c_void_p), *_OUT)
 
 
 def _candidates() -> Tuple[List[Tuple[str, str]], List[Tuple[str, str]]]:

@@ -11,10 +11,11 @@ pub use answer::{classify_answer, OUTCOME_UNKNOWN_CODES};
 pub use prepare::{check_service_path, parse_request};
 
 use crate::clock::{BeijingTime, Clock, NonceSource, RandomNonce, SystemClock};
-use crate::config::Config;
+use crate::config::{Config, StoreConfig};
 use crate::error::{Error, Result};
 use crate::ops::{self, Operation};
 use crate::sign;
+use crate::store::{Claim, Claims, Health, RedisBackend, RedisTokenStore, TokenStore};
 use crate::token::TokenCache;
 use crate::transport::Transport;
 use serde_json::{Map, Value};
@@ -49,8 +50,20 @@ pub struct Client {
     base_url: String,
     transport: Transport,
     tokens: TokenCache,
+    claims: Claims,
     clock: Arc<dyn Clock>,
     nonces: Arc<dyn NonceSource>,
+}
+
+/// What a client is built with besides its config; each part is optional
+/// (system clock, random nonces, the config's `tokenStore`).
+#[derive(Default)]
+pub struct Parts {
+    pub clock: Option<Arc<dyn Clock>>,
+    pub nonces: Option<Arc<dyn NonceSource>>,
+    /// The integrator's own shared token store (instead of `tokenStore`,
+    /// which must then be absent or `"memory"`).
+    pub token_store: Option<Arc<dyn TokenStore>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -74,19 +87,98 @@ impl Client {
         Client::new(Config::from_json(config_json)?)
     }
 
-    /// A client with an injected clock and nonce source (reproducible signatures in tests).
+    /// A client with an injected clock and nonce source (reproducible
+    /// signatures in tests). The clock also dates tokens, the token store's
+    /// retry pause and notification claims, so a test can move them (one
+    /// [`crate::clock::ManualClock`] shared with the simulator).
     pub fn with_clock_and_nonces(
         config: Config,
         clock: Arc<dyn Clock>,
         nonces: Arc<dyn NonceSource>,
     ) -> Result<Client> {
+        Client::with_parts(
+            config,
+            Parts {
+                clock: Some(clock),
+                nonces: Some(nonces),
+                token_store: None,
+            },
+        )
+    }
+
+    /// A client that shares its access token through the integrator's own
+    /// store (see [`TokenStore`]).
+    pub fn with_token_store(config: Config, store: Arc<dyn TokenStore>) -> Result<Client> {
+        Client::with_parts(
+            config,
+            Parts {
+                token_store: Some(store),
+                ..Parts::default()
+            },
+        )
+    }
+
+    /// A client from its config and [`Parts`]. No store is contacted here:
+    /// a Redis that is down does not stop a client from being built.
+    pub fn with_parts(config: Config, parts: Parts) -> Result<Client> {
+        let clock = parts.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let nonces = parts.nonces.unwrap_or_else(|| Arc::new(RandomNonce));
         let base_url = config.environment.base_url().to_string();
         let transport = Transport::new(&config)?;
+        let ca = config.redis_ca_file.as_deref();
+        let token_redis = match &config.token_store {
+            StoreConfig::Redis(url) => Some(Arc::new(RedisBackend::new(
+                "tokenStore",
+                url,
+                ca,
+                clock.clone(),
+            )?)),
+            StoreConfig::Memory => None,
+        };
+        let claim_redis = match (&config.claim_store, &token_redis) {
+            (StoreConfig::Memory, _) => None,
+            // One server, one set of connections and one health (one
+            // warning per outage).
+            (StoreConfig::Redis(_), Some(backend)) if config.token_store == config.claim_store => {
+                Some(backend.clone())
+            }
+            (StoreConfig::Redis(url), _) => Some(Arc::new(RedisBackend::new(
+                "claimStore",
+                url,
+                ca,
+                clock.clone(),
+            )?)),
+        };
+        let tokens = match (parts.token_store, token_redis) {
+            (Some(_), Some(_)) => {
+                return Err(Error::config(
+                    "tokenStore",
+                    "a token store is given in code: leave tokenStore out (or \"memory\")",
+                ))
+            }
+            (Some(store), None) => {
+                let health = Arc::new(Health::new(store.describe(), clock.clone()));
+                TokenCache::shared(clock.clone(), store, health)
+            }
+            (None, Some(backend)) => {
+                let health = backend.health.clone();
+                let store = RedisTokenStore::new(
+                    backend,
+                    clock.clone(),
+                    &config.store_prefix,
+                    &config.app_id,
+                );
+                TokenCache::shared(clock.clone(), Arc::new(store), health)
+            }
+            (None, None) => TokenCache::new(clock.clone()),
+        };
+        let claims = Claims::new(claim_redis, &config.store_prefix, clock.clone());
         Ok(Client {
             config,
             base_url,
             transport,
-            tokens: TokenCache::default(),
+            tokens,
+            claims,
             clock,
             nonces,
         })
@@ -144,6 +236,49 @@ impl Client {
             .as_ref()
             .ok_or_else(|| Error::config("notifyKey", "is needed to verify notifications"))?;
         crate::notify::verify_with(key.expose(), body, self.config.notify_accept_md5)
+    }
+
+    /// Claims a notification for processing, across every receiver that
+    /// shares the `claimStore`: true the first time (process it, then answer
+    /// `SUCCESS`, or [`Client::release_notification`] and answer `FAILED`
+    /// when processing failed); false when it is already handled or being
+    /// handled (answer `SUCCESS`). Claims live 25 h (ChinaUMS resends for
+    /// 24 h). When Redis fails, this process's own claims answer instead
+    /// (never losing a notification; at worst two receivers process it):
+    /// see [`Client::notification_claim`] for which store answered.
+    pub fn claim_notification(&self, notify_id: &str) -> Result<bool> {
+        Ok(self.claims.claim(notify_id)?.claimed)
+    }
+
+    /// [`Client::claim_notification`] with the store that answered
+    /// (`"redis"`, or `"memory"`: configured, or the fallback).
+    pub fn notification_claim(&self, notify_id: &str) -> Result<Claim> {
+        self.claims.claim(notify_id)
+    }
+
+    /// Deletes the claim on `notify_id`, so that ChinaUMS's next resend is
+    /// processed (call it when processing failed, before answering
+    /// `FAILED`). `store` says `"memory"` when Redis could not be reached:
+    /// the release is then sent when it answers again.
+    pub fn release_notification(&self, notify_id: &str) -> Result<Claim> {
+        self.claims.release(notify_id)
+    }
+
+    /// Where the access token is shared: `"memory"`, `redis://host:port/db`
+    /// (no password) or the integrator store's description.
+    pub fn token_store(&self) -> String {
+        self.tokens.describe()
+    }
+
+    /// Where notification claims are kept: `"memory"` or `redis://host:port/db`.
+    pub fn claim_store(&self) -> String {
+        self.claims.describe()
+    }
+
+    /// Whether the shared token store is failing right now (the client then
+    /// works alone and tries the store again every few seconds).
+    pub fn token_store_down(&self) -> bool {
+        self.tokens.store_down()
     }
 
     /// A new merchant identifier (`billNo`, `merOrderId`, `refundOrderId`,

@@ -130,7 +130,7 @@ impl Client {
                             prepared.path
                         )
                     });
-                    self.tokens.invalidate(&token);
+                    self.tokens.invalidate(&token, deadline);
                     let fresh = self.access_token_until(deadline)?;
                     return classify_answer(self.post_with_token(prepared, &fresh, deadline)?);
                 }
