@@ -453,6 +453,14 @@ static UmsStatus inv_take_answer(const Invocation *inv, char *buf, size_t cap, s
     return ums_take_answer(inv->client, inv->a, buf, cap, len);
 }
 
+static UmsStatus inv_notify_claim(const Invocation *inv, char *buf, size_t cap, size_t *len) {
+    return ums_notify_claim(inv->client, inv->a, buf, cap, len);
+}
+
+static UmsStatus inv_notify_release(const Invocation *inv, char *buf, size_t cap, size_t *len) {
+    return ums_notify_release(inv->client, inv->a, buf, cap, len);
+}
+
 static const UmsClient *handle_of(jlong handle) {
     return (const UmsClient *)(intptr_t)handle;
 }
@@ -727,6 +735,41 @@ JNIEXPORT jbyteArray JNICALL Java_com_chinaums_ums_NativeLib_takeAnswer(JNIEnv *
     jbyteArray doc = run_call(env, status_out, &inv);
     free_arg(&id, 0);
     return doc;
+}
+
+/* ums_notify_claim / ums_notify_release by notifyId. The first buffer
+   (FIRST_CAP) is far above UMS_MIN_OUT_CAP, below which the library would
+   claim or release nothing. */
+static jbyteArray notify_claim_call(JNIEnv *env, jlong handle, jbyteArray notify_id,
+                                    jintArray status_out,
+                                    UmsStatus (*invoke)(const Invocation *, char *, size_t, size_t *)) {
+    Bytes id;
+    if (!copy_arg(env, notify_id, &id)) {
+        return NULL;
+    }
+    Invocation inv = {0};
+    inv.invoke = invoke;
+    inv.client = handle_of(handle);
+    inv.a = id.data;
+    jbyteArray doc = run_call(env, status_out, &inv);
+    free_arg(&id, 0);
+    return doc;
+}
+
+JNIEXPORT jbyteArray JNICALL Java_com_chinaums_ums_NativeLib_notifyClaim(JNIEnv *env, jclass cls,
+                                                                       jlong handle,
+                                                                       jbyteArray notify_id,
+                                                                       jintArray status_out) {
+    (void)cls;
+    return notify_claim_call(env, handle, notify_id, status_out, inv_notify_claim);
+}
+
+JNIEXPORT jbyteArray JNICALL Java_com_chinaums_ums_NativeLib_notifyRelease(JNIEnv *env, jclass cls,
+                                                                         jlong handle,
+                                                                         jbyteArray notify_id,
+                                                                         jintArray status_out) {
+    (void)cls;
+    return notify_claim_call(env, handle, notify_id, status_out, inv_notify_release);
 }
 
 /* ---- the log callback ----

@@ -235,6 +235,49 @@ final class Client
     }
 
     /**
+     * Claims a verified notification (its `notifyId`) for processing, across
+     * every receiver sharing the client's `claimStore` (a Redis URL; default
+     * the `tokenStore`'s Redis, else this process's memory).
+     *
+     * true: process it, then answer SUCCESS; if processing fails call
+     * releaseNotification($notifyId) and answer FAILED (ChinaUMS resends).
+     * false: another receiver (or an earlier delivery) handled or is handling
+     * it: answer SUCCESS without processing. A claim lives 25 h. When Redis
+     * cannot be reached this process's own claims answer (at worst processed
+     * twice, never lost: keep recording the notifyId with your state change).
+     *
+     * @throws Exception\ValidationException $notifyId is not 1 to 128 printable
+     *         ASCII characters without spaces
+     */
+    public function claimNotification(string $notifyId): bool
+    {
+        $doc = $this->claimCall('ums_notify_claim', $notifyId);
+        return ($doc['claimed'] ?? false) === true;
+    }
+
+    /**
+     * Releases a claim made by claimNotification() (processing failed), so
+     * that ChinaUMS's next resend is processed, here or by another receiver.
+     * When Redis cannot be reached the release is sent once it answers again.
+     */
+    public function releaseNotification(string $notifyId): void
+    {
+        $this->claimCall('ums_notify_release', $notifyId);
+    }
+
+    /** @return array<string, mixed> */
+    private function claimCall(string $function, string $notifyId): array
+    {
+        $handle = $this->handle();
+        $id = self::text($notifyId, 'notifyId');
+        // Below UMS_MIN_OUT_CAP the library claims nothing: never offer less.
+        return Json::decodeObject(Library::runOrThrow(
+            static fn ($buf, $cap, $len) => Library::ffi()->$function($handle, $id, $buf, $cap, $len),
+            max($this->bufferSize, Library::MIN_OUT_CAP)
+        ));
+    }
+
+    /**
      * Advanced: takes an answer the library kept for this client
      * (ums_take_answer), by the `answerId` of a UMS_ERR_BUFFER_TOO_SMALL
      * document. The binding does this itself whenever an answer does not fit

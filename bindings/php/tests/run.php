@@ -1041,6 +1041,47 @@ test('Notify::reply()', function (): void {
     same('FAILED', Notify::reply(false));
 });
 
+test('claimNotification: first true, then false; after releaseNotification true again (memory store)', function (): void {
+    $client = sandbox(['claimStore' => 'memory']);
+    same('memory', $client->info()['claimStore']);
+    same(true, $client->claimNotification('php-notify-1'));
+    same(false, $client->claimNotification('php-notify-1'));
+    same(true, $client->claimNotification('php-notify-2'));
+    $client->releaseNotification('php-notify-1');
+    same(true, $client->claimNotification('php-notify-1'));
+    same(false, $client->claimNotification('php-notify-1'));
+});
+
+test('claimNotification: a claimStore Redis on a closed port falls back to memory, the calls succeed', function (): void {
+    $client = sandbox(['claimStore' => 'redis://127.0.0.1:1/0']);
+    same('redis://127.0.0.1:1/0', $client->info()['claimStore']);
+    same(true, $client->claimNotification('php-down-1'));
+    same(false, $client->claimNotification('php-down-1'));
+    $client->releaseNotification('php-down-1');
+    same(true, $client->claimNotification('php-down-1'));
+});
+
+test('claimNotification: a tiny first buffer still claims (at least UMS_MIN_OUT_CAP is offered)', function (): void {
+    $client = sandbox([], 8);
+    same(true, $client->claimNotification('php-small-buffer'));
+    same(false, $client->claimNotification('php-small-buffer'));
+    $client->releaseNotification('php-small-buffer');
+    same(true, $client->claimNotification('php-small-buffer'));
+});
+
+test('claimNotification / releaseNotification: a bad notifyId is a ValidationException; a closed client refuses', function (): void {
+    $client = sandbox();
+    foreach (['', 'has space', str_repeat('x', 129), "\u{4E2D}", "nul\0inside"] as $bad) {
+        $e = throws(ValidationException::class, fn () => $client->claimNotification($bad));
+        same(true, $e->isNothingSent());
+        throws(ValidationException::class, fn () => $client->releaseNotification($bad));
+    }
+    same(true, $client->claimNotification(str_repeat('x', 128)));
+    $client->close();
+    throws(ClientClosedException::class, fn () => $client->claimNotification('php-closed'));
+    throws(ClientClosedException::class, fn () => $client->releaseNotification('php-closed'));
+});
+
 /* ------------------------------------------------------------ exceptions */
 
 test('ConfigException: unknown key and bad value name the key', function (): void {

@@ -505,8 +505,16 @@ fn apply_update(
         code.system_id = system_id.to_string();
     }
     code.expire_at_ms = expire_at_ms;
-    for (key, value) in input.details {
-        code.details.insert(key, value);
+    if input.bill_no.is_some() {
+        // A new bill replaces the previous one: nothing of the old bill's
+        // optional fields (billDesc, memberId, goods, notifyUrl ...) carries
+        // over to it or to its notifications.
+        code.details = input.details;
+    } else {
+        // The same bill, new terms: the fields given change, the others stay.
+        for (key, value) in input.details {
+            code.details.insert(key, value);
+        }
     }
     let new_bill = match (input.bill_no, input.bill_date) {
         (Some(no), Some(date)) => {

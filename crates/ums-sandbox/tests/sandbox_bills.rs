@@ -372,3 +372,47 @@ fn get_qrcode_refusals() {
     );
     assert_eq!(reply["errCode"], "SUCCESS", "{reply}");
 }
+
+/// update-qrcode with a new billNo puts a NEW bill on the code: optional
+/// fields the new request leaves out are not carried over from the previous
+/// bill (before the fix, the new bill inherited billDesc, memberId, goods,
+/// notifyUrl ... and its payment notification echoed the old memberId).
+#[test]
+fn a_new_bill_does_not_inherit_the_previous_bills_optional_fields() {
+    let sandbox = fixed_sandbox();
+    let first = with(
+        seed_update(),
+        json!({"billNo": "31940001", "billDesc": "first bill", "memberId": "M1"}),
+    );
+    assert_eq!(call(&sandbox, UPDATE_QRCODE, &first)["errCode"], "SUCCESS");
+    let second = common(json!({
+        "qrCodeId": demo::SEED_QR_CODE_ID,
+        "billNo": "31940002",
+        "billDate": "2020-02-26",
+        "totalAmount": 7,
+    }));
+    assert_eq!(call(&sandbox, UPDATE_QRCODE, &second)["errCode"], "SUCCESS");
+    let bill = call(
+        &sandbox,
+        "/v1/netpay/bills/query",
+        &common(json!({"billNo": "31940002", "billDate": "2020-02-26"})),
+    );
+    assert_eq!(bill["errCode"], "SUCCESS", "{bill}");
+    assert_eq!(bill["totalAmount"], 7);
+    assert!(bill.get("billDesc").is_none(), "inherited: {bill}");
+    let info = call(
+        &sandbox,
+        "/v1/netpay/bills/query-qrcode-info",
+        &with(
+            common(json!({
+                "qrCodeId": demo::SEED_QR_CODE_ID,
+                "systemId": demo::SEED_QR_CODE_ID,
+            })),
+            json!({"tid": null}),
+        ),
+    );
+    assert_eq!(info["errCode"], "SUCCESS", "{info}");
+    for field in ["billDesc", "memberId", "goods", "notifyUrl", "counterNo"] {
+        assert!(info.get(field).is_none(), "{field} inherited: {info}");
+    }
+}

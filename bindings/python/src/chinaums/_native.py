@@ -211,12 +211,14 @@ def _thread_state(cap: int) -> Tuple[Any, int, Any, Any]:
     return state
 
 
-def call_raw(fn: Callable[..., int], *args: Any) -> Tuple[int, str]:
+def call_raw(fn: Callable[..., int], *args: Any, minimum: int = 1) -> Tuple[int, str]:
     """Calls a local export (no network) that ends with (out_buf, out_cap,
     out_len); returns its status and document. On BUFFER_TOO_SMALL it calls
     again with the same arguments and the size the library asked for
-    (nothing was sent, so calling again is harmless)."""
-    state = _thread_state(max(1, int(initial_buffer_size)))
+    (nothing was sent, so calling again is harmless). ``minimum``: the
+    smallest buffer to start with (UMS_MIN_OUT_CAP for the notification
+    claims, which do nothing with less)."""
+    state = _thread_state(max(minimum, int(initial_buffer_size)))
     buf, cap, length, length_ref = state
     try:
         for _ in range(4):
@@ -317,6 +319,13 @@ def call(fn: Callable[..., int], *args: Any) -> Dict[str, Any]:
     """``call_raw`` (a local export) and the JSON document parsed; a non-OK
     status raises the matching ``UmsError``."""
     return _document(*call_raw(fn, *args))
+
+
+def call_claim(fn: Callable[..., int], *args: Any) -> Dict[str, Any]:
+    """``ums_notify_claim`` / ``ums_notify_release``: a buffer of at least
+    UMS_MIN_OUT_CAP bytes (below it the library claims or releases
+    nothing); the document parsed; a non-OK status raises."""
+    return _document(*call_raw(fn, *args, minimum=UMS_MIN_OUT_CAP))
 
 
 def call_operation(fn: Callable[..., int], handle: int, *args: Any) -> Dict[str, Any]:

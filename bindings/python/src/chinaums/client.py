@@ -111,8 +111,11 @@ class Client:
     handle; calls after it raise ``ClientClosedError``.
     """
 
-    def __init__(self, config: Config = None, **kwargs: Any) -> None:
+    def __init__(self, config: Config = None, *, token_store: Any = None, **kwargs: Any) -> None:
         self._handle: Optional[int] = None
+        # The ctypes callbacks of a callback token store: they must live as
+        # long as the handle (the library keeps pointers to them).
+        self._token_store: "Optional[_CallbackTokenStore]" = None
         # Calls take the plain lock (cheaper than entering the Condition);
         # close() waits on the Condition built over the same lock.
         self._lock = threading.Lock()
@@ -120,10 +123,20 @@ class Client:
         self._active = 0
         self._closing = False
         self.info: Dict[str, Any] = {}
+        if isinstance(token_store, (str, bytes, bytearray)):
+            # token_store="redis://..." is the config key tokenStore, as before.
+            kwargs = dict(kwargs, token_store=token_store)
+            token_store = None
         lib = _native.library()
         config_json = self._config_json(config, kwargs)
         handle = ctypes.c_void_p()
-        info = _native.call(lib.ums_client_new, config_json, ctypes.byref(handle))
+        if token_store is None:
+            info = _native.call(lib.ums_client_new, config_json, ctypes.byref(handle))
+        else:
+            store = _CallbackTokenStore(token_store)
+            self._token_store = store
+            info = _native.call(lib.ums_client_new_with_token_store, config_json,
+                                ctypes.byref(store.struct), ctypes.byref(handle))
         del config_json  # holds the appKey: do not keep it around
         if not handle.value:
             raise ValidationError(1, {"message": "libums returned no client"})
@@ -327,6 +340,93 @@ class Client:
     def notify_reply(handled: bool) -> str:
         """Same as the module-level ``notify_reply``."""
         return notify_reply(handled)
+
+    # -- notification claims (several receivers) ------------------------------
+
+    def _claim_call(self, export: str, notify_id: str) -> Dict[str, Any]:
+        key = _text_arg(notify_id, "notify_id")
+        if key is None:
+            raise TypeError("notify_id is required")
+        fn = getattr(_native.library(), export)
+        with self._borrow() as handle:
+            return _native.call_claim(fn, handle, key)
+
+    def claim_notification(self, notify_id: str) -> bool:
+        """Claims a verified notification (its ``notifyId``) for processing,
+        across every receiver sharing the client's ``claimStore`` (a Redis
+        URL; default the ``tokenStore``'s Redis, else this process's memory).
+
+        True: this receiver processes it, then answers SUCCESS; if processing
+        fails, ``release_notification(notify_id)`` and answer FAILED (ChinaUMS
+        resends). False: another receiver (or an earlier delivery) handled or
+        is handling it: answer SUCCESS without processing. A claim lives 25 h.
+        When Redis cannot be reached, this process's own claims answer (at
+        worst a notification is processed twice, never lost). ``notify_id``:
+        1 to 128 printable ASCII characters without spaces (``ValidationError``
+        otherwise)."""
+        return self._claim_call("ums_notify_claim", notify_id).get("claimed") is True
+
+    def release_notification(self, notify_id: str) -> None:
+        """Releases a claim made by ``claim_notification`` (processing
+        failed), so that ChinaUMS's next resend is processed, here or by
+        another receiver. When Redis cannot be reached, the release is sent
+        once it answers again."""
+        self._claim_call("ums_notify_release", notify_id)
+
+
+class _CallbackTokenStore:
+    """The ``UmsTokenStore`` of a Python object with ``get() ->
+    Optional[Tuple[str, int]]``, ``put(token, expires_at_unix_ms)`` and
+    ``invalidate(token)`` (compare-and-delete). Holds the ctypes callbacks
+    (they must outlive the client handle). No exception ever reaches C: a
+    callback that raises returns -1, which the library treats as a store
+    failure (the client then works alone for a few seconds)."""
+
+    def __init__(self, store: Any) -> None:
+        for name in ("get", "put", "invalidate"):
+            if not callable(getattr(store, name, None)):
+                raise TypeError("token_store must have get(), put(token, expires_at_unix_ms) "
+                                "and invalidate(token) methods (missing %s)" % name)
+        self.store = store
+        self.get = _native.TOKEN_STORE_GET(self._get)
+        self.put = _native.TOKEN_STORE_PUT(self._put)
+        self.invalidate = _native.TOKEN_STORE_INVALIDATE(self._invalidate)
+        self.struct = _native.TokenStore(None, self.get, self.put, self.invalidate)
+
+    def _get(self, _userdata: Any, buf: Any, cap: int, length: Any, expires: Any) -> int:
+        try:
+            found = self.store.get()
+            if found is None:
+                return 1
+            token, expires_at = found
+            data = token.encode("ascii") if isinstance(token, str) else bytes(token)
+            expires_at_ms = int(expires_at)
+            if not data or len(data) > cap:
+                return -1
+            ctypes.memmove(buf, data, len(data))
+            length[0] = len(data)
+            expires[0] = expires_at_ms
+            return 0
+        except BaseException:  # never into C
+            return -1
+
+    def _put(self, _userdata: Any, token: Optional[bytes], expires_at: int) -> int:
+        try:
+            if token is None:
+                return -1
+            self.store.put(token.decode("ascii"), int(expires_at))
+            return 0
+        except BaseException:
+            return -1
+
+    def _invalidate(self, _userdata: Any, token: Optional[bytes]) -> int:
+        try:
+            if token is None:
+                return -1
+            self.store.invalidate(token.decode("ascii"))
+            return 0
+        except BaseException:
+            return -1
 
 
 class _Borrow:

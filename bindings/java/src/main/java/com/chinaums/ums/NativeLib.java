@@ -120,6 +120,10 @@ final class NativeLib {
 
     static native byte[] takeAnswer(long handle, byte[] answerId, int[] status);
 
+    static native byte[] notifyClaim(long handle, byte[] notifyId, int[] status);
+
+    static native byte[] notifyRelease(long handle, byte[] notifyId, int[] status);
+
     /** Installs (enabled) or removes the glue's log trampoline; returns the UmsStatus. */
     static native int setLogCallback(boolean enabled, int maxLevel);
 

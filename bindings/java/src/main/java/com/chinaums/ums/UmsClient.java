@@ -395,4 +395,50 @@ public final class UmsClient implements AutoCloseable {
     public Map<String, Object> verifyNotifyMap(byte[] rawBody) throws UmsException {
         return Text.object(verifyNotify(rawBody));
     }
+
+    // ---- notification claims (several receivers) ----
+
+    /**
+     * Claims a verified notification (its {@code notifyId}) for processing,
+     * across every receiver sharing the configuration's {@code claimStore}
+     * (a Redis URL; default the {@code tokenStore}'s Redis, else this
+     * process's memory).
+     *
+     * <p>true: process it, then answer SUCCESS; if processing fails call
+     * {@link #releaseNotification(String)} and answer FAILED (ChinaUMS
+     * resends). false: another receiver (or an earlier delivery) handled or is
+     * handling it: answer SUCCESS without processing. A claim lives 25 h. When
+     * Redis cannot be reached this process's own claims answer (at worst a
+     * notification is processed twice, never lost: keep recording the
+     * notifyId with your state change).
+     *
+     * @throws ValidationException {@code notifyId} is not 1 to 128 printable
+     *         ASCII characters without spaces
+     */
+    public boolean claimNotification(String notifyId) throws UmsException {
+        final byte[] id = Text.utf8(notifyId, "notifyId");
+        String doc = invoke(new NativeCall() {
+            @Override
+            public byte[] run(long h, int[] status) {
+                return NativeLib.notifyClaim(h, id, status);
+            }
+        });
+        return Boolean.TRUE.equals(Text.object(doc).get("claimed"));
+    }
+
+    /**
+     * Releases a claim made by {@link #claimNotification(String)} (processing
+     * failed), so that ChinaUMS's next resend is processed, here or by another
+     * receiver. When Redis cannot be reached the release is sent once it
+     * answers again.
+     */
+    public void releaseNotification(String notifyId) throws UmsException {
+        final byte[] id = Text.utf8(notifyId, "notifyId");
+        invoke(new NativeCall() {
+            @Override
+            public byte[] run(long h, int[] status) {
+                return NativeLib.notifyRelease(h, id, status);
+            }
+        });
+    }
 }

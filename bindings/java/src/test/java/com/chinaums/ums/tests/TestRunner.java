@@ -30,6 +30,7 @@ public final class TestRunner {
         "com.chinaums.ums.tests.OperationTests",
         "com.chinaums.ums.tests.ErrorTests",
         "com.chinaums.ums.tests.NotifyTests",
+        "com.chinaums.ums.tests.ClaimTests",
         "com.chinaums.ums.tests.PaymentFlowTests",
         "com.chinaums.ums.tests.MoneySafetyTests",
         "com.chinaums.ums.tests.ConcurrencyTests",
