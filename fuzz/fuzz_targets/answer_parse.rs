@@ -16,8 +16,8 @@
 #![no_main]
 
 use chinaums::client::{classify_answer, OUTCOME_UNKNOWN_CODES};
-use chinaums::ErrorKind;
 use chinaums::transport::HttpAnswer;
+use chinaums::ErrorKind;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
@@ -55,11 +55,18 @@ fuzz_target!(|data: &[u8]| {
     match result {
         Ok(answer) => {
             assert!(success, "SUCCESS for HTTP {status}, errCode {err_code:?}");
-            assert_eq!(answer.text.as_bytes(), body, "the answer text is not the body as received");
+            assert_eq!(
+                answer.text.as_bytes(),
+                body,
+                "the answer text is not the body as received"
+            );
             assert_eq!(answer.value["errCode"], "SUCCESS");
         }
         Err(e) => {
-            assert!(!success, "HTTP 200 with errCode SUCCESS was not a success: {e}");
+            assert!(
+                !success,
+                "HTTP 200 with errCode SUCCESS was not a success: {e}"
+            );
             assert_eq!(e.http_status, Some(status));
             assert_eq!(e.err_code, err_code);
             let expected = match (status, err_code.as_deref()) {
@@ -70,8 +77,14 @@ fuzz_target!(|data: &[u8]| {
                 _ => ErrorKind::OutcomeUnknown,
             };
             assert_eq!(e.kind, expected, "HTTP {status}, errCode {err_code:?}: {e}");
-            assert_eq!(e.is_outcome_unknown(), expected == ErrorKind::OutcomeUnknown);
-            assert!(!e.kind.nothing_sent(), "an answer came back: something was sent");
+            assert_eq!(
+                e.is_outcome_unknown(),
+                expected == ErrorKind::OutcomeUnknown
+            );
+            assert!(
+                !e.kind.nothing_sent(),
+                "an answer came back: something was sent"
+            );
             let doc = e.to_json().to_string();
             assert!(serde_json::from_str::<Value>(&doc).is_ok());
         }

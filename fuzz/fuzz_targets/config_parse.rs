@@ -20,8 +20,8 @@
 //!   of every call instead of a config error naming `environment`.
 #![no_main]
 
-use chinaums::{Config, ErrorKind};
 use chinaums::config::Environment;
+use chinaums::{Config, ErrorKind};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use ums_fuzz::is_loopback;
@@ -30,17 +30,23 @@ use ureq::http::Uri;
 fn check_base_url(base: &str) {
     for op in chinaums::ops::ALL {
         let url = format!("{base}{}", op.path);
-        let uri: Uri = url
-            .parse()
-            .unwrap_or_else(|e| panic!("accepted base URL {base:?} gives an invalid request URL {url:?}: {e}"));
+        let uri: Uri = url.parse().unwrap_or_else(|e| {
+            panic!("accepted base URL {base:?} gives an invalid request URL {url:?}: {e}")
+        });
         let scheme = uri.scheme_str().unwrap_or_default();
-        assert!(base.starts_with(&format!("{scheme}://")), "{base:?} parsed with scheme {scheme:?}");
+        assert!(
+            base.starts_with(&format!("{scheme}://")),
+            "{base:?} parsed with scheme {scheme:?}"
+        );
         let authority = uri.authority().expect("a base URL has an authority");
         assert!(!authority.as_str().contains('@'), "user info in {base:?}");
         assert_eq!(uri.path(), op.path, "{base:?}: the path moved");
         if scheme == "http" {
             let host = uri.host().unwrap_or_default();
-            assert!(is_loopback(host), "http:// accepted for the non-loopback host {host:?} in {base:?}");
+            assert!(
+                is_loopback(host),
+                "http:// accepted for the non-loopback host {host:?} in {base:?}"
+            );
         } else {
             assert_eq!(scheme, "https", "{base:?}");
         }
@@ -49,7 +55,11 @@ fn check_base_url(base: &str) {
 
 fn same_length_other(secret: &str) -> String {
     let n = secret.chars().count();
-    let fill = if secret.chars().all(|c| c == 'x') && n > 0 { 'y' } else { 'x' };
+    let fill = if secret.chars().all(|c| c == 'x') && n > 0 {
+        'y'
+    } else {
+        'x'
+    };
     std::iter::repeat(fill).take(n).collect()
 }
 
@@ -77,7 +87,8 @@ fn replace_top_level_values(text: &str, key: &str) -> (String, Vec<String>) {
                     i += if bytes[i] == b'\\' { 2 } else { 1 };
                 }
                 if depth == 1 {
-                    let decoded: String = serde_json::from_str(&text[start..=i]).expect("a JSON string");
+                    let decoded: String =
+                        serde_json::from_str(&text[start..=i]).expect("a JSON string");
                     if expect_key {
                         last_key = decoded;
                         expect_key = false;
@@ -129,7 +140,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let result = Config::from_json(text);
-    if let Ok(Config { environment: Environment::Url(base), .. }) = &result {
+    if let Ok(Config {
+        environment: Environment::Url(base),
+        ..
+    }) = &result
+    {
         check_base_url(base);
     }
     if let Err(e) = &result {

@@ -47,15 +47,17 @@
 
 use chinaums::client::check_service_path;
 use chinaums::clock::BeijingTime;
-use chinaums::{Config, ErrorKind};
 use chinaums::sign::NotifySignType;
+use chinaums::{Config, ErrorKind};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value};
 use std::ffi::c_char;
 use std::sync::OnceLock;
-use ums::*;
 use ums::status::Status;
-use ums_fuzz::{check_error_doc, config_json, demo, documented_status_name, is_offline, plain_client, GATEWAY};
+use ums::*;
+use ums_fuzz::{
+    check_error_doc, config_json, demo, documented_status_name, is_offline, plain_client, GATEWAY,
+};
 
 const MAX_ACTIONS: usize = 12;
 const BIG: usize = 64 * 1024;
@@ -72,7 +74,15 @@ fn new_client(config: &str) -> *mut UmsClient {
     let mut client: *mut UmsClient = std::ptr::null_mut();
     let mut buf = vec![0 as c_char; 4096];
     let mut len = 0usize;
-    let s = unsafe { ums_client_new(c.as_ptr(), &mut client, buf.as_mut_ptr(), buf.len(), &mut len) };
+    let s = unsafe {
+        ums_client_new(
+            c.as_ptr(),
+            &mut client,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut len,
+        )
+    };
     assert_eq!(s, UMS_OK, "fixed fuzz client could not be created");
     client
 }
@@ -80,7 +90,8 @@ fn new_client(config: &str) -> *mut UmsClient {
 /// The demo app at https://gateway.invalid: same config as `plain_client()`.
 fn default_client() -> *mut UmsClient {
     static C: OnceLock<Handle> = OnceLock::new();
-    C.get_or_init(|| Handle(new_client(&config_json(GATEWAY, "")))).0
+    C.get_or_init(|| Handle(new_client(&config_json(GATEWAY, ""))))
+        .0
 }
 
 /// The demo app at https://gateway.invalid with the demo notifyKey, for
@@ -88,7 +99,10 @@ fn default_client() -> *mut UmsClient {
 fn notify_client() -> *mut UmsClient {
     static C: OnceLock<Handle> = OnceLock::new();
     C.get_or_init(|| {
-        Handle(new_client(&config_json(GATEWAY, &format!(r#","notifyKey":"{}""#, demo::NOTIFY_KEY))))
+        Handle(new_client(&config_json(
+            GATEWAY,
+            &format!(r#","notifyKey":"{}""#, demo::NOTIFY_KEY),
+        )))
     })
     .0
 }
@@ -97,7 +111,10 @@ fn notify_client() -> *mut UmsClient {
 fn loopback_client() -> *mut UmsClient {
     static C: OnceLock<Handle> = OnceLock::new();
     C.get_or_init(|| {
-        Handle(new_client(&config_json("https://127.0.0.1:1", r#","connectTimeoutMs":200,"timeoutMs":500"#)))
+        Handle(new_client(&config_json(
+            "https://127.0.0.1:1",
+            r#","connectTimeoutMs":200,"timeoutMs":500"#,
+        )))
     })
     .0
 }
@@ -166,7 +183,9 @@ impl<'a> Input<'a> {
             }
             2 => {
                 // 14 digits, often an impossible date or time.
-                let t: String = (0..14).map(|_| char::from(b'0' + self.byte() % 10)).collect();
+                let t: String = (0..14)
+                    .map(|_| char::from(b'0' + self.byte() % 10))
+                    .collect();
                 CArg::from_bytes(t.as_bytes())
             }
             _ => self.text(),
@@ -228,7 +247,9 @@ impl CArg {
         CArg(Some(v))
     }
     fn ptr(&self) -> *const c_char {
-        self.0.as_ref().map_or(std::ptr::null(), |v| v.as_ptr().cast())
+        self.0
+            .as_ref()
+            .map_or(std::ptr::null(), |v| v.as_ptr().cast())
     }
     fn is_null(&self) -> bool {
         self.0.is_none()
@@ -289,7 +310,10 @@ fn call_out(spec: OutSpec, stable_len: bool, f: &mut Call<'_>) -> Option<(i32, S
             let mut len = LEN_SENTINEL;
             let s = f(ptr, 0, &mut len);
             assert_documented(s);
-            assert_eq!(s, UMS_ERR_BUFFER_TOO_SMALL, "out_cap 0 must be a size query");
+            assert_eq!(
+                s, UMS_ERR_BUFFER_TOO_SMALL,
+                "out_cap 0 must be a size query"
+            );
             assert!(len < 1 << 24, "size query left *out_len at {len}");
             Some(retry(len, stable_len, f))
         }
@@ -326,7 +350,12 @@ const MIN_NOTE: &str = r#"{"status":"UMS_ERR_BUFFER_TOO_SMALL","needed":256,"not
 /// is UMS_ERR_BUFFER_TOO_SMALL, `*out_len` UMS_MIN_OUT_CAP - 1, the note the
 /// fixed one (or ""). From it on, a document that does not fit is kept and
 /// named by an `answerId`, taken here.
-fn call_op_out(spec: OutSpec, null_arg: bool, client: *const UmsClient, f: &mut Call<'_>) -> Option<(i32, String)> {
+fn call_op_out(
+    spec: OutSpec,
+    null_arg: bool,
+    client: *const UmsClient,
+    f: &mut Call<'_>,
+) -> Option<(i32, String)> {
     let (cap, dangling) = match spec {
         OutSpec::NullLen | OutSpec::NullBufWithCap(_) => return call_out(spec, true, f),
         OutSpec::NullBufZeroCap => (0, false),
@@ -350,15 +379,27 @@ fn call_op_out(spec: OutSpec, null_arg: bool, client: *const UmsClient, f: &mut 
     }
     assert!(len >= cap, "BUFFER_TOO_SMALL but {len} + 1 <= {cap} fits");
     let note = if cap > 0 {
-        let nul = buf.iter().position(|b| *b == 0).expect("BUFFER_TOO_SMALL left no NUL-terminated text");
-        std::str::from_utf8(&buf[..nul]).expect("the note is not UTF-8").to_string()
+        let nul = buf
+            .iter()
+            .position(|b| *b == 0)
+            .expect("BUFFER_TOO_SMALL left no NUL-terminated text");
+        std::str::from_utf8(&buf[..nul])
+            .expect("the note is not UTF-8")
+            .to_string()
     } else {
         String::new()
     };
     if cap < UMS_MIN_OUT_CAP && !null_arg {
-        assert_eq!(len, UMS_MIN_OUT_CAP - 1, "an operation below UMS_MIN_OUT_CAP");
+        assert_eq!(
+            len,
+            UMS_MIN_OUT_CAP - 1,
+            "an operation below UMS_MIN_OUT_CAP"
+        );
         assert!(note.is_empty() || note == MIN_NOTE, "note {note:?}");
-        assert!(cap <= MIN_NOTE.len() || note == MIN_NOTE, "the fixed note fits {cap} but was not written");
+        assert!(
+            cap <= MIN_NOTE.len() || note == MIN_NOTE,
+            "the fixed note fits {cap} but was not written"
+        );
     } else if cap >= UMS_MIN_OUT_CAP {
         return Some(take_kept(&note, len, client));
     }
@@ -375,32 +416,72 @@ fn op_retry(len: usize, client: *const UmsClient, f: &mut Call<'_>) -> (i32, Str
     if s != UMS_ERR_BUFFER_TOO_SMALL {
         return (s, written_doc(&buf, len2));
     }
-    let nul = buf.iter().position(|b| *b == 0).expect("no NUL-terminated note");
-    let note = std::str::from_utf8(&buf[..nul]).expect("the note is not UTF-8").to_string();
+    let nul = buf
+        .iter()
+        .position(|b| *b == 0)
+        .expect("no NUL-terminated note");
+    let note = std::str::from_utf8(&buf[..nul])
+        .expect("the note is not UTF-8")
+        .to_string();
     take_kept(&note, len2, client)
 }
 
 /// Takes the answer a note names (`len` bytes), checks it is handed over
 /// once, with the status the note announced.
 fn take_kept(note: &str, len: usize, client: *const UmsClient) -> (i32, String) {
-    let v: Value = serde_json::from_str(note).unwrap_or_else(|_| panic!("the kept note is not JSON: {note:?}"));
+    let v: Value = serde_json::from_str(note)
+        .unwrap_or_else(|_| panic!("the kept note is not JSON: {note:?}"));
     assert_eq!(v["status"], "UMS_ERR_BUFFER_TOO_SMALL", "{note}");
     assert_eq!(v["needed"].as_u64(), Some(len as u64 + 1), "{note}");
-    let id = v["answerId"].as_str().unwrap_or_else(|| panic!("a too-small operation without answerId: {note}"));
-    assert!(id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{id}");
-    let announced = v["answerStatus"].as_str().expect("answerStatus").to_string();
-    assert!(note.len() < UMS_MIN_OUT_CAP, "the note is longer than UMS_MIN_OUT_CAP: {note}");
+    let id = v["answerId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a too-small operation without answerId: {note}"));
+    assert!(
+        id.len() == 32
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        "{id}"
+    );
+    let announced = v["answerStatus"]
+        .as_str()
+        .expect("answerStatus")
+        .to_string();
+    assert!(
+        note.len() < UMS_MIN_OUT_CAP,
+        "the note is longer than UMS_MIN_OUT_CAP: {note}"
+    );
     let cid = std::ffi::CString::new(id).unwrap();
     let mut buf = vec![0xAAu8; len + 1];
     let mut len2 = LEN_SENTINEL;
-    let taken = unsafe { ums_take_answer(client, cid.as_ptr(), buf.as_mut_ptr().cast(), len + 1, &mut len2) };
+    let taken = unsafe {
+        ums_take_answer(
+            client,
+            cid.as_ptr(),
+            buf.as_mut_ptr().cast(),
+            len + 1,
+            &mut len2,
+        )
+    };
     assert_documented(taken);
-    assert_eq!(documented_status_name(taken), Some(announced.as_str()), "taken status vs answerStatus");
+    assert_eq!(
+        documented_status_name(taken),
+        Some(announced.as_str()),
+        "taken status vs answerStatus"
+    );
     assert_eq!(len2, len, "the kept document changed length");
     let doc = written_doc(&buf, len2);
     let mut again = vec![0u8; 1024];
     let mut len3 = LEN_SENTINEL;
-    let s = unsafe { ums_take_answer(client, cid.as_ptr(), again.as_mut_ptr().cast(), again.len(), &mut len3) };
+    let s = unsafe {
+        ums_take_answer(
+            client,
+            cid.as_ptr(),
+            again.as_mut_ptr().cast(),
+            again.len(),
+            &mut len3,
+        )
+    };
     assert_eq!(s, UMS_ERR_ANSWER_GONE, "an answer taken twice");
     (taken, doc)
 }
@@ -416,7 +497,10 @@ fn retry(len: usize, stable_len: bool, f: &mut Call<'_>) -> (i32, String) {
             s, UMS_ERR_BUFFER_TOO_SMALL,
             "retry with out_cap = *out_len + 1 = {cap} is still too small ({len2})"
         );
-        assert_eq!(len2, len, "the document changed length between the size query and the retry");
+        assert_eq!(
+            len2, len,
+            "the document changed length between the size query and the retry"
+        );
     }
     if s == UMS_ERR_BUFFER_TOO_SMALL {
         return retry(len2, false, f);
@@ -425,7 +509,11 @@ fn retry(len: usize, stable_len: bool, f: &mut Call<'_>) -> (i32, String) {
 }
 
 fn written_doc(buf: &[u8], len: usize) -> String {
-    assert!(len < buf.len(), "status is not BUFFER_TOO_SMALL but {len} + 1 > {}", buf.len());
+    assert!(
+        len < buf.len(),
+        "status is not BUFFER_TOO_SMALL but {len} + 1 > {}",
+        buf.len()
+    );
     assert_eq!(buf[len], 0, "no NUL at out_len");
     let doc = std::str::from_utf8(&buf[..len]).expect("the document is not UTF-8");
     assert!(!doc.contains('\0'), "NUL inside the document");
@@ -454,13 +542,19 @@ fn status_of(kind: ErrorKind) -> i32 {
 fn ts_nonce_status(ts: &CArg, nonce: &CArg) -> Option<i32> {
     match ts.text() {
         Some(Err(())) => return Some(UMS_ERR_INVALID_UTF8),
-        Some(Ok(t)) if BeijingTime::parse_compact(t).is_none() => return Some(UMS_ERR_INVALID_ARGUMENT),
+        Some(Ok(t)) if BeijingTime::parse_compact(t).is_none() => {
+            return Some(UMS_ERR_INVALID_ARGUMENT)
+        }
         _ => {}
     }
     match nonce.text() {
         Some(Err(())) => Some(UMS_ERR_INVALID_UTF8),
         Some(Ok(n))
-            if n.is_empty() || n.len() > 128 || !n.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b',') =>
+            if n.is_empty()
+                || n.len() > 128
+                || !n
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b'"' && b != b',') =>
         {
             Some(UMS_ERR_INVALID_ARGUMENT)
         }
@@ -484,10 +578,16 @@ fn trace() -> bool {
 
 fn check_result(status: i32, doc: &str, expected: Option<i32>, what: &str) {
     if trace() {
-        eprintln!("{what}: status {status} (expected {expected:?}): {}", &doc[..doc.len().min(160)]);
+        eprintln!(
+            "{what}: status {status} (expected {expected:?}): {}",
+            &doc[..doc.len().min(160)]
+        );
     }
     if let Some(e) = expected {
-        assert_eq!(status, e, "{what}: status {status}, expected {e}; document {doc}");
+        assert_eq!(
+            status, e,
+            "{what}: status {status}, expected {e}; document {doc}"
+        );
     }
     if status != UMS_OK {
         check_error_doc(status, doc);
@@ -497,9 +597,13 @@ fn check_result(status: i32, doc: &str, expected: Option<i32>, what: &str) {
 /// The header's pairs must come back as signed (the library's own parser,
 /// also the simulator's).
 fn check_header(auth: &str, app_id: &str, ts: &str, nonce: &str) {
-    let h = chinaums::sign::parse_body_sig_header(auth)
-        .unwrap_or_else(|| panic!("the library cannot parse its own Authorization header: {auth:?}"));
-    assert_eq!((h.app_id.as_str(), h.timestamp.as_str(), h.nonce.as_str()), (app_id, ts, nonce));
+    let h = chinaums::sign::parse_body_sig_header(auth).unwrap_or_else(|| {
+        panic!("the library cannot parse its own Authorization header: {auth:?}")
+    });
+    assert_eq!(
+        (h.app_id.as_str(), h.timestamp.as_str(), h.nonce.as_str()),
+        (app_id, ts, nonce)
+    );
 }
 
 // ---------------------------------------------------------------- actions
@@ -549,7 +653,11 @@ fn act_verify(input: &mut Input) {
         }
         _ => (source.as_ptr(), source.len()),
     };
-    let body: &[u8] = if ptr.is_null() { &[] } else { unsafe { std::slice::from_raw_parts(ptr, len) } };
+    let body: &[u8] = if ptr.is_null() {
+        &[]
+    } else {
+        unsafe { std::slice::from_raw_parts(ptr, len) }
+    };
     let expected: Result<Option<String>, i32> = match key.text() {
         None => Err(UMS_ERR_NULL_POINTER),
         Some(Err(())) => Err(UMS_ERR_INVALID_UTF8),
@@ -560,7 +668,9 @@ fn act_verify(input: &mut Input) {
         },
     };
     let out = input.out();
-    let r = call_out(out, true, &mut |b, c, l| unsafe { ums_verify_notify(key.ptr(), ptr, len, b, c, l) });
+    let r = call_out(out, true, &mut |b, c, l| unsafe {
+        ums_verify_notify(key.ptr(), ptr, len, b, c, l)
+    });
     let Some((status, doc)) = r else { return };
     if key.text() == Some(Ok(demo::NOTIFY_KEY)) {
         // The client's own key: the same status and document.
@@ -568,12 +678,19 @@ fn act_verify(input: &mut Input) {
             ums_client_verify_notify(notify_client(), ptr, len, b, c, l)
         });
         let (s2, d2) = r.expect("a big buffer");
-        assert_eq!((s2, d2.as_str()), (status, doc.as_str()), "ums_client_verify_notify differs");
+        assert_eq!(
+            (s2, d2.as_str()),
+            (status, doc.as_str()),
+            "ums_client_verify_notify differs"
+        );
     }
     match expected {
         Ok(Some(d)) => {
             check_result(status, &doc, Some(UMS_OK), "ums_verify_notify");
-            assert_eq!(doc, d, "the C document differs from VerifiedNotification::to_json");
+            assert_eq!(
+                doc, d,
+                "the C document differs from VerifiedNotification::to_json"
+            );
             assert_eq!(ok_doc(&doc)["valid"], true);
         }
         Ok(None) => unreachable!(),
@@ -585,20 +702,40 @@ fn act_verify(input: &mut Input) {
 /// an accepted config whose gateway could be a real machine (not
 /// `is_offline`) is sent to GATEWAY, and `caFile` is dropped.
 fn safe_config(arg: CArg) -> CArg {
-    let Some(Ok(text)) = arg.text() else { return arg };
-    let Ok(config) = Config::from_json(text) else { return arg };
-    if is_offline(&config.environment) && config.ca_file.is_none() {
+    let Some(Ok(text)) = arg.text() else {
         return arg;
-    }
+    };
+    // A config the library refuses creates no client: nothing can be sent.
+    let Ok(config) = Config::from_json(text) else {
+        return arg;
+    };
     let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(text) else {
         unreachable!("Config::from_json accepted a non-object")
     };
+    let reaches_out = |key: &str| map.get(key).is_some_and(|v| !v.is_null());
+    if is_offline(&config.environment) && !NETWORK_KEYS.iter().any(|k| reaches_out(k)) {
+        return arg;
+    }
     if !is_offline(&config.environment) {
         map.insert("environment".into(), GATEWAY.into());
     }
-    map.remove("caFile");
+    for key in NETWORK_KEYS {
+        map.remove(*key);
+    }
     CArg::from_bytes(Value::Object(map).to_string().as_bytes())
 }
+
+/// Keys that make a client read a file, reach another host (a proxy, a
+/// Redis server) or read the environment: never from fuzz input.
+const NETWORK_KEYS: &[&str] = &[
+    "caFile",
+    "proxy",
+    "tokenStore",
+    "claimStore",
+    "redisCaFile",
+    "fromEnvironment",
+    "environmentDefault",
+];
 
 fn act_client_new(input: &mut Input, created: &mut Vec<*mut UmsClient>) {
     let config = match input.byte() % 4 {
@@ -620,7 +757,7 @@ fn act_client_new(input: &mut Input, created: &mut Vec<*mut UmsClient>) {
         (None, Some(Ok(_))) => unreachable!(),
     };
     assert!(
-        !matches!(&expected, Some(Ok(c)) if !is_offline(&c.environment) || c.ca_file.is_some()),
+        !matches!(&expected, Some(Ok(c)) if !is_offline(&c.environment) || c.ca_file.is_some() || c.proxy.is_some()),
         "safe_config let a config through that could reach a real gateway or read a file"
     );
     if null_out_client {
@@ -628,7 +765,12 @@ fn act_client_new(input: &mut Input, created: &mut Vec<*mut UmsClient>) {
             ums_client_new(config.ptr(), std::ptr::null_mut(), b, c, l)
         });
         if let Some((status, doc)) = r {
-            check_result(status, &doc, Some(UMS_ERR_NULL_POINTER), "ums_client_new, out_client NULL");
+            check_result(
+                status,
+                &doc,
+                Some(UMS_ERR_NULL_POINTER),
+                "ums_client_new, out_client NULL",
+            );
         }
         return;
     }
@@ -650,14 +792,39 @@ fn act_client_new(input: &mut Input, created: &mut Vec<*mut UmsClient>) {
     check_result(status, &doc, Some(expected_status), "ums_client_new");
     if status == UMS_OK {
         let m = ok_doc(&doc);
-        assert_eq!(keys(&m), ["appId", "auth", "baseUrl", "status", "version"], "{doc}");
+        assert_eq!(
+            keys(&m),
+            [
+                "appId",
+                "auth",
+                "baseUrl",
+                "claimStore",
+                "status",
+                "tokenStore",
+                "version"
+            ],
+            "{doc}"
+        );
+        // The stores are named without their password.
+        assert!(
+            !m["tokenStore"].as_str().unwrap_or("").contains('@'),
+            "{doc}"
+        );
+        assert!(
+            !m["claimStore"].as_str().unwrap_or("").contains('@'),
+            "{doc}"
+        );
         assert_eq!(m["status"], "UMS_OK");
         if let Some(Ok(c)) = &expected {
             assert_eq!(m["appId"], c.app_id.as_str());
         }
     } else if let Some(Err(e)) = &expected {
         let v: Value = serde_json::from_str(&doc).unwrap();
-        assert_eq!(v.get("field").and_then(Value::as_str), e.field.as_deref(), "{doc}");
+        assert_eq!(
+            v.get("field").and_then(Value::as_str),
+            e.field.as_deref(),
+            "{doc}"
+        );
     }
     while created.len() > 4 {
         unsafe { ums_client_free(created.remove(0)) };
@@ -673,7 +840,16 @@ fn act_prepare(input: &mut Input, created: &[*mut UmsClient]) {
     let out = input.out();
     let deterministic = !ts.is_null() && !nonce.is_null();
     let r = call_out(out, true, &mut |b, c, l| unsafe {
-        ums_prepare(client, op.ptr(), request.ptr(), ts.ptr(), nonce.ptr(), b, c, l)
+        ums_prepare(
+            client,
+            op.ptr(),
+            request.ptr(),
+            ts.ptr(),
+            nonce.ptr(),
+            b,
+            c,
+            l,
+        )
     });
     let Some((status, doc)) = r else { return };
 
@@ -686,7 +862,9 @@ fn act_prepare(input: &mut Input, created: &[*mut UmsClient]) {
     };
     let mut rust_body = None;
     if expected.is_none() && is_default {
-        let (Some(Ok(o)), Some(Ok(r))) = (op.text(), request.text()) else { unreachable!() };
+        let (Some(Ok(o)), Some(Ok(r))) = (op.text(), request.text()) else {
+            unreachable!()
+        };
         let now = match ts.text() {
             Some(Ok(t)) => BeijingTime::parse_compact(t).unwrap(),
             _ => plain_client().now(),
@@ -710,9 +888,14 @@ fn act_prepare(input: &mut Input, created: &[*mut UmsClient]) {
         matches!(serde_json::from_str::<Value>(body), Ok(Value::Object(_))),
         "the prepared body is not a JSON object: {body}"
     );
-    let auth = m["authorization"].as_str().expect("authorization is a string");
+    let auth = m["authorization"]
+        .as_str()
+        .expect("authorization is a string");
     if is_default {
-        assert_eq!(m["url"].as_str().unwrap(), format!("{GATEWAY}{}", m["path"].as_str().unwrap()));
+        assert_eq!(
+            m["url"].as_str().unwrap(),
+            format!("{GATEWAY}{}", m["path"].as_str().unwrap())
+        );
         if deterministic {
             let (t, n) = (ts.text().unwrap().unwrap(), nonce.text().unwrap().unwrap());
             assert_eq!(
@@ -720,7 +903,10 @@ fn act_prepare(input: &mut Input, created: &[*mut UmsClient]) {
                 rust_body.as_deref(),
                 "ums_prepare's body differs from Client::prepare_call's"
             );
-            assert_eq!(auth, chinaums::sign::sign_body(demo::APP_ID, demo::APP_KEY, t, n, body.as_bytes()));
+            assert_eq!(
+                auth,
+                chinaums::sign::sign_body(demo::APP_ID, demo::APP_KEY, t, n, body.as_bytes())
+            );
             check_header(auth, demo::APP_ID, t, n);
         }
     }
@@ -767,7 +953,10 @@ fn act_sign_body(input: &mut Input, created: &[*mut UmsClient]) {
     }
     if is_default {
         let body: &[u8] = if ptr.is_null() { &[] } else { part };
-        assert_eq!(auth, chinaums::sign::sign_body(demo::APP_ID, demo::APP_KEY, t, n, body));
+        assert_eq!(
+            auth,
+            chinaums::sign::sign_body(demo::APP_ID, demo::APP_KEY, t, n, body)
+        );
         check_header(auth, demo::APP_ID, t, n);
     }
 }
@@ -777,7 +966,9 @@ fn act_token_request(input: &mut Input, created: &[*mut UmsClient]) {
     let ts = input.timestamp();
     let nonce = input.nonce();
     let out = input.out();
-    let r = call_out(out, true, &mut |b, c, l| unsafe { ums_token_request(client, ts.ptr(), nonce.ptr(), b, c, l) });
+    let r = call_out(out, true, &mut |b, c, l| unsafe {
+        ums_token_request(client, ts.ptr(), nonce.ptr(), b, c, l)
+    });
     let Some((status, doc)) = r else { return };
     let expected = if client.is_null() {
         UMS_ERR_NULL_POINTER
@@ -789,18 +980,30 @@ fn act_token_request(input: &mut Input, created: &[*mut UmsClient]) {
         return;
     }
     let m = ok_doc(&doc);
-    assert_eq!(keys(&m), ["appId", "nonce", "signMethod", "signature", "timestamp"], "{doc}");
+    assert_eq!(
+        keys(&m),
+        ["appId", "nonce", "signMethod", "signature", "timestamp"],
+        "{doc}"
+    );
     if is_default {
-        let (t, n) = (m["timestamp"].as_str().unwrap(), m["nonce"].as_str().unwrap());
+        let (t, n) = (
+            m["timestamp"].as_str().unwrap(),
+            m["nonce"].as_str().unwrap(),
+        );
         assert_eq!(m["appId"], demo::APP_ID);
-        assert_eq!(m["signature"], chinaums::sign::token_signature(demo::APP_ID, demo::APP_KEY, t, n));
+        assert_eq!(
+            m["signature"],
+            chinaums::sign::token_signature(demo::APP_ID, demo::APP_KEY, t, n)
+        );
     }
 }
 
 fn act_new_id(input: &mut Input, created: &[*mut UmsClient]) {
     let (client, is_default) = pick_client(input, created);
     let out = input.out();
-    let r = call_out(out, true, &mut |b, c, l| unsafe { ums_new_id(client, b, c, l) });
+    let r = call_out(out, true, &mut |b, c, l| unsafe {
+        ums_new_id(client, b, c, l)
+    });
     let Some((status, doc)) = r else { return };
     let expected = if client.is_null() {
         Some(UMS_ERR_NULL_POINTER)
@@ -820,7 +1023,13 @@ fn act_new_id(input: &mut Input, created: &[*mut UmsClient]) {
     }
 }
 
-type GatewayExport = unsafe extern "C" fn(*const UmsClient, *const c_char, *mut c_char, usize, *mut usize) -> UmsStatus;
+type GatewayExport = unsafe extern "C" fn(
+    *const UmsClient,
+    *const c_char,
+    *mut c_char,
+    usize,
+    *mut usize,
+) -> UmsStatus;
 
 const EXPORTS: &[(&str, GatewayExport)] = &[
     ("update-qrcode", ums_update_qrcode),
@@ -859,7 +1068,9 @@ fn act_gateway(input: &mut Input) {
         if let Some(s) = text_status(&request) {
             return Some(s);
         }
-        let (Some(Ok(o)), Some(Ok(r))) = (op.text(), request.text()) else { unreachable!() };
+        let (Some(Ok(o)), Some(Ok(r))) = (op.text(), request.text()) else {
+            unreachable!()
+        };
         // ums_call takes a service path only (an operation name such as
         // "refund" is an invalid path there); the named exports need none.
         if via_call && check_service_path(o).is_err() {
@@ -890,22 +1101,40 @@ fn act_statics(input: &mut Input) {
     for s in [status, status % 128, UMS_OK] {
         let p = ums_status_str(s);
         assert!(!p.is_null());
-        let text = unsafe { std::ffi::CStr::from_ptr(p) }.to_str().expect("status text is UTF-8");
+        let text = unsafe { std::ffi::CStr::from_ptr(p) }
+            .to_str()
+            .expect("status text is UTF-8");
         assert!(!text.is_empty());
     }
     let v = unsafe { std::ffi::CStr::from_ptr(ums_version()) };
-    assert_eq!(v.to_str().unwrap(), format!("{UMS_VERSION_MAJOR}.{UMS_VERSION_MINOR}.{UMS_VERSION_PATCH}"));
+    assert_eq!(
+        v.to_str().unwrap(),
+        format!("{UMS_VERSION_MAJOR}.{UMS_VERSION_MINOR}.{UMS_VERSION_PATCH}")
+    );
     let reply = unsafe { std::ffi::CStr::from_ptr(ums_notify_reply(status)) };
-    assert_eq!(reply.to_bytes(), if status != 0 { b"SUCCESS" as &[u8] } else { b"FAILED" });
+    assert_eq!(
+        reply.to_bytes(),
+        if status != 0 {
+            b"SUCCESS" as &[u8]
+        } else {
+            b"FAILED"
+        }
+    );
     // An answer id never issued (made from the same bytes): gone, sent nothing.
     let id = std::ffi::CString::new(format!("{:08x}", status as u32).repeat(4)).unwrap();
-    let r = call_out(OutSpec::Cap(1 + (status as u32 as usize) % 512), true, &mut |b, c, l| unsafe {
-        ums_take_answer(default_client(), id.as_ptr(), b, c, l)
-    });
+    let r = call_out(
+        OutSpec::Cap(1 + (status as u32 as usize) % 512),
+        true,
+        &mut |b, c, l| unsafe { ums_take_answer(default_client(), id.as_ptr(), b, c, l) },
+    );
     if let Some((s, doc)) = r {
         check_result(s, &doc, Some(UMS_ERR_ANSWER_GONE), "ums_take_answer");
         let v = check_error_doc(s, &doc);
-        assert_eq!((v["outcomeUnknown"].as_bool(), v["phase"].as_str()), (Some(true), Some("sent")), "{doc}");
+        assert_eq!(
+            (v["outcomeUnknown"].as_bool(), v["phase"].as_str()),
+            (Some(true), Some("sent")),
+            "{doc}"
+        );
     }
     unsafe { ums_client_free(std::ptr::null_mut()) };
 }

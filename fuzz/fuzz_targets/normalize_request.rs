@@ -25,9 +25,9 @@
 //! `{"data":{..}}` envelope) must be a fixed point after one pass.
 #![no_main]
 
-use chinaums::{Client, ErrorKind};
 use chinaums::client::MAX_REQUEST_BYTES;
 use chinaums::ops::Operation;
+use chinaums::{Client, ErrorKind};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 use ums_fuzz::{base64_client, fixed_now, plain_client, repeated_key, GATEWAY};
@@ -79,15 +79,16 @@ fn check(
             let body: Value = serde_json::from_slice(&p.body)
                 .unwrap_or_else(|e| panic!("{operation}: prepared body is not JSON: {e}"));
             assert!(body.is_object(), "{operation}: body is not an object");
-            let body_text =
-                std::str::from_utf8(&p.body).expect("the prepared body is UTF-8");
+            let body_text = std::str::from_utf8(&p.body).expect("the prepared body is UTF-8");
             if body_text.len() > MAX_REQUEST_BYTES {
                 return; // too large to be a request again: a legitimate refusal
             }
             let twice = again
                 .prepare_call(operation, body_text, now)
                 .unwrap_or_else(|e| {
-                    panic!("{operation}: re-preparing the prepared body fails: {e}\nbody: {body_text}")
+                    panic!(
+                        "{operation}: re-preparing the prepared body fails: {e}\nbody: {body_text}"
+                    )
                 });
             assert_eq!(
                 String::from_utf8_lossy(&twice.body),
@@ -106,7 +107,10 @@ fn check(
                 e.kind
             );
             if e.kind == ErrorKind::Validation {
-                assert!(e.field.is_some(), "{operation}: validation error without field: {e}");
+                assert!(
+                    e.field.is_some(),
+                    "{operation}: validation error without field: {e}"
+                );
             }
             let doc = e.to_json().to_string();
             assert!(serde_json::from_str::<Value>(&doc).is_ok());

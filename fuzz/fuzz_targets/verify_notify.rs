@@ -13,24 +13,34 @@
 //!   verify to exactly those fields.
 #![no_main]
 
-use chinaums::ErrorKind;
 use chinaums::notify::{parse_form, sign_form, verify, VerifiedNotification, MAX_NOTIFY_BYTES};
 use chinaums::sign::NotifySignType;
+use chinaums::ErrorKind;
 use libfuzzer_sys::fuzz_target;
 
 const KEY: &str = ums_fuzz::demo::NOTIFY_KEY;
 const OTHER_KEY: &str = "fcAmtnx7MwismjWNhNKdHC44mNXtnEQeJkRrhKJwyrW2ysRX";
 
-fn resign_and_verify(fields: &[(String, String)], sign_type: NotifySignType) -> Option<VerifiedNotification> {
-    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+fn resign_and_verify(
+    fields: &[(String, String)],
+    sign_type: NotifySignType,
+) -> Option<VerifiedNotification> {
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let body = sign_form(KEY, sign_type, &borrowed);
     if body.len() > MAX_NOTIFY_BYTES {
         // Percent-encoding can triple the size: too large is a legitimate refusal.
-        assert_eq!(verify(KEY, body.as_bytes()).unwrap_err().kind, ErrorKind::NotifyMalformed);
+        assert_eq!(
+            verify(KEY, body.as_bytes()).unwrap_err().kind,
+            ErrorKind::NotifyMalformed
+        );
         return None;
     }
-    let v = verify(KEY, body.as_bytes())
-        .unwrap_or_else(|e| panic!("a body signed by sign_form does not verify: {e}\nbody: {body:?}"));
+    let v = verify(KEY, body.as_bytes()).unwrap_or_else(|e| {
+        panic!("a body signed by sign_form does not verify: {e}\nbody: {body:?}")
+    });
     assert_eq!(v.sign_type, sign_type);
     assert_eq!(v.fields, fields, "re-signed fields differ\nbody: {body:?}");
     let other = verify(OTHER_KEY, body.as_bytes()).unwrap_err();
@@ -66,8 +76,12 @@ fuzz_target!(|data: &[u8]| {
 
     // Constructive path: sign what was parsed, then it must verify.
     if let Ok(pairs) = parse_form(data) {
-        let fields: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "sign").collect();
-        let sign_type_field = fields.iter().find(|(k, _)| k == "signType").map(|(_, v)| v.as_str());
+        let fields: Vec<(String, String)> =
+            pairs.into_iter().filter(|(k, _)| k != "sign").collect();
+        let sign_type_field = fields
+            .iter()
+            .find(|(k, _)| k == "signType")
+            .map(|(_, v)| v.as_str());
         match NotifySignType::from_field(sign_type_field) {
             Some(t) => {
                 if let Some(v) = resign_and_verify(&fields, t) {
@@ -75,8 +89,10 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             None => {
-                let borrowed: Vec<(&str, &str)> =
-                    fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let borrowed: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
                 let body = sign_form(KEY, NotifySignType::Sha256, &borrowed);
                 if body.len() <= MAX_NOTIFY_BYTES {
                     assert_eq!(

@@ -6,9 +6,9 @@
 //! targets) or a loopback port (a call that wrongly tries to send fails fast
 //! and locally, and the target's status check reports it).
 
-use chinaums::Client;
 use chinaums::clock::BeijingTime;
 use chinaums::config::Environment;
+use chinaums::Client;
 use serde_json::Value;
 use std::sync::OnceLock;
 
