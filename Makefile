@@ -24,7 +24,7 @@ REALNAME := libums.so.$(VERSION)
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-.PHONY: all setup lib header check-header check-header-std check-symbols install demo test test-rust test-c \
+.PHONY: all setup lib header check-header check-header-std check-symbols install test-install demo test test-rust test-c \
         test-c-valgrind test-c-asan test-bindings test-fleet lint bench clean
 
 all: lib
@@ -51,15 +51,45 @@ lib:
 	ln -sfn $(REALNAME) $(LIBDIR)/libums.so
 	@find $(LIBDIR) -maxdepth 1 -type l -name 'libums.so.*' ! -name '$(SONAME)' -exec rm -f {} +
 
-# Installs the header, the shared library (real file and links) and the
-# static library under $(DESTDIR)$(PREFIX).
+# Installs the header, the shared library (real file and links), the static
+# library (debug sections stripped: about a quarter smaller, links the same),
+# the pkg-config file lib/pkgconfig/ums.pc and the CMake package
+# lib/cmake/ums/umsConfig.cmake + umsConfigVersion.cmake (imported targets
+# ums::ums and ums::ums_static) under $(DESTDIR)$(PREFIX), from the templates
+# in packaging/. ums.pc says prefix=$(PREFIX); the CMake files find the
+# prefix from their own location, so a DESTDIR staging or a moved tree works.
+# UMS_STATIC_LIBS: what a static link of the Rust staticlib needs on Linux,
+# as `cargo rustc --release --lib -- --print native-static-libs` prints it
+# (Libs.private of ums.pc, INTERFACE_LINK_LIBRARIES of ums::ums_static).
+UMS_STATIC_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+STRIP ?= strip
+INSTALL_SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	-e 's|@V_MAJOR@|$(V_MAJOR)|g' -e 's|@V_MINOR@|$(V_MINOR)|g' \
+	-e 's|@SONAME@|$(SONAME)|g' -e 's|@REALNAME@|$(REALNAME)|g' \
+	-e 's|@NATIVE_STATIC_LIBS@|$(UMS_STATIC_LIBS)|g' \
+	-e 's|@CMAKE_STATIC_LIBS@|$(subst $(space),;,$(patsubst -l%,%,$(UMS_STATIC_LIBS)))|g' \
+	-e "s|@SIZEOF_VOID_P@|$$(($$(getconf LONG_BIT) / 8))|g"
+empty :=
+space := $(empty) $(empty)
 install: lib
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/cmake/ums
 	install -m 644 include/ums.h $(DESTDIR)$(PREFIX)/include/ums.h
 	install -m 755 $(LIBDIR)/$(REALNAME) $(DESTDIR)$(PREFIX)/lib/$(REALNAME)
 	ln -sfn $(REALNAME) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sfn $(SONAME) $(DESTDIR)$(PREFIX)/lib/libums.so
 	install -m 644 $(LIBDIR)/libums.a $(DESTDIR)$(PREFIX)/lib/libums.a
+	$(STRIP) --strip-debug $(DESTDIR)$(PREFIX)/lib/libums.a
+	$(INSTALL_SUBST) packaging/ums.pc.in >$(DESTDIR)$(PREFIX)/lib/pkgconfig/ums.pc
+	$(INSTALL_SUBST) packaging/umsConfig.cmake.in >$(DESTDIR)$(PREFIX)/lib/cmake/ums/umsConfig.cmake
+	$(INSTALL_SUBST) packaging/umsConfigVersion.cmake.in >$(DESTDIR)$(PREFIX)/lib/cmake/ums/umsConfigVersion.cmake
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/ums.pc $(DESTDIR)$(PREFIX)/lib/cmake/ums/*.cmake
+
+# `make install` into a temporary prefix, then a C program built against it
+# with pkg-config (shared and --static) and with CMake (find_package(ums)),
+# each run against the simulator (tests/install/run.sh).
+test-install: lib
+	tests/install/run.sh
 
 header:
 	UMS_UPDATE_HEADER=1 $(CARGO) test --test header
@@ -113,7 +143,8 @@ $(BUILD)/%_asan: tests/c/%.c tests/c/check.h tests/c/support.h include/ums.h lib
 demo: $(BUILD)/update_qrcode
 	@scripts/demo $(LIBDIR)/ums-sandbox $(BUILD)/update_qrcode
 
-test: setup lint check-header-std check-symbols test-rust test-c test-c-valgrind test-c-asan test-bindings test-fleet
+test: setup lint check-header-std check-symbols test-rust test-c test-c-valgrind test-c-asan test-bindings test-fleet \
+      test-install
 	@echo "all tests passed"
 
 lint:
