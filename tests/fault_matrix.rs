@@ -43,12 +43,13 @@
 //! (classification by errno), 576 of the 4752 matrix cases and 16 of the 24
 //! hostile-TLS cases fail.
 
+#[path = "common/test_pki.rs"]
+mod test_pki;
+use test_pki::TestPki;
 #[path = "../crates/ums-sandbox/tests/sandbox_process.rs"]
 mod sandbox_process;
 
 use chinaums::Client;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use sandbox_process::{start_sandbox_process, SandboxProcess};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, VecDeque};
@@ -404,45 +405,6 @@ fn pipe(client: TcpStream, server: TcpStream, traffic: &Shared) -> io::Result<()
 
 // ------------------------------------------------------------ TLS
 
-/// A certificate authority made for this run and the simulator's HTTPS
-/// front, which has a certificate for 127.0.0.1 signed by it.
-struct Pki {
-    ca: CertifiedIssuer<'static, KeyPair>,
-}
-
-impl Pki {
-    fn new() -> Pki {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "ums fault-matrix CA");
-        Pki {
-            ca: CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap(),
-        }
-    }
-
-    fn server_config(&self) -> Arc<rustls::ServerConfig> {
-        let key = KeyPair::generate().unwrap();
-        let params = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
-        let cert = params.signed_by(&key, &self.ca).unwrap();
-        let chain: Vec<CertificateDer<'static>> = vec![cert.der().clone(), self.ca.der().clone()];
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(chain, key)
-            .unwrap();
-        Arc::new(config)
-    }
-
-    fn write_ca(&self, path: &Path) {
-        std::fs::write(path, self.ca.pem()).expect("CA file");
-    }
-}
-
 /// How the hostile server answers once the simulator has processed the
 /// request.
 #[derive(Clone, Copy, Debug)]
@@ -742,14 +704,15 @@ struct Rig {
 }
 
 impl Rig {
-    fn start(tools: &Tools, pki: &Pki, index: usize) -> Rig {
+    fn start(tools: &Tools, pki: &TestPki, index: usize) -> Rig {
         let simulator = start_sandbox_process(&sandbox_program(), &["--port", "0"]);
         let sim_addr: SocketAddr = simulator
             .url
             .strip_prefix("http://")
             .and_then(|a| a.parse().ok())
             .expect("the simulator's address");
-        let front = HttpsFront::start(sim_addr, pki.server_config()).expect("HTTPS front");
+        let front = HttpsFront::start(sim_addr, pki.server_config("127.0.0.1", false))
+            .expect("HTTPS front");
         let front_addr: SocketAddr = ([127, 0, 0, 1], front.port()).into();
         let http = Relay::start(Role::Pipe(sim_addr));
         let https = Relay::start(Role::Pipe(front_addr));
@@ -1086,7 +1049,7 @@ struct Tally {
 fn every_failure_point_of_every_money_moving_operation() {
     let started = Instant::now();
     let tools = Tools::build("matrix");
-    let pki = Pki::new();
+    let pki = TestPki::new("ums fault-matrix CA");
     let families: VecDeque<(Transport, &Op)> = Transport::ALL
         .into_iter()
         .flat_map(|t| OPS.iter().map(move |op| (t, op)))
@@ -1215,7 +1178,7 @@ fn a_tls_failure_after_the_request_was_sent_is_outcome_unknown() {
     // says, the request had left: "outcome unknown", never "TLS failure,
     // nothing sent".
     let tools = Tools::build("hostile");
-    let pki = Pki::new();
+    let pki = TestPki::new("ums fault-matrix CA");
     let simulator = start_sandbox_process(&sandbox_program(), &["--port", "0"]);
     let sim_addr: SocketAddr = simulator
         .url
@@ -1232,7 +1195,11 @@ fn a_tls_failure_after_the_request_was_sent_is_outcome_unknown() {
         Spoiler::PlaintextAlert,
         Spoiler::BareClose,
     ] {
-        let relay = Relay::start(Role::Hostile(pki.server_config(), sim_addr, spoiler));
+        let relay = Relay::start(Role::Hostile(
+            pki.server_config("127.0.0.1", false),
+            sim_addr,
+            spoiler,
+        ));
         let config = tools.dir.join(format!("config-{spoiler:?}.json"));
         let document = json!({
             "environment": format!("https://127.0.0.1:{}", relay.port()),

@@ -146,16 +146,10 @@ fn check_read_pauses(pauses: &[(String, u64)], retries: usize) {
 // ---------------------------------------------------------------- helpers
 
 fn client_for(base_url: &str, extra: Value) -> Client {
-    let mut config = json!({
-        "environment": base_url,
-        "appId": demo::APP_ID,
-        "appKey": demo::APP_KEY,
-        "mid": demo::MID,
-        "tid": demo::TID,
-        "msgSrcId": demo::MSG_SRC_ID,
-        "timeoutMs": TIMEOUT_MS,
-        "connectTimeoutMs": 1000,
-    });
+    let mut config = demo::client_config(
+        base_url,
+        json!({"timeoutMs": TIMEOUT_MS, "connectTimeoutMs": 1000}),
+    );
     for (k, v) in extra.as_object().expect("extra config is an object") {
         config[k] = v.clone();
     }

@@ -23,16 +23,10 @@ const QUERY: &str = "/v1/netpay/bills/query";
 const TOKEN: &str = "/v1/token/access";
 
 fn config_for(sandbox: &Sandbox, auth: &str) -> Config {
-    let config = json!({
-        "environment": sandbox.base_url(),
-        "appId": demo::APP_ID,
-        "appKey": demo::APP_KEY,
-        "mid": demo::MID,
-        "tid": demo::TID,
-        "msgSrcId": demo::MSG_SRC_ID,
-        "auth": auth,
-        "timeoutMs": 20000,
-    });
+    let config = demo::client_config(
+        &sandbox.base_url(),
+        json!({"auth": auth, "timeoutMs": 20000}),
+    );
     Config::from_json(&config.to_string()).unwrap()
 }
 

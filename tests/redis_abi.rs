@@ -22,15 +22,7 @@ fn doc(buf: &[u8]) -> Value {
 }
 
 fn config(sandbox: &Sandbox, extra: Value) -> CString {
-    let mut c = json!({
-        "environment": sandbox.base_url(),
-        "appId": demo::APP_ID,
-        "appKey": demo::APP_KEY,
-        "mid": demo::MID,
-        "tid": demo::TID,
-        "msgSrcId": demo::MSG_SRC_ID,
-        "auth": "token",
-    });
+    let mut c = demo::client_config(&sandbox.base_url(), json!({"auth": "token"}));
     for (k, v) in extra.as_object().unwrap() {
         c[k] = v.clone();
     }

@@ -303,16 +303,10 @@ pub mod fleet {
 
         /// The config of a token-mode process of the demo app, with `extra`.
         pub fn config(&self, extra: Value) -> Config {
-            let mut c = json!({
-                "environment": self.sandbox.base_url(),
-                "appId": demo::APP_ID,
-                "appKey": demo::APP_KEY,
-                "mid": demo::MID,
-                "tid": demo::TID,
-                "msgSrcId": demo::MSG_SRC_ID,
-                "auth": "token",
-                "timeoutMs": 20000,
-            });
+            let mut c = demo::client_config(
+                &self.sandbox.base_url(),
+                json!({"auth": "token", "timeoutMs": 20000}),
+            );
             for (k, v) in extra.as_object().unwrap() {
                 c[k] = v.clone();
             }

@@ -279,6 +279,26 @@ pub mod demo {
     /// A second merchant of the demo app (tids [`TID`] and [`TID_ALT`]), so
     /// that "code belongs to another merchant" can be exercised.
     pub const SECOND_MID: &str = "898340149000006";
+
+    /// A client configuration of the demo app for the simulator at
+    /// `base_url` (environment, appId, appKey, mid, tid, msgSrcId), with the
+    /// members of `extra` set over it: the tests' and benches' starting point.
+    pub fn client_config(base_url: &str, extra: serde_json::Value) -> serde_json::Value {
+        let mut config = serde_json::json!({
+            "environment": base_url,
+            "appId": APP_ID,
+            "appKey": APP_KEY,
+            "mid": MID,
+            "tid": TID,
+            "msgSrcId": MSG_SRC_ID,
+        });
+        if let serde_json::Value::Object(extra) = extra {
+            for (key, value) in extra {
+                config[key] = value;
+            }
+        }
+        config
+    }
 }
 
 /// How to run the simulator.

@@ -1185,14 +1185,7 @@ fn query_qrcode_info_needs_no_tid_but_checks_one() {
 fn the_client_runs_a_bill_through_the_simulator() {
     use chinaums::ops;
     let sandbox = Sandbox::start_default().unwrap();
-    let config = json!({
-        "environment": sandbox.base_url(),
-        "appId": demo::APP_ID,
-        "appKey": demo::APP_KEY,
-        "mid": demo::MID,
-        "tid": demo::TID,
-        "msgSrcId": demo::MSG_SRC_ID,
-    });
+    let config = demo::client_config(&sandbox.base_url(), json!({}));
     let client =
         chinaums::Client::new(chinaums::Config::from_json(&config.to_string()).unwrap()).unwrap();
     let object = |v: Value| match v {
