@@ -12,17 +12,9 @@ use chinaums::Client;
 use serde_json::Value;
 use std::sync::OnceLock;
 
-/// The public demo app of the `ums-sandbox` simulator (printed in its
-/// banner; not secrets). The fuzz clients use it at [`GATEWAY`], so no
-/// target needs the simulator.
-pub mod demo {
-    pub const APP_ID: &str = "10037e6f66f2d0f901672aa27d690006";
-    pub const APP_KEY: &str = "47ace12ae3b348fe93ab46cee97c6fde";
-    pub const NOTIFY_KEY: &str = "fcAmtnx7MwismjWNhNKdHC44mNXtnEQeJkRrhKJwyrW2ysRR";
-    pub const MID: &str = "898340149000005";
-    pub const TID: &str = "00000001";
-    pub const MSG_SRC_ID: &str = "3194";
-}
+/// The public demo app of the `ums-sandbox` simulator (its constants only;
+/// the fuzz clients use it at [`GATEWAY`], so no target runs the simulator).
+pub use ums_sandbox::demo;
 
 /// The base URL of every fuzz client: `.invalid` is never a real host.
 pub const GATEWAY: &str = "https://gateway.invalid";
