@@ -669,6 +669,56 @@ UmsStatus ums_secure_complete(const struct UmsClient *client,
                               size_t *out_len);
 
 /*
+ Finds out what became of a money-moving call whose outcome is unknown
+ (or not final), with read-only queries only: it never sends the request
+ again. `json_in` is one of:
+ - the error document the call returned (its `resolveWith` member);
+ - `{"operation":"refund","request":{...}}`: the request as sent (its
+   `requestTimestamp` is needed), optionally with `"bill":{"billNo",
+   "billDate"}` (the bill of a guaranteed trade, for `secure-*`);
+ - an entry of `ums_journal_pending`.
+
+ On `UMS_OK` the buffer holds
+ `{"verdict":"applied"|"not_applied"|"pending"|"cannot_tell",
+ "safeToResend":bool,"operation":..,"message":..,"evidence":{"query":..,
+ "answer":{..}},"retryAfter":"yyyy-MM-dd HH:mm:ss","request":{..},
+ "journalId":N,"journalClosed":bool}`: applied (do not resend), not
+ applied (safe to send again: `safeToResend` is true only then), pending
+ (ask again after `retryAfter`), cannot tell (the protocol offers no
+ proof: see the README's resolve table). A final verdict closes the call's
+ journal entry. When a confirming query fails, its status and error
+ document are returned (nothing was resent; call `ums_resolve` again).
+ Same buffer rules as `ums_update_qrcode` (`UMS_MIN_OUT_CAP`, kept
+ answers); calling it again is safe.
+
+ # Safety
+ Pointers must be NULL or valid as described in the header preamble.
+ */
+UmsStatus ums_resolve(const struct UmsClient *client,
+                      const char *json_in,
+                      char *out_buf,
+                      size_t out_cap,
+                      size_t *out_len);
+
+/*
+ Lists the open entries of the client's journal (`"journal"` in the
+ config): money-moving calls recorded before they were sent whose outcome
+ is not known yet (outcome unknown, pending, or the process died). The
+ buffer receives `{"count":N,"pending":[{"journalId","operation",
+ "request":{..},"startedAtUnixMs","pid","lastVerdict"?},...]}`, oldest
+ first (at most 10000); each entry is a valid input of `ums_resolve`.
+ `UMS_ERR_CONFIG` (`"field":"journal"`) when the client has no journal.
+ Sends nothing. Same buffer rules as `ums_update_qrcode`.
+
+ # Safety
+ Pointers must be NULL or valid as described in the header preamble.
+ */
+UmsStatus ums_journal_pending(const struct UmsClient *client,
+                              char *out_buf,
+                              size_t out_cap,
+                              size_t *out_len);
+
+/*
  Prepares a request without sending it: `operation` is an operation name
  (`"update-qrcode"`, `"refund"`, ...) or a `/v1/...` service path. Defaults,
  normalisation and validation are applied as for a real call;

@@ -557,6 +557,128 @@ pub unsafe extern "C" fn ums_secure_complete(
     )
 }
 
+/// Finds out what became of a money-moving call whose outcome is unknown
+/// (or not final), with read-only queries only: it never sends the request
+/// again. `json_in` is one of:
+/// - the error document the call returned (its `resolveWith` member);
+/// - `{"operation":"refund","request":{...}}`: the request as sent (its
+///   `requestTimestamp` is needed), optionally with `"bill":{"billNo",
+///   "billDate"}` (the bill of a guaranteed trade, for `secure-*`);
+/// - an entry of `ums_journal_pending`.
+///
+/// On `UMS_OK` the buffer holds
+/// `{"verdict":"applied"|"not_applied"|"pending"|"cannot_tell",
+/// "safeToResend":bool,"operation":..,"message":..,"evidence":{"query":..,
+/// "answer":{..}},"retryAfter":"yyyy-MM-dd HH:mm:ss","request":{..},
+/// "journalId":N,"journalClosed":bool}`: applied (do not resend), not
+/// applied (safe to send again: `safeToResend` is true only then), pending
+/// (ask again after `retryAfter`), cannot tell (the protocol offers no
+/// proof: see the README's resolve table). A final verdict closes the call's
+/// journal entry. When a confirming query fails, its status and error
+/// document are returned (nothing was resent; call `ums_resolve` again).
+/// Same buffer rules as `ums_update_qrcode` (`UMS_MIN_OUT_CAP`, kept
+/// answers); calling it again is safe.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble.
+#[no_mangle]
+pub unsafe extern "C" fn ums_resolve(
+    client: *const UmsClient,
+    json_in: *const c_char,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    query_call(
+        client,
+        json_in,
+        "json_in",
+        out_buf,
+        out_cap,
+        out_len,
+        |c, input| Ok(c.resolve_json(input?)?.to_json().to_string()),
+    )
+}
+
+/// Lists the open entries of the client's journal (`"journal"` in the
+/// config): money-moving calls recorded before they were sent whose outcome
+/// is not known yet (outcome unknown, pending, or the process died). The
+/// buffer receives `{"count":N,"pending":[{"journalId","operation",
+/// "request":{..},"startedAtUnixMs","pid","lastVerdict"?},...]}`, oldest
+/// first (at most 10000); each entry is a valid input of `ums_resolve`.
+/// `UMS_ERR_CONFIG` (`"field":"journal"`) when the client has no journal.
+/// Sends nothing. Same buffer rules as `ums_update_qrcode`.
+///
+/// # Safety
+/// Pointers must be NULL or valid as described in the header preamble.
+#[no_mangle]
+pub unsafe extern "C" fn ums_journal_pending(
+    client: *const UmsClient,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+) -> UmsStatus {
+    query_call(
+        client,
+        std::ptr::null(),
+        "",
+        out_buf,
+        out_cap,
+        out_len,
+        |c, _| {
+            let entries = c.journal_pending()?;
+            Ok(chinaums::journal::pending_json(&entries).to_string())
+        },
+    )
+}
+
+/// The body of `ums_resolve` and `ums_journal_pending`: the operations'
+/// buffer rules (`UMS_MIN_OUT_CAP`, a document that does not fit is kept
+/// under an answer id). `arg` is read (as the argument `arg_name`) unless
+/// `arg_name` is empty; the body gets it as a `Result` so that its error
+/// document is the usual one.
+unsafe fn query_call(
+    client: *const UmsClient,
+    arg: *const c_char,
+    arg_name: &str,
+    out_buf: *mut c_char,
+    out_cap: usize,
+    out_len: *mut usize,
+    body: impl FnOnce(&Client, Result<&str, Failure>) -> Result<String, Failure>,
+) -> UmsStatus {
+    run(OutBuf::new(out_buf, out_cap, out_len), |out| {
+        let handle = match client_ref(client) {
+            Ok(h) => h,
+            Err(f) => return f.into(),
+        };
+        if !arg_name.is_empty() && arg.is_null() {
+            return Failure::abi(UMS_ERR_NULL_POINTER, &format!("`{arg_name}` is NULL")).into();
+        }
+        if out.cap() < UMS_MIN_OUT_CAP {
+            return Produced::note(
+                UMS_ERR_BUFFER_TOO_SMALL,
+                MIN_CAP_NOTE.to_string(),
+                UMS_MIN_OUT_CAP - 1,
+            );
+        }
+        let arg = if arg_name.is_empty() {
+            Ok("")
+        } else {
+            text_arg(arg, arg_name)
+        };
+        let produced = match body(&handle.client, arg) {
+            Ok(doc) => Produced::ok(doc),
+            Err(f) => f.into(),
+        };
+        if out.fits(produced.doc.len()) {
+            return produced;
+        }
+        let (status, len) = (produced.status, produced.doc.len());
+        let id = handle.answers.keep(status, produced.doc, Instant::now());
+        Produced::note(UMS_ERR_BUFFER_TOO_SMALL, kept_note(len, &id, status), len)
+    })
+}
+
 /// Prepares a request without sending it: `operation` is an operation name
 /// (`"update-qrcode"`, `"refund"`, ...) or a `/v1/...` service path. Defaults,
 /// normalisation and validation are applied as for a real call;

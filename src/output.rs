@@ -268,10 +268,13 @@ pub unsafe fn text_arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Fa
             &format!("`{name}` is NULL"),
         ));
     }
-    CStr::from_ptr(ptr).to_str().map_err(|_| {
+    let bytes = CStr::from_ptr(ptr).to_bytes();
+    std::str::from_utf8(bytes).map_err(|_| {
+        // Where the bad byte is (never the text itself: it may hold secrets).
+        let place = chinaums::json::syntax::check_utf8(bytes).unwrap_or_default();
         Failure::abi(
             UMS_ERR_INVALID_UTF8,
-            &format!("`{name}` is not valid UTF-8"),
+            &format!("`{name}` is not valid UTF-8: {place}"),
         )
     })
 }

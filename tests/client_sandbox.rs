@@ -209,7 +209,12 @@ fn validation_fails_before_anything_is_sent() {
             json!({"qrCodeId": "1", "totalAmount": "1000001"}),
             "totalAmount",
         ),
-        (json!({"qrCodeId": "1", "billNo": "31940001"}), "billDate"),
+        // A missing billDate is filled (today in Beijing); a given one is
+        // never replaced, so an empty one is refused.
+        (
+            json!({"qrCodeId": "1", "billNo": "31940001", "billDate": ""}),
+            "billDate",
+        ),
         (
             json!({"qrCodeId": "1", "billDate": "2026-02-30"}),
             "billDate",

@@ -725,10 +725,12 @@ fn safe_config(arg: CArg) -> CArg {
     CArg::from_bytes(Value::Object(map).to_string().as_bytes())
 }
 
-/// Keys that make a client read a file, reach another host (a proxy, a
-/// Redis server) or read the environment: never from fuzz input.
+/// Keys that make a client read or write a file (`journal`: a SQLite
+/// file), reach another host (a proxy, a Redis server) or read the
+/// environment: never from fuzz input.
 const NETWORK_KEYS: &[&str] = &[
     "caFile",
+    "journal",
     "proxy",
     "tokenStore",
     "claimStore",

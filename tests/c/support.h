@@ -107,7 +107,7 @@ SUPPORT_FN const char *sandbox_start(void) {
             close(fds[1]);
         }
         close(fds[0]);
-        execl(path, path, "--port", "0", (char *)NULL);
+        execl(path, path, "--port", "0", "--quiet", (char *)NULL);
         _exit(127);
     }
     close(fds[1]);

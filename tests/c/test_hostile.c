@@ -385,6 +385,8 @@ enum {
     E_TOKEN_REQUEST,
     E_TAKE_ANSWER,
     E_CLIENT_VERIFY_NOTIFY,
+    E_RESOLVE,
+    E_JOURNAL_PENDING,
     E_COUNT
 };
 
@@ -425,6 +427,8 @@ static const struct export_desc EXPORTS[E_COUNT] = {
     [E_TOKEN_REQUEST] = {"ums_token_request", 1, 0, 2, {"timestamp", "nonce"}, {1, 1}, -1},
     [E_TAKE_ANSWER] = {"ums_take_answer", 1, 0, 1, {"answer_id"}, {0}, -1},
     [E_CLIENT_VERIFY_NOTIFY] = {"ums_client_verify_notify", 1, 1, 0, {NULL}, {0}, -1},
+    [E_RESOLVE] = {"ums_resolve", 1, 0, 1, {"json_in"}, {0}, 0},
+    [E_JOURNAL_PENDING] = {"ums_journal_pending", 1, 0, 0, {NULL}, {0}, -1},
 };
 
 struct inv {
@@ -441,7 +445,9 @@ static UmsClient *hostile_client; /* HOSTILE_CONFIG */
 static int is_request_op(int id) { return id >= E_UPDATE_QRCODE && id <= E_SECURE_COMPLETE; }
 
 /* An export under the operation buffer rules (UMS_MIN_OUT_CAP, answerId). */
-static int is_operation(int id) { return is_request_op(id) || id == E_CALL; }
+static int is_operation(int id) {
+    return is_request_op(id) || id == E_CALL || id == E_RESOLVE || id == E_JOURNAL_PENDING;
+}
 
 /* Arguments with which each export gives a deterministic document without
    touching the network. */
@@ -479,6 +485,8 @@ static struct inv default_inv(int id) {
         v.s[1] = NONCE;
         break;
     case E_TAKE_ANSWER: v.s[0] = UNKNOWN_ANSWER_ID; break; /* UMS_ERR_ANSWER_GONE */
+    case E_RESOLVE: v.s[0] = "{}"; break;                  /* not a resolve input: nothing is queried */
+    case E_JOURNAL_PENDING: break;                         /* no journal configured: UMS_ERR_CONFIG */
     case E_CLIENT_VERIFY_NOTIFY:
         v.body = (const uint8_t *)good_notify;
         v.body_len = good_notify_len;
@@ -507,6 +515,8 @@ static UmsStatus invoke(const struct inv *v, char *buf, size_t cap, size_t *len)
     case E_TOKEN_REQUEST: return ums_token_request(v->client, v->s[0], v->s[1], buf, cap, len);
     case E_TAKE_ANSWER: return ums_take_answer(v->client, v->s[0], buf, cap, len);
     case E_CLIENT_VERIFY_NOTIFY: return ums_client_verify_notify(v->client, v->body, v->body_len, buf, cap, len);
+    case E_RESOLVE: return ums_resolve(v->client, v->s[0], buf, cap, len);
+    case E_JOURNAL_PENDING: return ums_journal_pending(v->client, buf, cap, len);
     default: return REQUEST_FNS[v->id - E_UPDATE_QRCODE](v->client, v->s[0], buf, cap, len);
     }
 }
@@ -1053,6 +1063,23 @@ static void test_hostile_json(void) {
     free(deep_balanced);
     free(deep_objects);
     free(deep_127);
+
+    /* The message says where and what was expected, in words (not serde's
+       "Eof error at line 2 column 0"), and never quotes the input. */
+    UmsStatus cut = ums_prepare(hostile_client, "update-qrcode", "{\"billNo\":\"31940001\"\n", TS, NONCE, out,
+                                sizeof out, &out_len);
+    CHECK(cut == UMS_ERR_INVALID_JSON &&
+              strstr(out, "\"message\":\"the request: invalid JSON at line 2, column 0: unexpected end of input, "
+                          "expected ',' or '}'\"") != NULL &&
+              strstr(out, "31940001") == NULL,
+          "cut request: %d %s", cut, out);
+    UmsClient *never = NULL;
+    cut = ums_client_new("{\"appKey\":\"" APP_KEY "\\q\"}", &never, out, sizeof out, &out_len);
+    CHECK(cut == UMS_ERR_INVALID_JSON && never == NULL &&
+              strstr(out, "\"message\":\"config: invalid JSON at line 1, column 37: an invalid escape in a string") !=
+                  NULL &&
+              strstr(out, APP_KEY) == NULL,
+          "bad escape in config: %d %s", cut, out);
 
     /* Secrets in a broken config never come back. */
     const char *configs[] = {

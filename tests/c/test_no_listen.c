@@ -119,7 +119,8 @@ static const char *const CALLED[] = {
     "ums_preauth_complete", "ums_preauth_cancel",   "ums_secure_cancel",     "ums_secure_complete",
     "ums_prepare",          "ums_new_id",           "ums_notify_reply",      "ums_verify_notify",
     "ums_client_verify_notify", "ums_sign_body",    "ums_token_request",     "ums_set_log_callback",
-    "ums_notify_claim",     "ums_notify_release",   "ums_client_new_with_token_store",
+    "ums_notify_claim",     "ums_notify_release",   "ums_client_new_with_token_store", "ums_resolve",
+    "ums_journal_pending",
 };
 
 /* Every function declared in include/ums.h is in CALLED (declarations start
@@ -254,6 +255,17 @@ static void call_every_export(const char *config, int token_mode) {
     SENT("/v1/netpay/secure-complete", ums_secure_complete(c, req, out, sizeof out, &out_len));
     snprintf(req, sizeof req, "{\"qrCodeId\":\"%s\"}", qr);
     SENT("/v1/netpay/bills/close-qrcode", ums_close_qrcode(c, req, out, sizeof out, &out_len));
+    /* resolve only queries (the bill, then the refund on it). */
+    snprintf(req, sizeof req,
+             "{\"operation\":\"refund\",\"request\":{\"billNo\":\"%s\",\"billDate\":\"%s\",\"refundAmount\":1,"
+             "\"refundOrderId\":\"%s9\",\"requestTimestamp\":\"2020-01-01 00:00:00\"}}",
+             bill, date, bill);
+    long queries = sandbox_stat("/v1/netpay/bills/query");
+    s = ums_resolve(c, req, out, sizeof out, &out_len);
+    CHECK(s == UMS_OK && sandbox_stat("/v1/netpay/bills/query") > queries, "ums_resolve queried: %d %s", s, out);
+    s = ums_journal_pending(c, out, sizeof out, &out_len);
+    CHECK(s == UMS_ERR_CONFIG && strstr(out, "journal") != NULL, "ums_journal_pending without a journal: %d %s", s,
+          out);
     if (token_mode) CHECK(sandbox_stat("tokensIssued") > 0, "token mode fetched a token");
 
     /* The local ones. */

@@ -242,7 +242,7 @@ def http_json(port, method, path, body=None):
 class Sandbox:
     def __init__(self, log_dir, name):
         exe = os.environ["UMS_SANDBOX"]
-        self.child = Child(name, [exe, "--port", "0", "--token-lifetime-secs", str(TOKEN_LIFETIME_SECS)],
+        self.child = Child(name, [exe, "--port", "0", "--quiet", "--token-lifetime-secs", str(TOKEN_LIFETIME_SECS)],
                            stdin=False, log_dir=log_dir)
         first = next_line(self.child, time.monotonic() + STEP_TIMEOUT)
         prefix = "ums-sandbox listening on http://127.0.0.1:"

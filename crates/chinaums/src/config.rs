@@ -218,6 +218,20 @@ pub struct Config {
     /// `redisCaFile`: the CA(s) that signed a `rediss://` server's
     /// certificate; by default the system's trust store.
     pub redis_ca_file: Option<String>,
+    /// `resolvable`: before sending a money-moving request, the client adds
+    /// the identifiers that make it resolvable later (refundOrderId, a
+    /// billNo + billDate for update-qrcode, a qrCodeId + systemId for a
+    /// fixed code); see [`crate::resolve`]. Default false.
+    pub resolvable: bool,
+    /// `journal`: the SQLite file where every money-moving call is
+    /// recorded before it is sent (see [`crate::journal`]). Default none.
+    pub journal: Option<String>,
+    /// `resolveWindowSeconds`: how far the gateway's clock check lets a
+    /// request's timestamp be from its own clock (docs/protocol.md §2
+    /// leaves it open; the simulator uses 300 s). `resolve` says
+    /// "not applied" only once a request can no longer be accepted: 2 ×
+    /// this window + 60 s after its `requestTimestamp`. Default 300.
+    pub resolve_window: Duration,
 }
 
 const KNOWN_KEYS: &[&str] = &[
@@ -242,6 +256,9 @@ const KNOWN_KEYS: &[&str] = &[
     "tokenStorePrefix",
     "claimStore",
     "redisCaFile",
+    "resolvable",
+    "journal",
+    "resolveWindowSeconds",
 ];
 
 /// How an environment variable's text becomes a config value.
@@ -445,6 +462,11 @@ impl Config {
             store_prefix: stores.prefix,
             claim_store: stores.claims,
             redis_ca_file: stores.ca_file,
+            resolvable: resolvable(map)?,
+            journal: journal_path(map)?,
+            resolve_window: Duration::from_secs(
+                opt_millis(map, "resolveWindowSeconds", 300, 1, 86_400)?.as_millis() as u64,
+            ),
         })
     }
 }
@@ -600,6 +622,36 @@ fn real_name_input(map: &Map<String, Value>) -> Result<RealNameInput> {
             "realNameInput",
             "must be \"plain\" or \"base64\"",
         )),
+    }
+}
+
+/// `resolvable`: a boolean (see [`Config::resolvable`]); identifiers are
+/// made from `msgSrcId`, so it is required too.
+fn resolvable(map: &Map<String, Value>) -> Result<bool> {
+    let on = match map.get("resolvable") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(Error::config("resolvable", "must be true or false")),
+    };
+    if on && opt_str(map, "msgSrcId")?.is_none() {
+        return Err(Error::config(
+            "resolvable",
+            "needs msgSrcId: the identifiers it adds start with it (docs/protocol.md §4.2)",
+        ));
+    }
+    Ok(on)
+}
+
+/// `journal`: a file path (the SQLite journal), opened when the client is made.
+fn journal_path(map: &Map<String, Value>) -> Result<Option<String>> {
+    match opt_str(map, "journal")? {
+        None => Ok(None),
+        Some("") => Err(Error::config("journal", "must be a file path, not empty")),
+        Some(p) if p.contains('\0') || p.len() > 4096 => Err(Error::config(
+            "journal",
+            "must be a file path of at most 4096 bytes",
+        )),
+        Some(p) => Ok(Some(p.to_string())),
     }
 }
 

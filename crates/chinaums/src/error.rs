@@ -141,6 +141,10 @@ pub struct ErrorDetails {
     /// For [`ErrorKind::Pending`] and [`ErrorKind::OperationFailed`]: the
     /// answer's state field (`refundStatus`, ...) and the value it had.
     pub state: Option<(String, String)>,
+    /// For a money-moving call whose outcome is not final (outcome unknown,
+    /// pending): the input of `resolve` (`{"operation", "request"
+    /// (identifying fields only), "journalId"?}`).
+    pub resolve_with: Option<serde_json::Value>,
 }
 
 impl Error {
@@ -154,6 +158,7 @@ impl Error {
             http_status: None,
             response: None,
             state: None,
+            resolve_with: None,
         }))
     }
 
@@ -204,6 +209,9 @@ impl Error {
         if let Some(r) = &self.response {
             doc.insert("response".into(), r.clone());
         }
+        if let Some(r) = &self.resolve_with {
+            doc.insert("resolveWith".into(), r.clone());
+        }
         serde_json::Value::Object(doc)
     }
 }
@@ -230,9 +238,18 @@ impl fmt::Debug for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The same shape as the bindings' exception messages: what a log
+        // reader needs is the gateway's errCode AND errMsg, and the field.
         write!(f, "{}: {}", self.kind.as_str(), self.message)?;
-        if let Some(code) = &self.err_code {
-            write!(f, " (errCode {code})")?;
+        if let Some(field) = &self.field {
+            if !self.message.contains(field.as_str()) {
+                write!(f, " (field {field})")?;
+            }
+        }
+        match (&self.err_code, &self.err_msg) {
+            (Some(code), Some(msg)) if !msg.is_empty() => write!(f, " (errCode {code}: {msg})")?,
+            (Some(code), _) => write!(f, " (errCode {code})")?,
+            _ => {}
         }
         Ok(())
     }
@@ -249,5 +266,33 @@ pub fn clip(s: &str) -> String {
     match s.char_indices().nth(MAX) {
         Some((cut, _)) => format!("{}…", &s[..cut]),
         None => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_message_carries_err_code_err_msg_and_field() {
+        let mut e = Error::new(
+            ErrorKind::GatewayRejected,
+            "the gateway refused the request",
+        );
+        e.err_code = Some("DUP_ORDER".into());
+        e.err_msg = Some("账单号重复".into());
+        assert_eq!(
+            e.to_string(),
+            "gateway_rejected: the gateway refused the request (errCode DUP_ORDER: 账单号重复)"
+        );
+        // A field already named by the message is not repeated.
+        let v = Error::validation("billDate", "must be yyyy-MM-dd");
+        assert_eq!(
+            v.to_string(),
+            "validation: field `billDate`: must be yyyy-MM-dd"
+        );
+        let mut c = Error::new(ErrorKind::Config, "cannot open the database");
+        c.field = Some("journal".into());
+        assert!(c.to_string().ends_with("(field journal)"), "{c}");
     }
 }

@@ -1,7 +1,9 @@
 //! Strict JSON input: serde_json keeps the last of two equal keys, which in
 //! a payment request would silently pick one of two amounts. Requests and
 //! configs go through [`parse_object`], which refuses a repeated key at any
-//! depth and names it.
+//! depth and names it. A syntax error is put in plain words by [`syntax`].
+
+pub mod syntax;
 
 use crate::error::{clip, Error, ErrorKind, Result};
 use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
@@ -24,7 +26,7 @@ pub fn parse_object(text: &str, what: &str) -> Result<Map<String, Value>> {
         }
         Problem::Syntax(e) => Error::new(
             ErrorKind::InvalidJson,
-            format!("{what} is not valid JSON: {}", describe(&e)),
+            format!("{what}: {}", syntax::describe(&e, text)),
         ),
     })?;
     match value {
@@ -43,16 +45,6 @@ pub fn parse_value(text: &str) -> std::result::Result<Value, Option<String>> {
         Problem::Repeated(key) => Some(clip(&key)),
         Problem::Syntax(_) => None,
     })
-}
-
-/// A parse error without quoting the input (it may hold secrets).
-pub fn describe(e: &serde_json::Error) -> String {
-    let what = if e.to_string().starts_with("recursion limit exceeded") {
-        "nested more than 128 levels deep".to_string()
-    } else {
-        format!("{:?} error", e.classify())
-    };
-    format!("{what} at line {} column {}", e.line(), e.column())
 }
 
 enum Problem {
@@ -226,10 +218,44 @@ mod tests {
     fn deep_nesting_is_named() {
         let deep = format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200));
         let e = parse_object(&deep, "the request").unwrap_err();
-        assert!(
-            e.message.contains("nested more than 128 levels"),
-            "{}",
-            e.message
+        assert_eq!(
+            e.message,
+            "the request: invalid JSON at line 1, column 132: nested more than 128 levels deep"
         );
+    }
+
+    #[test]
+    fn syntax_errors_say_what_was_expected_and_where() {
+        // The words of `syntax`, named by document; the kind is unchanged.
+        let cases = [
+            (
+                "{\"billNo\":\"31940001\"\n",
+                "the request: invalid JSON at line 2, column 0: unexpected end of input, expected ',' or '}'",
+            ),
+            (
+                "{\"a\":1}\n}",
+                "the request: invalid JSON at line 2, column 1: unexpected text after the end of the JSON value",
+            ),
+            (
+                "{\"a\":\"\\q\"}",
+                "the request: invalid JSON at line 1, column 8: an invalid escape in a string: after '\\' write one of \" \\ / b f n r t, or u and four hex digits",
+            ),
+            (
+                "{\"a\":1,}",
+                "the request: invalid JSON at line 1, column 8: a ',' before '}' or ']' is not allowed (trailing comma)",
+            ),
+            (
+                "",
+                "the request: invalid JSON: the input is empty, expected a JSON object",
+            ),
+        ];
+        for (text, expected) in cases {
+            let e = parse_object(text, "the request").unwrap_err();
+            assert_eq!(
+                (e.kind, e.message.as_str()),
+                (ErrorKind::InvalidJson, expected)
+            );
+            assert_eq!(e.field, None);
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::args::{Args, Spec};
 use crate::settings::{Global, Settings};
-use crate::{exit_code, input, output, EXIT_OK};
+use crate::{exit_code, input, json_syntax, message, output, EXIT_OK};
 use chinaums::client::{check_service_path, parse_request, MAX_REQUEST_BYTES};
 use chinaums::config::AuthMode;
 use chinaums::error::{Error, ErrorKind};
@@ -30,10 +30,13 @@ usage: ums call [--raw] [--dry-run] <operation|service-path> <request.json|->
 
 Sends one request to the gateway and prints its answer on stdout. The request
 is a JSON object read from a file, or from stdin with `-`. As the library
-does, the client fills requestTimestamp, mid, tid and instMid when the request
-leaves them out, normalises and validates the fields, signs the exact bytes it
-sends (OPEN-BODY-SIG, or OPEN-ACCESS-TOKEN with auth \"token\") and never
-resends a call whose outcome may be known to the gateway.
+does, the client fills requestTimestamp, mid, tid and instMid from the
+configuration when the request leaves them out, normalises and validates the
+fields, signs the exact bytes it sends (OPEN-BODY-SIG, or OPEN-ACCESS-TOKEN
+with auth \"token\") and never resends a call whose outcome may be known to
+the gateway. On the simulator's demo app (no credentials; `ums --help`) mid
+and tid default to its demo merchant, 898340149000005 and 00000001; never on
+test or production.
 
 operations:
 {operations}  /v1/...            any other service path, sent as given (no field checks)
@@ -46,13 +49,17 @@ options:
                that is signed, \"authorization\" its OPEN-BODY-SIG header (the
                same as `ums sign` prints). In token mode no token is fetched
                and \"authorization\" is null.
-  --config FILE, --environment ENV    see `ums --help`
+  --config FILE, --environment ENV, -v    see `ums --help`
   -h, --help   this help
 
 On success (errCode SUCCESS) the answer goes to stdout, pretty-printed unless
 --raw. On failure the error document goes to stderr:
   {{\"status\",\"kind\",\"message\",\"outcomeUnknown\",\"nothingSent\",\"phase\",
    \"field\",\"errCode\",\"errMsg\",\"httpStatus\",\"response\"}}
+Its \"message\" is for people: what the gateway said (`gateway rejected:
+DUP_ORDER 账单号重复`), the field at fault, the file and position of bad
+JSON, the host:port a connection failed to, and what to do next when the
+outcome is unknown or pending.
 
 exit codes:
   0  SUCCESS
@@ -65,9 +72,9 @@ exit codes:
   7  pending: accepted but not final (refund refundStatus PROCESSING or
      UNKNOWN): query until final; never resend
 
-example:
-  echo '{{\"qrCodeId\":\"31942002267733902130410550\",\"billNo\":\"31940001\",\"billDate\":\"2020-02-26\",\"totalAmount\":\"26\"}}' \\
-    | UMS_MID=898340149000005 UMS_TID=00000001 ums call update-qrcode -"
+example (no configuration: the simulator's demo app and merchant):
+  echo '{{\"qrCodeId\":\"31942002267733902130410550\",\"billNo\":\"31940001\",\"totalAmount\":26}}' \\
+    | ums call update-qrcode -"
     )
 }
 
@@ -91,16 +98,21 @@ pub fn run(global: &Global, args: &Args) -> Result<u8, String> {
         }
     }
     let raw = args.flag("--raw");
-    match execute(global, op, operation, source, args.flag("--dry-run")) {
+    let mut context = message::Context {
+        read_only: op.is_some_and(|o| !o.money_moving),
+        ..message::Context::default()
+    };
+    let dry_run = args.flag("--dry-run");
+    match execute(global, op, operation, source, dry_run, &mut context.gateway) {
         Ok(doc) => {
             output::out(&render(&doc, raw));
             Ok(EXIT_OK)
         }
         Err(e) => {
-            output::err(&render(
-                &Rendered::Json(ums::output::error_document(&e)),
-                raw,
-            ));
+            let mut doc = ums::output::error_document(&e);
+            context.resolvable = doc.get("resolveWith").is_some();
+            doc["message"] = message::explain(&e, &context).into();
+            output::err(&render(&Rendered::Json(doc), raw));
             Ok(exit_code(e.kind))
         }
     }
@@ -132,27 +144,53 @@ fn execute(
     operation: &str,
     source: &str,
     dry_run: bool,
+    gateway: &mut Option<message::Gateway>,
 ) -> Result<Rendered, Error> {
     let settings = Settings::load(global)?;
     let config = settings.config()?;
     let auth = config.auth;
+    let target = message::Gateway::of(&config);
+    crate::verbose::say(|| {
+        format!(
+            "gateway {}, appId {}, auth {}",
+            target.describe(),
+            config.app_id,
+            auth.as_str()
+        )
+    });
+    *gateway = Some(target);
     let client = Client::new(config).map_err(|e| settings.annotate(e))?;
 
     let bytes = input::read(source, MAX_REQUEST_BYTES + 1)
         .map_err(|message| Error::new(ErrorKind::InvalidArgument, message))?;
-    let mut request = String::from_utf8(bytes).map_err(|_| {
-        Error::new(
-            ErrorKind::InvalidJson,
-            "the request is not UTF-8 text (ChinaUMS requests are UTF-8 JSON)",
-        )
+    let name = if source == "-" { "stdin" } else { source };
+    let mut request = String::from_utf8(bytes).map_err(|e| {
+        let problem = json_syntax::check_utf8(e.as_bytes()).unwrap_or_default();
+        Error::new(ErrorKind::InvalidJson, format!("{name}: {problem}"))
     })?;
     if request.starts_with('\u{feff}') {
         // A byte-order mark some editors add: not part of the JSON.
         request.drain(..'\u{feff}'.len_utf8());
     }
+    // Checked here to name the file and say what was expected; the library
+    // checks the rest (one object, no repeated key), also named by file.
+    if let Some(problem) = json_syntax::check(&request) {
+        return Err(Error::new(
+            ErrorKind::InvalidJson,
+            format!("{name}: {problem}"),
+        ));
+    }
+    let in_file = |mut e: Error| {
+        if e.kind == ErrorKind::InvalidJson {
+            e.message = format!("{name}: {}", e.message);
+        }
+        e
+    };
 
     if dry_run {
-        let prepared = client.prepare_call(operation, &request, client.now())?;
+        let prepared = client
+            .prepare_call(operation, &request, client.now())
+            .map_err(in_file)?;
         let mut doc = Map::new();
         doc.insert(
             "operation".into(),
@@ -186,8 +224,8 @@ fn execute(
     }
 
     let answer = match op {
-        Some(op) => client.execute(op, parse_request(&request)?)?,
-        None => client.call(operation, &request)?,
+        Some(op) => client.execute(op, parse_request(&request).map_err(in_file)?)?,
+        None => client.call(operation, &request).map_err(in_file)?,
     };
     Ok(Rendered::Answer(answer.text, answer.value))
 }

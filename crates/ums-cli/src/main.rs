@@ -9,12 +9,17 @@
 mod args;
 mod call;
 mod input;
+mod json_syntax;
+mod message;
 mod new_id;
 mod notify;
 mod output;
+mod qr;
+mod resolve;
 mod sandbox;
 mod settings;
 mod sign;
+mod verbose;
 
 use chinaums::error::ErrorKind;
 use settings::Global;
@@ -104,6 +109,22 @@ const COMMANDS: &[Command] = &[
         uses_config: true,
     },
     Command {
+        name: "resolve",
+        summary: "find out what became of a call whose outcome is unknown",
+        spec: &resolve::SPEC,
+        help: resolve::help,
+        run: resolve::run,
+        uses_config: true,
+    },
+    Command {
+        name: "qr",
+        summary: "print a QR code (a billQRCode, ...) in the terminal, or as SVG",
+        spec: &qr::SPEC,
+        help: qr::help,
+        run: qr::run,
+        uses_config: false,
+    },
+    Command {
         name: "sandbox",
         summary: "run the local gateway simulator (as ums-sandbox)",
         spec: &sandbox::SPEC,
@@ -136,19 +157,25 @@ fn help() -> String {
 ums {version} — command-line client for the ChinaUMS (银联商务) Open Platform
 (bills QR codes), on the same core as libums.
 
-usage: ums [--config FILE] [--environment ENV] <command> [options] [arguments]
-       ums <command> --help
+usage: ums [--config FILE] [--environment ENV] [-v] <command> [options] [arguments]
+       ums <command> --help      (or: ums help <command>)
+       ums --version
 
 commands:
 {commands}
 global options (also accepted after the command):
   --config FILE        JSON configuration: the library's keys (appId, appKey,
                        environment, auth, mid, tid, instMid, msgSrc, msgSrcId,
-                       notifyKey, connectTimeoutMs, timeoutMs, proxy, caFile,
-                       realNameInput, maxResponseBytes)
+                       notifyKey, timeoutMs, ...: those listed below, and
+                       the others of the README's configuration table)
   --environment ENV    test | production | sandbox | https://host[:port]
                        (http:// only for loopback, e.g. a `ums sandbox`);
-                       overrides the file and UMS_ENVIRONMENT
+                       overrides the file and UMS_ENVIRONMENT; another
+                       name is a usage error
+  -v, --verbose        print the library's log lines on stderr: each request
+                       sent, its HTTP status and errCode, the time taken,
+                       retries, token fetches (never keys, signatures or
+                       tokens)
   -h, --help           this help
   -V, --version        print the version
 
@@ -163,28 +190,51 @@ configuration:
   lasts for one command. For state that persists across commands run
   `ums sandbox --port 8765` and pass --environment http://127.0.0.1:8765:
   an http:// (loopback) environment without appId and appKey also uses the
-  demo app (appId, appKey, msgSrc, msgSrcId, notifyKey).
+  demo app (appId, appKey, msgSrc, msgSrcId, notifyKey) and its demo
+  merchant (mid, tid) for what the configuration leaves out.
   The app key, access tokens and the notification key are never printed:
   not in answers, errors or dry runs.
 
 exit codes:
   0  success (verify-notify: the notification is valid)
-  2  usage error: unknown command or option, missing or extra argument
+  2  usage error: unknown command or option, missing or extra argument,
+     an --environment that is no environment
   3  the gateway rejected the request (an errCode other than SUCCESS, HTTP
      4xx, or the token endpoint refused a token), or processed it and
      reports a final failure (refund refundStatus FAIL)
   4  outcome unknown (errCode TIMEOUT, NET_ERROR, ORDER_PROCESSING,
      INTERNAL_ERROR, INVALID_ORDER or INVALID_RESPONSE, HTTP 5xx, any failure
      after the request's first byte was written):
-     the gateway may have done it. Query the bill (`ums call query-bill`)
-     before retrying; never resend a money-moving call blindly
+     the gateway may have done it. `ums resolve` the error document (or
+     query the bill) before retrying; never resend a money-moving call blindly
   5  local error, nothing was sent: config, validation, bad JSON, connection
      refused, TLS, I/O
   6  verify-notify: the notification is invalid
   7  pending: accepted but not final (refund refundStatus PROCESSING or
-     UNKNOWN): query until final; never resend",
+     UNKNOWN): query until final; never resend (resolve: ask again later)
+  8  resolve: not applied, safe to send again
+  9  resolve: cannot tell (no proof in the protocol); never resend blindly",
         version = env!("CARGO_PKG_VERSION"),
     )
+}
+
+/// `ums help --help`.
+const HELP_HELP: &str = "\
+usage: ums help [COMMAND]
+
+Prints the tool's help, or a command's (the same as `ums COMMAND --help`).";
+
+/// Takes `-v` / `--verbose` out of a command's arguments (before any `--`),
+/// so that it is global wherever it is written; true if it was there.
+fn take_verbose(args: &mut Vec<String>) -> bool {
+    let end = args.iter().position(|a| a == "--").unwrap_or(args.len());
+    let before = args.len();
+    let mut index = 0;
+    args.retain(|a| {
+        index += 1;
+        index > end || (a != "-v" && a != "--verbose")
+    });
+    args.len() != before
 }
 
 fn usage_error(command: Option<&str>, message: &str) -> ExitCode {
@@ -255,6 +305,7 @@ fn main() -> ExitCode {
                 output::out(&format!("ums {}", env!("CARGO_PKG_VERSION")));
                 return ExitCode::SUCCESS;
             }
+            "-v" | "--verbose" => global.verbose = true,
             a if a.starts_with('-') => match take_global(a, &mut iter, &mut global) {
                 Ok(true) => {}
                 Ok(false) => return usage_error(None, &format!("unknown option `{a}`")),
@@ -263,12 +314,17 @@ fn main() -> ExitCode {
             a => break a.to_string(),
         }
     };
-    let rest: Vec<String> = iter.cloned().collect();
+    let mut rest: Vec<String> = iter.cloned().collect();
+    global.verbose |= take_verbose(&mut rest);
 
     if command == "help" {
         return match rest.as_slice() {
             [] => {
                 output::out(&help());
+                ExitCode::SUCCESS
+            }
+            [flag] if flag == "-h" || flag == "--help" || flag == "help" => {
+                output::out(HELP_HELP);
                 ExitCode::SUCCESS
             }
             [name] => match find_command(name) {
@@ -305,8 +361,16 @@ fn main() -> ExitCode {
     if !cmd.uses_config && (global.config_file.is_some() || global.environment.is_some()) {
         return usage_error(
             Some(cmd.name),
-            "takes no --config or --environment (the simulator has its own demo app)",
+            "takes no --config or --environment (it needs no configuration)",
         );
+    }
+    if let Some(environment) = &global.environment {
+        if let Err(message) = settings::check_environment(environment) {
+            return usage_error(Some(cmd.name), &format!("--environment: {message}"));
+        }
+    }
+    if global.verbose {
+        verbose::enable();
     }
     match (cmd.run)(&global, &parsed) {
         Ok(code) => ExitCode::from(code),

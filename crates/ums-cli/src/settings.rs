@@ -22,6 +22,32 @@ const SECRET_KEYS: &[&str] = &["appKey", "notifyKey"];
 pub struct Global {
     pub config_file: Option<String>,
     pub environment: Option<String>,
+    /// `-v` / `--verbose`: the library's log lines go to stderr.
+    pub verbose: bool,
+}
+
+/// The environment names the tool knows (a base URL is the other choice).
+pub const ENVIRONMENT_NAMES: &[&str] = &["test", "production", "sandbox"];
+
+/// What `--environment` and the `environment` key accept, for messages.
+const ENVIRONMENT_CHOICES: &str =
+    "test, production, sandbox, or a base URL (https://host[:port]; http:// only for loopback)";
+
+/// Checks an environment value: one of [`ENVIRONMENT_NAMES`] or a base URL
+/// the library accepts. The message lists the valid choices.
+pub fn check_environment(value: &str) -> Result<(), String> {
+    if ENVIRONMENT_NAMES.contains(&value) {
+        return Ok(());
+    }
+    if !value.contains("://") {
+        return Err(format!(
+            "unknown environment `{}`: use {ENVIRONMENT_CHOICES}",
+            chinaums::error::clip(value)
+        ));
+    }
+    chinaums::config::parse_base_url("environment", value)
+        .map(|_| ())
+        .map_err(|e| format!("{} (environment is {ENVIRONMENT_CHOICES})", e.message))
 }
 
 /// The merged configuration document and where each key came from.
@@ -131,23 +157,47 @@ impl Settings {
     /// credentials and defaults filled in where they apply; else appId and
     /// appKey must come together.
     fn effective_map(&self) -> Result<Map<String, Value>, Error> {
-        let mut map = self.map.clone();
-        if !self.uses_demo_credentials()? {
-            self.check_credential_pair()?;
-            return Ok(map);
+        // First, so that a misspelt name is not reported as missing credentials.
+        if let Some(environment) = self.text("environment")? {
+            check_environment(environment)
+                .map_err(|rule| self.annotate(Error::config("environment", rule)))?;
         }
-        for (key, value) in [
-            ("appId", demo::APP_ID),
-            ("appKey", demo::APP_KEY),
-            ("msgSrc", demo::MSG_SRC),
-            ("msgSrcId", demo::MSG_SRC_ID),
-            ("notifyKey", demo::NOTIFY_KEY),
-        ] {
+        let mut map = self.map.clone();
+        let mut defaults = Vec::new();
+        if self.uses_demo_credentials()? {
+            defaults.extend([
+                ("appId", demo::APP_ID),
+                ("appKey", demo::APP_KEY),
+                ("msgSrc", demo::MSG_SRC),
+                ("msgSrcId", demo::MSG_SRC_ID),
+                ("notifyKey", demo::NOTIFY_KEY),
+            ]);
+        } else {
+            self.check_credential_pair()?;
+        }
+        if self.simulator_merchant()? {
+            // The simulator's demo merchant and terminal, so that a request
+            // without mid and tid works there as it is.
+            defaults.extend([("mid", demo::MID), ("tid", demo::TID)]);
+        }
+        for (key, value) in defaults {
             if !self.given(key) {
                 map.insert(key.into(), value.into());
             }
         }
         Ok(map)
+    }
+
+    /// Whether the demo merchant is the default: the environment is the
+    /// simulator (none, "sandbox", or a loopback http:// URL) and the app
+    /// is its demo app (no appId, or the demo appId). Never on test or
+    /// production.
+    fn simulator_merchant(&self) -> Result<bool, Error> {
+        let simulator = match self.text("environment")? {
+            None | Some("sandbox") => true,
+            Some(url) => url.starts_with("http://"),
+        };
+        Ok(simulator && matches!(self.text("appId")?, None | Some(demo::APP_ID)))
     }
 
     fn check_credential_pair(&self) -> Result<(), Error> {
@@ -184,6 +234,12 @@ impl Settings {
     /// process, which lives as long as the command.
     pub fn config(&self) -> Result<Config, Error> {
         let mut map = self.effective_map()?;
+        if self.text("environment")? == Some("sandbox") && !self.uses_demo_credentials()? {
+            return Err(self.annotate(Error::config(
+                "environment",
+                "`sandbox` is a simulator that knows only its demo app: leave appId and appKey unset to use it",
+            )));
+        }
         let no_environment = matches!(self.text("environment")?, None | Some("sandbox"));
         if no_environment && self.uses_demo_credentials()? {
             map.insert("environment".into(), in_process_sandbox()?.into());
@@ -191,17 +247,29 @@ impl Settings {
         Config::from_map(&map).map_err(|e| self.annotate(e))
     }
 
-    /// Says where a faulty key came from (never its value).
+    /// Says where a faulty key came from (never its value), or where to set
+    /// a key that is missing.
     pub fn annotate(&self, mut e: Error) -> Error {
         if e.kind == ErrorKind::Config {
             if let Some(field) = &e.field {
                 if let Some((_, origin)) = self.origins.iter().find(|(k, _)| k == field) {
                     e.message = format!("{} ({origin})", e.message);
+                } else if let Some(hint) =
+                    where_to_set(field).filter(|_| !e.message.contains("UMS_"))
+                {
+                    e.message = format!("{} ({hint})", e.message);
                 }
             }
         }
         e
     }
+}
+
+/// `set UMS_APP_ID, or "appId" in the --config file` for a key the
+/// configuration can hold; the message already saying so is left alone.
+pub fn where_to_set(key: &str) -> Option<String> {
+    let (var, _, _) = ENV_KEYS.iter().find(|(_, k, _)| *k == key)?;
+    Some(format!("set {var}, or \"{key}\" in the --config file"))
 }
 
 /// The base URL of a simulator started in this process on first use; it
@@ -243,20 +311,18 @@ fn read_config_file(path: &str) -> Result<Map<String, Value>, Error> {
             format!("config file `{path}` is larger than {MAX_CONFIG_BYTES} bytes"),
         ));
     }
-    // The position only: the text may hold the app key.
+    // Where and what only, never the text: it may hold the app key.
+    if let Some(problem) = crate::json_syntax::check(&text) {
+        return Err(Error::new(
+            ErrorKind::InvalidJson,
+            format!("config file `{path}`: {problem}"),
+        ));
+    }
     match serde_json::from_str::<Value>(&text) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(Error::new(
+        _ => Err(Error::new(
             ErrorKind::InvalidJson,
             format!("config file `{path}` must hold a JSON object"),
-        )),
-        Err(e) => Err(Error::new(
-            ErrorKind::InvalidJson,
-            format!(
-                "config file `{path}` is not valid JSON: error at line {} column {}",
-                e.line(),
-                e.column()
-            ),
         )),
     }
 }
@@ -280,6 +346,7 @@ mod tests {
         let global = Global {
             config_file: None,
             environment: Some("http://127.0.0.1:9".into()),
+            verbose: false,
         };
         let s = Settings::load_with(
             &global,

@@ -9,7 +9,7 @@ use sandbox_process::start_sandbox_process;
 use support::*;
 use ums_sandbox::demo;
 
-const COMMANDS: &[&str] = &["call", "sign", "verify-notify", "new-id", "sandbox"];
+const COMMANDS: &[&str] = &["call", "sign", "verify-notify", "new-id", "qr", "sandbox"];
 
 #[test]
 fn help_for_the_tool_and_every_command() {
@@ -138,7 +138,10 @@ fn sandbox_serves_like_ums_sandbox_and_call_uses_it() {
     );
     let (url, rest) = (child.url.clone(), child.banner.clone());
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    assert!(rest.contains(demo::APP_ID) && rest.contains(demo::SEED_QR_CODE_ID));
+    assert!(
+        rest.contains(demo::APP_ID) && rest.contains(demo::MID),
+        "{rest}"
+    );
 
     // State persists across ums processes: the second update is a duplicate.
     let request = update_request(&bill_no());

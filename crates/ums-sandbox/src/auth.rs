@@ -1,10 +1,11 @@
 //! Authentication: the token endpoint and the two `Authorization` schemes
 //! (docs/protocol.md §2, §3). Messages never contain keys, signatures or tokens.
 
-use super::state::{State, TokenFate};
+use super::state::{Apps, AuthBook, TokenFate};
 use chinaums::clock::{fill_random, BeijingTime};
 use chinaums::sign::{hex_lower, open_body_signature, parse_body_sig_header, token_signature};
 use serde_json::{json, Map, Value};
+use std::sync::{Mutex, MutexGuard};
 
 /// Time rules shared by both schemes.
 #[derive(Debug, Clone, Copy)]
@@ -14,6 +15,10 @@ pub(crate) struct Settings {
 }
 
 const MAX_NONCE_CHARS: usize = 128;
+
+fn lock(book: &Mutex<AuthBook>) -> MutexGuard<'_, AuthBook> {
+    book.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// Byte equality in time that depends only on the lengths.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -63,25 +68,28 @@ fn check_timestamp(ts: &str, now_ms: i64, skew_ms: i64) -> Result<i64, TimeCheck
 ///
 /// `now_ms` is the simulator's time (token expiry); `wall_ms` the configured
 /// clock without the control offset, which `timestamp` and the nonce window
-/// are checked against.
+/// are checked against. The signature is checked without a lock; `book` is
+/// locked only to record the nonce and store the token.
 pub(crate) fn issue_token(
-    state: &mut State,
+    apps: &Apps,
+    book: &Mutex<AuthBook>,
     settings: Settings,
     now_ms: i64,
     wall_ms: i64,
     body: &[u8],
 ) -> Value {
-    match try_issue_token(state, settings, now_ms, wall_ms, body) {
+    match try_issue_token(apps, book, settings, now_ms, wall_ms, body) {
         Ok(answer) => answer,
         Err((code, info)) => {
-            state.counters.token_failures += 1;
+            lock(book).token_failures += 1;
             json!({"errCode": code, "errInfo": info})
         }
     }
 }
 
 fn try_issue_token(
-    state: &mut State,
+    apps: &Apps,
+    book: &Mutex<AuthBook>,
     settings: Settings,
     now_ms: i64,
     wall_ms: i64,
@@ -105,7 +113,7 @@ fn try_issue_token(
     if !valid_nonce(nonce) {
         return Err(malformed("nonce 必须是 1..128 个可见 ASCII 字符"));
     }
-    let Some(app) = state.apps.get(app_id) else {
+    let Some(app) = apps.get(app_id) else {
         return Err(("1001", "appId 不存在".to_string()));
     };
     if sign_method != "SHA256" {
@@ -129,15 +137,16 @@ fn try_issue_token(
         };
         ("1004", why)
     })?;
-    let log = state.nonces.entry(app_id.to_string()).or_default();
-    if !log.record(nonce, at.saturating_add(settings.clock_skew_ms), wall_ms) {
-        return Err(("1005", "nonce 重复".to_string()));
-    }
     let mut raw = [0u8; 16];
     fill_random(&mut raw);
     let token = hex_lower(&raw);
+    let mut book = lock(book);
+    let log = book.nonces.entry(app_id.to_string()).or_default();
+    if !log.record(nonce, at.saturating_add(settings.clock_skew_ms), wall_ms) {
+        return Err(("1005", "nonce 重复".to_string()));
+    }
     let app_id = app_id.to_string();
-    state.store_token(
+    book.store_token(
         &app_id,
         token.clone(),
         now_ms,
@@ -188,9 +197,11 @@ impl AuthFailure {
 /// `authorization` holds every `Authorization` header of the request.
 /// `now_ms` decides token expiry; `wall_ms` (the configured clock without
 /// the control offset) is what `Timestamp` and the nonce window are checked
-/// against.
+/// against. The signature is checked without a lock; `book` is locked only
+/// to record the nonce or look the token up.
 pub(crate) fn authenticate(
-    state: &mut State,
+    apps: &Apps,
+    book: &Mutex<AuthBook>,
     settings: Settings,
     now_ms: i64,
     wall_ms: i64,
@@ -208,9 +219,9 @@ pub(crate) fn authenticate(
         _ => return Err(AuthFailure::new("UNAUTHORIZED", "Authorization 请求头重复")),
     };
     if header.starts_with("OPEN-BODY-SIG") {
-        body_signature(state, settings, wall_ms, header, body)
+        body_signature(apps, book, settings, wall_ms, header, body)
     } else if header.starts_with("OPEN-ACCESS-TOKEN") {
-        access_token(state, now_ms, header)
+        access_token(&lock(book), now_ms, header)
     } else {
         Err(AuthFailure::new(
             "UNAUTHORIZED",
@@ -220,7 +231,8 @@ pub(crate) fn authenticate(
 }
 
 fn body_signature(
-    state: &mut State,
+    apps: &Apps,
+    book: &Mutex<AuthBook>,
     settings: Settings,
     wall_ms: i64,
     header: &str,
@@ -232,7 +244,7 @@ fn body_signature(
             "Authorization 格式错误, 应为 OPEN-BODY-SIG AppId=\"..\", Timestamp=\"..\", Nonce=\"..\", Signature=\"..\"",
         )
     })?;
-    let Some(app) = state.apps.get(&parsed.app_id) else {
+    let Some(app) = apps.get(&parsed.app_id) else {
         return Err(AuthFailure::new("UNAUTHORIZED", "AppId 不存在"));
     };
     if BeijingTime::parse_compact(&parsed.timestamp).is_none() {
@@ -276,7 +288,8 @@ fn body_signature(
             .of_app(&parsed.app_id))
         }
     };
-    let log = state.nonces.entry(parsed.app_id.clone()).or_default();
+    let mut book = lock(book);
+    let log = book.nonces.entry(parsed.app_id.clone()).or_default();
     if !log.record(
         &parsed.nonce,
         at.saturating_add(settings.clock_skew_ms),
@@ -289,7 +302,7 @@ fn body_signature(
     Ok(parsed.app_id)
 }
 
-fn access_token(state: &State, now_ms: i64, header: &str) -> Result<String, AuthFailure> {
+fn access_token(state: &AuthBook, now_ms: i64, header: &str) -> Result<String, AuthFailure> {
     let malformed = || {
         AuthFailure::new(
             "UNAUTHORIZED",
@@ -333,7 +346,7 @@ fn access_token(state: &State, now_ms: i64, header: &str) -> Result<String, Auth
 /// checking it: the app of a token the simulator issued (still remembered),
 /// or the `AppId` of an OPEN-BODY-SIG header. For counting a 401 the
 /// request gets without being authenticated (the `token-expired` fault).
-pub(crate) fn claimed_app(state: &State, headers: &[(String, String)]) -> Option<String> {
+pub(crate) fn claimed_app(state: &AuthBook, headers: &[(String, String)]) -> Option<String> {
     let mut values = headers
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case("authorization"))
@@ -357,7 +370,23 @@ pub(crate) fn claimed_app(state: &State, headers: &[(String, String)]) -> Option
 mod tests {
     use super::*;
     use crate::demo;
+    use crate::state::demo_apps;
     use chinaums::sign::sign_body;
+
+    /// The apps and a book, as the gateway holds them.
+    struct Fixture {
+        apps: Apps,
+        book: Mutex<AuthBook>,
+    }
+
+    impl Fixture {
+        fn new() -> Fixture {
+            Fixture {
+                apps: demo_apps(),
+                book: Mutex::new(AuthBook::new(demo_apps())),
+            }
+        }
+    }
 
     const NOW: i64 = 1_582_695_360_000; // 2020-02-26 13:36:00 Beijing
     const TS: &str = "20200226133600";
@@ -377,19 +406,35 @@ mod tests {
 
     #[test]
     fn token_issue_and_use() {
-        let mut state = State::with_demo_data(NOW);
-        let answer = issue_token(&mut state, SETTINGS, NOW, NOW, &token_request("n1", TS));
+        let state = Fixture::new();
+        let answer = issue_token(
+            &state.apps,
+            &state.book,
+            SETTINGS,
+            NOW,
+            NOW,
+            &token_request("n1", TS),
+        );
         assert_eq!(answer["errCode"], "0000");
         assert_eq!(answer["expiresIn"], 3600);
         let token = answer["accessToken"].as_str().unwrap().to_string();
         assert_eq!(token.len(), 32);
         let header = format!("OPEN-ACCESS-TOKEN AccessToken={token}");
         assert_eq!(
-            authenticate(&mut state, SETTINGS, NOW, NOW, &[&header], b"{}"),
+            authenticate(
+                &state.apps,
+                &state.book,
+                SETTINGS,
+                NOW,
+                NOW,
+                &[&header],
+                b"{}"
+            ),
             Ok(demo::APP_ID.to_string())
         );
         let late = authenticate(
-            &mut state,
+            &state.apps,
+            &state.book,
             SETTINGS,
             NOW + 3_600_000,
             NOW,
@@ -398,15 +443,22 @@ mod tests {
         );
         assert_eq!(late.unwrap_err().code, "INVALID_TOKEN");
         // Same nonce again is a replay.
-        let again = issue_token(&mut state, SETTINGS, NOW, NOW, &token_request("n1", TS));
+        let again = issue_token(
+            &state.apps,
+            &state.book,
+            SETTINGS,
+            NOW,
+            NOW,
+            &token_request("n1", TS),
+        );
         assert_eq!(again["errCode"], "1005");
     }
 
     #[test]
     fn token_failures_have_distinct_codes() {
-        let mut state = State::with_demo_data(NOW);
-        let code = |state: &mut State, body: &[u8]| {
-            issue_token(state, SETTINGS, NOW, NOW, body)["errCode"]
+        let mut state = Fixture::new();
+        let code = |state: &mut Fixture, body: &[u8]| {
+            issue_token(&state.apps, &state.book, SETTINGS, NOW, NOW, body)["errCode"]
                 .as_str()
                 .unwrap()
                 .to_string()
@@ -425,17 +477,17 @@ mod tests {
             code(&mut state, &token_request("d", "20200226134601")),
             "1004"
         );
-        assert_eq!(state.counters.token_failures, 5);
-        assert_eq!(state.counters.tokens_issued, 0);
+        assert_eq!(lock(&state.book).token_failures, 5);
+        assert_eq!(lock(&state.book).tokens_issued, 0);
     }
 
     #[test]
     fn body_signature_checks_in_order() {
-        let mut state = State::with_demo_data(NOW);
+        let mut state = Fixture::new();
         let body = br#"{"a":1}"#;
         let good = sign_body(demo::APP_ID, demo::APP_KEY, TS, "nonce-1", body);
-        let auth = |state: &mut State, h: &str, b: &[u8]| {
-            authenticate(state, SETTINGS, NOW, NOW, &[h], b).map_err(|f| f.code)
+        let auth = |state: &mut Fixture, h: &str, b: &[u8]| {
+            authenticate(&state.apps, &state.book, SETTINGS, NOW, NOW, &[h], b).map_err(|f| f.code)
         };
         assert_eq!(auth(&mut state, &good, body), Ok(demo::APP_ID.to_string()));
         assert_eq!(auth(&mut state, &good, body), Err("NONCE_REPLAYED"));
@@ -456,7 +508,7 @@ mod tests {
         assert_eq!(auth(&mut state, &long_nonce, body), Err("UNAUTHORIZED"));
         assert_eq!(auth(&mut state, "Bearer abc", body), Err("UNAUTHORIZED"));
         assert_eq!(
-            authenticate(&mut state, SETTINGS, NOW, NOW, &[], body)
+            authenticate(&state.apps, &state.book, SETTINGS, NOW, NOW, &[], body)
                 .unwrap_err()
                 .code,
             "UNAUTHORIZED"
@@ -465,11 +517,20 @@ mod tests {
 
     #[test]
     fn failure_messages_never_echo_secrets() {
-        let mut state = State::with_demo_data(NOW);
+        let state = Fixture::new();
         let body = b"{}";
         let header = sign_body(demo::APP_ID, "wrong-key", TS, "n", body);
         let sig = parse_body_sig_header(&header).unwrap().signature;
-        let failure = authenticate(&mut state, SETTINGS, NOW, NOW, &[&header], body).unwrap_err();
+        let failure = authenticate(
+            &state.apps,
+            &state.book,
+            SETTINGS,
+            NOW,
+            NOW,
+            &[&header],
+            body,
+        )
+        .unwrap_err();
         let text = failure.to_json().to_string();
         assert!(!text.contains(&sig) && !text.contains(demo::APP_KEY));
         let expected = open_body_signature(demo::APP_ID, demo::APP_KEY, TS, "n", body);

@@ -11,7 +11,9 @@
 use super::fields::{check_bill_desc, Checked, Fields, Reject};
 use super::guarantee;
 use super::refunds;
-use super::state::{Bill, BillStatus, QrCode, QrKind, QrStatus, State, FIXED_CODE_LIFETIME_MS};
+use super::state::{
+    Bill, BillStatus, Details, QrCode, QrKind, QrStatus, State, FIXED_CODE_LIFETIME_MS,
+};
 use chinaums::clock::BeijingTime;
 use serde_json::{Map, Value};
 
@@ -344,7 +346,8 @@ fn get_qrcode(state: &mut State, call: &Call<'_>) -> Checked<Reply> {
         bill_no: input.bill_no.map(str::to_string),
         bill_date: input.bill_date.map(str::to_string),
         expire_at_ms,
-        details: input.details,
+        closed_at_ms: None,
+        details: Details::from_map(input.details),
     };
     if let (Some(no), Some(date)) = (input.bill_no, input.bill_date) {
         let bill = new_bill(&code, no, date, call.now_ms);
@@ -377,7 +380,7 @@ fn new_bill(code: &QrCode, bill_no: &str, bill_date: &str, now_ms: i64) -> Bill 
         status: BillStatus::Unpaid,
         created_at_ms: now_ms,
         expire_at_ms: code.expire_at_ms,
-        details: code.details.clone(),
+        details: code.details.for_bill(),
         payment: None,
         refunds: Vec::new(),
     }
@@ -509,12 +512,10 @@ fn apply_update(
         // A new bill replaces the previous one: nothing of the old bill's
         // optional fields (billDesc, memberId, goods, notifyUrl ...) carries
         // over to it or to its notifications.
-        code.details = input.details;
+        code.details = Details::from_map(input.details);
     } else {
         // The same bill, new terms: the fields given change, the others stay.
-        for (key, value) in input.details {
-            code.details.insert(key, value);
-        }
+        code.details = code.details.merged(input.details);
     }
     let new_bill = match (input.bill_no, input.bill_date) {
         (Some(no), Some(date)) => {
@@ -541,7 +542,7 @@ fn apply_update(
             {
                 bill.total_amount = code.total_amount;
                 bill.expire_at_ms = code.expire_at_ms;
-                bill.details = code.details.clone();
+                bill.details = code.details.for_bill();
             }
         }
     }
@@ -591,6 +592,7 @@ fn close_qrcode(state: &mut State, call: &Call<'_>) -> Checked<Reply> {
     }
     if let Some(c) = state.qr_codes.get_mut(qr_code_id) {
         c.status = QrStatus::Closed;
+        c.closed_at_ms = Some(call.now_ms);
     }
     let bill = code.bill_no.as_ref().and_then(|no| {
         state
@@ -690,9 +692,9 @@ fn query_qrcode_info(state: &mut State, call: &Call<'_>) -> Checked<Reply> {
     if let Some(amount) = bill.and_then(|b| b.total_amount).or(code.total_amount) {
         reply.set("totalAmount", amount);
     }
-    for (key, value) in &code.details {
+    for (key, value) in code.details.to_map() {
         if !INFO_HIDDEN.contains(&key.as_str()) {
-            reply.set(key, value.clone());
+            reply.set(&key, value);
         }
     }
     Ok(reply)

@@ -196,7 +196,7 @@ fn new_bill_for_fixed_code(state: &mut State, code: &QrCode, amount: u64, now_ms
         status: BillStatus::Unpaid,
         created_at_ms: now_ms,
         expire_at_ms: code.expire_at_ms,
-        details: code.details.clone(),
+        details: code.details.for_bill(),
         payment: None,
         refunds: Vec::new(),
     };
@@ -275,7 +275,7 @@ fn record_payment(
 
 /// A pre-authorisation or a guaranteed trade when the bill asked for one.
 fn payment_kind(bill: &Bill) -> PaymentKind {
-    let flag = |key: &str| bill.detail(key) == Some("true");
+    let flag = |key: &str| bill.detail(key).as_deref() == Some("true");
     if flag("preauthTransaction") {
         PaymentKind::Preauth(Preauth {
             auth_id_resp_cd: random_digits(6),
@@ -359,7 +359,7 @@ pub(crate) fn queue_notification(
     let merchant = state.merchants.get(mid)?;
     let bill = merchant.bills.get(bill_no)?;
     let payment = bill.payment.as_ref()?;
-    let url = bill.detail("notifyUrl")?.to_string();
+    let url = bill.detail("notifyUrl")?;
     let notify_key = state.apps.get(&merchant.app_id)?.notify_key.clone();
     let tid = state
         .qr_codes
@@ -392,17 +392,18 @@ pub(crate) fn queue_notification(
         ("createTime", created),
         ("billStatus", bill.status.as_str().to_string()),
     ];
-    for key in ["billDesc"] {
-        if let Some(v) = bill.detail(key) {
-            fields.push((key, v.to_string()));
-        }
-    }
+    // Optional fields the bill does not have are sent empty, as real
+    // notifications often are (unless switched off): the receivers' rule
+    // of docs/protocol.md §6 (empty values are not signed) is exercised.
+    let optional = |key: &'static str, fields: &mut Vec<(&str, String)>| match bill.detail(key) {
+        Some(v) => fields.push((key, v)),
+        None if state.notify_empty_values => fields.push((key, String::new())),
+        None => {}
+    };
+    optional("billDesc", &mut fields);
     fields.push(("totalAmount", total));
-    for key in ["memberId", "counterNo"] {
-        if let Some(v) = bill.detail(key) {
-            fields.push((key, v.to_string()));
-        }
-    }
+    optional("memberId", &mut fields);
+    optional("counterNo", &mut fields);
     fields.push(("merName", merchant.name.clone()));
     fields.push(("notifyId", notify_id.clone()));
     fields.push(("billPayment", bill_payment));

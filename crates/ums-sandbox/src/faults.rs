@@ -92,6 +92,20 @@ pub enum Fault {
     /// `refund-fail`: HTTP 200 errCode SUCCESS with `refundStatus` FAIL, as
     /// a refund the wallet refused. Not processed: nothing is refunded.
     RefundFail,
+    /// `guarantee-processing`: processed (the pre-authorisation or
+    /// guaranteed trade is completed or cancelled), but the answer's state
+    /// field says PROCESSING: `secureStatus` of secure-complete and
+    /// secure-cancel, `authedBillPayment.status` of bills/preauthed,
+    /// `cancelBillPayment.status` of bills/preauth-cancel. `bills/query`
+    /// then shows the settled state. Listed in [`Fault::GUARANTEE_STATES`],
+    /// not in [`Fault::ALL`].
+    GuaranteeProcessing,
+    /// `guarantee-unknown`: as `guarantee-processing`, with UNKNOWN.
+    GuaranteeUnknown,
+    /// `guarantee-fail`: HTTP 200 errCode SUCCESS with the state field
+    /// failed (`FAIL`; `TRADE_CLOSED` for bills/preauthed). Not processed:
+    /// nothing is completed or cancelled.
+    GuaranteeFail,
 }
 
 impl Fault {
@@ -116,6 +130,15 @@ impl Fault {
         Fault::RefundProcessing,
         Fault::RefundUnknown,
         Fault::RefundFail,
+    ];
+
+    /// The faults that set the state of a pre-authorisation or guaranteed
+    /// trade operation's answer (kept apart from [`Fault::ALL`], the
+    /// exchange and refund faults that test matrices run through).
+    pub const GUARANTEE_STATES: [Fault; 3] = [
+        Fault::GuaranteeProcessing,
+        Fault::GuaranteeUnknown,
+        Fault::GuaranteeFail,
     ];
 
     /// `delay` with [`DEFAULT_DELAY`].
@@ -154,12 +177,18 @@ impl Fault {
             Fault::RefundProcessing => "refund-processing",
             Fault::RefundUnknown => "refund-unknown",
             Fault::RefundFail => "refund-fail",
+            Fault::GuaranteeProcessing => "guarantee-processing",
+            Fault::GuaranteeUnknown => "guarantee-unknown",
+            Fault::GuaranteeFail => "guarantee-fail",
         }
     }
 
     /// The fault of that name (exact spelling; `delay` gets [`DEFAULT_DELAY`]).
     pub fn from_name(name: &str) -> Option<Fault> {
-        Fault::ALL.into_iter().find(|f| f.name() == name)
+        Fault::ALL
+            .into_iter()
+            .chain(Fault::GUARANTEE_STATES)
+            .find(|f| f.name() == name)
     }
 
     /// Whether the simulator does the work (the state changes) before the
@@ -179,11 +208,12 @@ impl Fault {
                 | Fault::ErrCodeNetError
                 | Fault::ErrCodeBadSign
                 | Fault::RefundFail
+                | Fault::GuaranteeFail
         )
     }
 
     /// The answer of a fault that is not processed.
-    pub(crate) fn unprocessed_answer(self, now_ms: i64) -> Answer {
+    pub(crate) fn unprocessed_answer(self, path: &str, now_ms: i64) -> Answer {
         match self {
             Fault::CloseBeforeBody => Answer {
                 wire: Wire::Close,
@@ -206,6 +236,23 @@ impl Fault {
                     "responseTimeStamp": BeijingTime::from_unix_millis(now_ms).date_time(),
                 }),
             ),
+            Fault::GuaranteeFail => {
+                let mut answer = json!({
+                    "errCode": "SUCCESS",
+                    "errMsg": "交易失败",
+                    "responseTimeStamp": BeijingTime::from_unix_millis(now_ms).date_time(),
+                });
+                match path.rsplit('/').next() {
+                    Some("preauthed") => {
+                        answer["authedBillPayment"] = json!({"status": "TRADE_CLOSED"})
+                    }
+                    Some("preauth-cancel") => {
+                        answer["cancelBillPayment"] = json!({"status": "FAIL"})
+                    }
+                    _ => answer["secureStatus"] = json!("FAIL"),
+                }
+                Answer::json(200, &answer)
+            }
             other => unreachable!("{} is processed", other.name()),
         }
     }
@@ -264,6 +311,8 @@ impl Fault {
             }
             Fault::RefundProcessing => return with_refund_status(answer, "PROCESSING"),
             Fault::RefundUnknown => return with_refund_status(answer, "UNKNOWN"),
+            Fault::GuaranteeProcessing => return with_guarantee_state(answer, "PROCESSING"),
+            Fault::GuaranteeUnknown => return with_guarantee_state(answer, "UNKNOWN"),
             other => unreachable!("{} is not processed", other.name()),
         }
         answer
@@ -349,6 +398,7 @@ fn html(status: u16, title: &str) -> Answer {
         body: page.into_bytes(),
         close: false,
         wire: Wire::Normal,
+        headers: Vec::new(),
     }
 }
 
@@ -364,6 +414,35 @@ fn with_refund_status(answer: Answer, refund_status: &str) -> Answer {
             }
         }
         _ => answer,
+    }
+}
+
+/// A successful guarantee answer whose state field says `state`; any other
+/// answer (a refusal, another operation) as it was.
+fn with_guarantee_state(answer: Answer, state: &str) -> Answer {
+    let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(&answer.body) else {
+        return answer;
+    };
+    if map.get("errCode").and_then(Value::as_str) != Some("SUCCESS") {
+        return answer;
+    }
+    let mut changed = false;
+    if map.contains_key("secureStatus") {
+        map.insert("secureStatus".into(), state.into());
+        changed = true;
+    }
+    for key in ["authedBillPayment", "cancelBillPayment"] {
+        if let Some(Value::Object(payment)) = map.get_mut(key) {
+            payment.insert("status".into(), state.into());
+            changed = true;
+        }
+    }
+    if !changed {
+        return answer;
+    }
+    Answer {
+        close: answer.close,
+        ..Answer::json(answer.status, &Value::Object(map))
     }
 }
 
@@ -618,14 +697,14 @@ mod tests {
         let e = Fault::ErrCodeTimeout.spoil(ok(), 0);
         assert!(e.body.starts_with(b"{\"errCode\":\"TIMEOUT\""));
         assert_eq!(Fault::Http500Html.spoil(ok(), 0).status, 500);
-        assert_eq!(Fault::Http502Html.unprocessed_answer(0).status, 502);
-        assert_eq!(Fault::TokenExpired.unprocessed_answer(0).status, 401);
+        assert_eq!(Fault::Http502Html.unprocessed_answer("/", 0).status, 502);
+        assert_eq!(Fault::TokenExpired.unprocessed_answer("/", 0).status, 401);
         for fault in Fault::ALL {
             // Every fault has exactly one of the two treatments.
             let answer = if fault.processed() {
                 fault.spoil(ok(), 0)
             } else {
-                fault.unprocessed_answer(0)
+                fault.unprocessed_answer("/", 0)
             };
             assert!(answer.status >= 200);
         }

@@ -8,6 +8,33 @@ use base64::Engine as _;
 use chinaums::clock::BeijingTime;
 use serde_json::{Map, Value};
 
+/// The amount fields (fen) of business requests.
+pub(crate) const AMOUNT_FIELDS: [&str; 4] = [
+    "totalAmount",
+    "refundAmount",
+    "platformAmount",
+    "completedAmount",
+];
+
+/// Turns amounts sent as strings of decimal digits (`"26"`, as the official
+/// samples send `totalAmount`) into JSON integers, as the gateway accepts
+/// them (docs/protocol.md §4.1: typed as a number, sent as a string by the
+/// de facto clients). Anything else (`"26.0"`, `" 26"`, `"-1"`, `"abc"`,
+/// more than 18 digits) is left as it is and refused by the field check
+/// with its usual message. Not applied in strict mode (`--strict`).
+pub(crate) fn accept_digit_string_amounts(body: &mut Map<String, Value>) {
+    for key in AMOUNT_FIELDS {
+        let Some(Value::String(text)) = body.get(key) else {
+            continue;
+        };
+        let digits =
+            !text.is_empty() && text.len() <= 18 && text.bytes().all(|b| b.is_ascii_digit());
+        if let Some(amount) = digits.then(|| text.parse::<u64>().ok()).flatten() {
+            body.insert(key.to_string(), Value::from(amount));
+        }
+    }
+}
+
 /// A business refusal: HTTP 200 with this `errCode` and `errMsg`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Reject {
@@ -514,5 +541,21 @@ mod tests {
         assert!(check_bill_desc(&Fields(&long)).is_err());
         let ascii = with(json!({"billDesc": "a".repeat(256)}));
         assert!(check_bill_desc(&Fields(&ascii)).is_err());
+    }
+
+    #[test]
+    fn digit_string_amounts_become_integers_and_nothing_else_does() {
+        let Value::Object(mut body) = serde_json::json!({
+            "totalAmount": "26", "refundAmount": "007", "platformAmount": "2.5",
+            "completedAmount": " 3", "billDesc": "12"
+        }) else {
+            unreachable!()
+        };
+        accept_digit_string_amounts(&mut body);
+        assert_eq!(body["totalAmount"], 26);
+        assert_eq!(body["refundAmount"], 7);
+        assert_eq!(body["platformAmount"], "2.5");
+        assert_eq!(body["completedAmount"], " 3");
+        assert_eq!(body["billDesc"], "12");
     }
 }

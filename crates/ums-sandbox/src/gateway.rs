@@ -5,16 +5,20 @@
 
 use super::auth::{self, Settings};
 use super::bills::{self, Call};
+use super::console;
 use super::customer;
 use super::faults::{self, Fault, FaultQueue, Planned, QueuedFault, FAULT_HEADER};
+use super::fields;
 use super::http::{Answer, Head, Rejection, Request, Service};
 use super::notifier::{Delivery, Notifier, Policy};
-use super::state::State;
+use super::reqlog::{Outcome, RequestLog};
+use super::state::{demo_apps, Apps, AuthBook, Counters, State};
 use super::Stats;
 use chinaums::clock::{BeijingTime, Clock};
 use serde_json::{json, Map, Value};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
 pub(crate) const TOKEN_PATH: &str = "/v1/token/access";
 pub(crate) const CONTROL_PREFIX: &str = "/_sandbox/";
@@ -64,13 +68,49 @@ impl SimClock {
     }
 }
 
-/// The simulated gateway: all state behind one mutex.
+/// How the gateway behaves beyond the time rules ([`Settings`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Behaviour {
+    /// The port the simulator listens on (the console's Host and Origin
+    /// checks).
+    pub port: u16,
+    /// Amounts only as JSON integers (the documented type); otherwise a
+    /// string of decimal digits (`"26"`, as the official samples send) is
+    /// accepted too.
+    pub strict_types: bool,
+    /// Whether refunds are notified too (payments always are).
+    pub notify_refunds: bool,
+    /// Whether notifications carry absent optional fields as empty values.
+    pub notify_empty_values: bool,
+    /// How long settled bills are kept (simulator time).
+    pub retention_ms: i64,
+    /// One line per request on stderr.
+    pub log_requests: bool,
+}
+
+/// The simulated gateway. Its state is in three parts, each behind its own
+/// lock held only for a state change: the business books ([`State`]), the
+/// tokens and nonces ([`AuthBook`]) and the request counters
+/// ([`Counters`]). Signatures, JSON parsing and answers are done outside
+/// them; the apps never change and are read without a lock.
 pub(crate) struct Gateway {
+    apps: Apps,
     state: Mutex<State>,
+    auth: Mutex<AuthBook>,
+    counters: Mutex<Counters>,
     settings: Settings,
-    clock: SimClock,
+    pub(crate) behaviour: Behaviour,
+    pub(crate) clock: SimClock,
     notifier: Notifier,
     faults: FaultQueue,
+    pub(crate) requests: RequestLog,
+    pub(crate) judge: super::judge::Judge,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Handlers do not panic while holding a lock, but if one ever did, the
+    // state is still consistent enough for a simulator.
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Gateway {
@@ -78,16 +118,24 @@ impl Gateway {
         settings: Settings,
         clock: Arc<dyn Clock>,
         policy: Policy,
-        notify_refunds: bool,
+        behaviour: Behaviour,
     ) -> Gateway {
         let mut state = State::with_demo_data(clock.now_unix_millis());
-        state.notify_refunds = notify_refunds;
+        state.notify_refunds = behaviour.notify_refunds;
+        state.notify_empty_values = behaviour.notify_empty_values;
+        state.retention_ms = behaviour.retention_ms;
         Gateway {
+            apps: demo_apps(),
             state: Mutex::new(state),
+            auth: Mutex::new(AuthBook::new(demo_apps())),
+            counters: Mutex::new(Counters::default()),
             settings,
+            requests: RequestLog::new(behaviour.log_requests),
+            behaviour,
             clock: SimClock::new(clock),
             notifier: Notifier::new(policy),
             faults: FaultQueue::default(),
+            judge: Default::default(),
         }
     }
 
@@ -106,17 +154,26 @@ impl Gateway {
         self.faults.list()
     }
 
+    /// The business books.
     pub fn lock(&self) -> MutexGuard<'_, State> {
-        // Handlers do not panic while holding the lock, but if one ever did,
-        // the state is still consistent enough for a simulator.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.state)
+    }
+
+    /// The tokens and nonces.
+    pub fn auth_book(&self) -> MutexGuard<'_, AuthBook> {
+        lock(&self.auth)
+    }
+
+    fn counters(&self) -> MutexGuard<'_, Counters> {
+        lock(&self.counters)
     }
 
     /// The counters now (the simulator's time decides which tokens have
     /// expired).
     pub fn stats(&self) -> Stats {
         let now = self.clock.now();
-        self.lock().stats(now.at_ms)
+        let counters = self.counters().clone();
+        self.auth_book().stats(&counters, now.at_ms)
     }
 
     /// Moves the simulator clock forward by `by_ms`; returns the new offset.
@@ -143,8 +200,15 @@ impl Gateway {
     }
 
     fn control(&self, request: &Request) -> Answer {
+        if let Some(refusal) = console::refuse_foreign(request, self.behaviour.port) {
+            return refusal;
+        }
+        if console::is_console(&request.path) {
+            return console::handle(self, request);
+        }
         let methods: &[&str] = match request.path.as_str() {
             "/_sandbox/health" | "/_sandbox/stats" | "/_sandbox/notifications" => &["GET"],
+            "/_sandbox/processed" => &["GET"],
             "/_sandbox/pay" => &["POST"],
             "/_sandbox/clock" => &["GET", "POST"],
             "/_sandbox/faults" => &["GET", "POST", "DELETE"],
@@ -161,6 +225,9 @@ impl Gateway {
             (_, "/_sandbox/health") => Answer::json(200, &json!({"ok": true})),
             (_, "/_sandbox/stats") => Answer::json(200, &self.stats().to_json()),
             (_, "/_sandbox/notifications") => self.notifications(request),
+            (_, "/_sandbox/processed") => {
+                Answer::json(200, &self.judge.processed_json(request.query.as_deref()))
+            }
             (_, "/_sandbox/pay") => self.pay(request),
             (_, "/_sandbox/faults") => self.fault_control(request),
             ("POST", _) => self.move_clock(request),
@@ -228,14 +295,22 @@ impl Gateway {
             Ok(body) => body,
             Err(answer) => return answer,
         };
-        let now = self.clock.now();
-        let mut state = self.lock();
-        let result = customer::pay(&mut state, &body, now.at_ms);
-        self.flush(state);
-        match result {
+        match self.customer_pays(&body) {
             Ok(answer) => Answer::json(200, &answer),
             Err(refusal) => Answer::json(refusal.status, &refusal.to_json()),
         }
+    }
+
+    /// The customer pays (`POST /_sandbox/pay` and the console's form).
+    pub(crate) fn customer_pays(
+        &self,
+        body: &Map<String, Value>,
+    ) -> Result<Value, customer::PayRefusal> {
+        let now = self.clock.now();
+        let mut state = self.lock();
+        let result = customer::pay(&mut state, body, now.at_ms);
+        self.flush(state);
+        result
     }
 
     fn move_clock(&self, request: &Request) -> Answer {
@@ -243,20 +318,29 @@ impl Gateway {
             Ok(body) => body,
             Err(answer) => return answer,
         };
-        let seconds = match body.get("advanceSeconds").and_then(Value::as_i64) {
-            Some(s) if (0..=MAX_ADVANCE_SECONDS).contains(&s) => s,
-            _ => {
-                return control_error(
-                    400,
-                    "BAD_REQUEST",
-                    &format!(
-                        "advanceSeconds 必须是 0..={MAX_ADVANCE_SECONDS} 的整数 (时钟只能前进)"
-                    ),
-                )
-            }
+        match self.advance_clock_by(body.get("advanceSeconds")) {
+            Ok(()) => Answer::json(200, &self.clock_json()),
+            Err(message) => control_error(400, "BAD_REQUEST", &message),
+        }
+    }
+
+    /// Moves the clock by `advanceSeconds` (a JSON integer, or digits from
+    /// the console's form).
+    pub(crate) fn advance_clock_by(&self, seconds: Option<&Value>) -> Result<(), String> {
+        let seconds = match seconds {
+            Some(Value::Number(n)) => n.as_i64(),
+            Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
+            _ => None,
         };
-        self.clock.advance(seconds.saturating_mul(1000));
-        Answer::json(200, &self.clock_json())
+        match seconds {
+            Some(s) if (0..=MAX_ADVANCE_SECONDS).contains(&s) => {
+                self.clock.advance(s.saturating_mul(1000));
+                Ok(())
+            }
+            _ => Err(format!(
+                "advanceSeconds 必须是 0..={MAX_ADVANCE_SECONDS} 的整数 (时钟只能前进)"
+            )),
+        }
     }
 
     fn clock_json(&self) -> Value {
@@ -268,22 +352,31 @@ impl Gateway {
         })
     }
 
-    fn token(&self, request: &Request, state: &mut State, now: Now) -> Answer {
+    fn token(&self, request: &Request, now: Now, outcome: &mut Outcome) -> Answer {
         if let Some(refusal) = check_post_json(request) {
             return refusal;
         }
-        Answer::json(
-            200,
-            &auth::issue_token(state, self.settings, now.at_ms, now.wall_ms, &request.body),
-        )
+        let answer = auth::issue_token(
+            &self.apps,
+            &self.auth,
+            self.settings,
+            now.at_ms,
+            now.wall_ms,
+            &request.body,
+        );
+        outcome.verdict = "token";
+        outcome.set_err_code(&answer);
+        Answer::json(200, &answer)
     }
 
+    /// A ChinaUMS business request: authenticated and parsed without a
+    /// lock; the books are locked for the operation only.
     fn business(
         &self,
         request: &Request,
-        state: &mut State,
         now: Now,
         operation: bills::Operation,
+        outcome: &mut Outcome,
     ) -> Answer {
         if let Some(refusal) = check_post_json(request) {
             return refusal;
@@ -295,7 +388,8 @@ impl Gateway {
             .map(|(_, v)| v.as_str())
             .collect();
         let app_id = match auth::authenticate(
-            state,
+            &self.apps,
+            &self.auth,
             self.settings,
             now.at_ms,
             now.wall_ms,
@@ -304,15 +398,24 @@ impl Gateway {
         ) {
             Ok(app_id) => app_id,
             Err(failure) => {
-                state.count_unauthorized(failure.app_id.as_deref());
+                outcome.app_id = failure.app_id.clone();
+                outcome.verdict = failure.code;
+                outcome.err_code = Some(failure.code.to_string());
+                self.auth_book()
+                    .count_unauthorized(failure.app_id.as_deref());
                 return Answer::json(401, &failure.to_json());
             }
         };
-        let body: Map<String, Value> = match serde_json::from_slice(&request.body) {
+        outcome.app_id = Some(app_id.clone());
+        outcome.verdict = "ok";
+        let mut body: Map<String, Value> = match serde_json::from_slice(&request.body) {
             Ok(Value::Object(map)) => unwrap_data_envelope(map),
             _ => return error(200, "BAD_REQUEST", "请求体必须是 UTF-8 编码的 JSON 对象"),
         };
-        state.count_processed(&request.path);
+        if !self.behaviour.strict_types {
+            fields::accept_digit_string_amounts(&mut body);
+        }
+        self.counters().count_processed(&request.path);
         let call = Call {
             app_id: &app_id,
             now_ms: now.at_ms,
@@ -320,10 +423,14 @@ impl Gateway {
             skew_ms: self.settings.clock_skew_ms,
             body: &body,
         };
-        let answer = match operation(state, &call) {
+        let mut state = self.lock();
+        let answer = match operation(&mut state, &call) {
             Ok(reply) => reply.into_value(),
             Err(reject) => bills::refusal(&reject, &call),
         };
+        state.sweep_if_due(now.at_ms);
+        self.flush(state);
+        outcome.set_err_code(&answer);
         Answer::json(200, &answer)
     }
 }
@@ -377,8 +484,9 @@ fn check_post_json(request: &Request) -> Option<Answer> {
     }
 }
 
+/// Control endpoints and the console: never counted, never given a fault.
 fn is_control(path: &str) -> bool {
-    path.starts_with(CONTROL_PREFIX) || path == "/_sandbox"
+    path.starts_with(CONTROL_PREFIX) || path == "/_sandbox" || console::is_console(path)
 }
 
 impl Service for Gateway {
@@ -406,22 +514,55 @@ impl Service for Gateway {
     }
 
     fn handle(&self, request: &Request) -> Answer {
+        let started = Instant::now();
+        let mut outcome = Outcome::default();
+        let answer = self.route(request, &mut outcome);
+        self.requests.record(
+            request,
+            &answer,
+            outcome,
+            started.elapsed(),
+            self.clock.now().at_ms,
+        );
+        answer
+    }
+
+    fn rejected(&self, what: Rejection) {
+        let mut counters = self.counters();
+        match what {
+            Rejection::Malformed => counters.malformed_requests += 1,
+            Rejection::TooManyConnections => counters.connections_refused += 1,
+        }
+    }
+}
+
+impl Gateway {
+    /// Control and console paths, the token endpoint, business paths.
+    fn route(&self, request: &Request, outcome: &mut Outcome) -> Answer {
         if is_control(&request.path) {
+            outcome.control = true;
             return self.control(request);
         }
+        let _busy = self.judge.enter(); // judge.rs: held requests count as busy
+        self.judge.hold_point(&request.path);
         let now = self.clock.now();
-        let mut state = self.lock();
-        state.count_request(&request.path);
+        self.counters().count_request(&request.path);
         let fault = match &request.planned {
             Planned::None => None,
             Planned::Fault(fault) => {
-                state.count_fault(fault.name());
+                self.counters().count_fault(fault.name());
+                outcome.fault = Some(fault.name());
                 if !fault.processed() {
                     if *fault == Fault::TokenExpired {
-                        let app_id = auth::claimed_app(&state, &request.headers);
-                        state.count_unauthorized(app_id.as_deref());
+                        let mut book = self.auth_book();
+                        let app_id = auth::claimed_app(&book, &request.headers);
+                        book.count_unauthorized(app_id.as_deref());
                     }
-                    return fault.unprocessed_answer(now.at_ms);
+                    let answer = fault.unprocessed_answer(&request.path, now.at_ms);
+                    let name = Some(fault.name());
+                    self.judge
+                        .record(&request.path, &request.body, false, None, name);
+                    return answer;
                 }
                 Some(*fault)
             }
@@ -430,25 +571,21 @@ impl Service for Gateway {
             }
         };
         let answer = if request.path == TOKEN_PATH {
-            self.token(request, &mut state, now)
+            self.token(request, now, outcome)
         } else {
             match bills::operation(&request.path) {
-                Some(operation) => self.business(request, &mut state, now, operation),
+                Some(operation) => self.business(request, now, operation, outcome),
                 None => error(404, "NO_SERVICE", "没有这个服务 (路径不存在)"),
             }
         };
-        self.flush(state);
+        if request.path != TOKEN_PATH {
+            let name = fault.map(Fault::name);
+            self.judge
+                .record_answer(&request.path, &request.body, &answer, name);
+        }
         match fault {
             Some(fault) => fault.spoil(answer, now.at_ms),
             None => answer,
-        }
-    }
-
-    fn rejected(&self, what: Rejection) {
-        let mut state = self.lock();
-        match what {
-            Rejection::Malformed => state.counters.malformed_requests += 1,
-            Rejection::TooManyConnections => state.counters.connections_refused += 1,
         }
     }
 }

@@ -89,6 +89,8 @@ pub(crate) struct Answer {
     pub close: bool,
     /// How it is put on the wire (fault injection); normally [`Wire::Normal`].
     pub wire: Wire,
+    /// Further headers (the console's `Location`, framing and caching rules).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 /// How an answer is delivered. Anything but `Normal` and `Delay` closes the
@@ -123,6 +125,7 @@ impl Answer {
             body: serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec()),
             close: false,
             wire: Wire::Normal,
+            headers: Vec::new(),
         }
     }
 
@@ -380,6 +383,15 @@ pub(crate) fn write_answer(stream: &mut impl Write, answer: &Answer) -> io::Resu
         )
         .as_bytes(),
     );
+    for (name, value) in &answer.headers {
+        // Header values are made by the simulator; CR and LF never pass.
+        let value: String = value
+            .chars()
+            .filter(|c| !matches!(c, '\r' | '\n'))
+            .collect();
+        out.truncate(out.len() - 2);
+        out.extend_from_slice(format!("{name}: {value}\r\n\r\n").as_bytes());
+    }
     let head_len = out.len();
     out.extend_from_slice(&answer.body);
     match answer.wire {

@@ -131,6 +131,13 @@
 //!   code can also use [`Sandbox::advance_clock`] or a [`SandboxConfig::clock`].
 //! - `GET /_sandbox/faults`, `POST /_sandbox/faults`, `DELETE
 //!   /_sandbox/faults`: the fault queue, see below.
+//! - State-changing control requests (POST, DELETE) are refused with 403
+//!   `FORBIDDEN_HOST` / `FORBIDDEN_ORIGIN` when a browser could have been
+//!   made to send them by another site (see the web console below); tools
+//!   that send no `Origin` are served.
+//! - `GET /_sandbox/processed[?since=SEQ]`: the judge's log, for every
+//!   business request received, whether the simulator applied it (see
+//!   [`judge`]); tests compare `resolve`'s verdicts with it.
 //!
 //! # Fault injection
 //!
@@ -190,6 +197,12 @@
 //! | `refund-processing` | yes | a refund's answer says `refundStatus` PROCESSING (the refund is made; `bills/query` with its `refundOrderId` shows SUCCESS) |
 //! | `refund-unknown` | yes | as `refund-processing`, with `refundStatus` UNKNOWN |
 //! | `refund-fail` | no | HTTP 200 errCode `SUCCESS` with `refundStatus` FAIL: nothing refunded |
+//! | `guarantee-processing` | yes | the state field of a pre-authorisation or guaranteed trade answer (`secureStatus`; `authedBillPayment.status`, `cancelBillPayment.status`) says PROCESSING; `bills/query` shows the settled state |
+//! | `guarantee-unknown` | yes | as `guarantee-processing`, with UNKNOWN |
+//! | `guarantee-fail` | no | HTTP 200 errCode `SUCCESS`, the state field FAIL (`TRADE_CLOSED` for bills/preauthed): nothing done |
+//!
+//! The three guarantee faults are in [`Fault::GUARANTEE_STATES`], not in
+//! [`Fault::ALL`] (the exchange and refund faults test matrices run through).
 //!
 //! Every request that meets a fault is still counted in
 //! [`Stats::requests`]; [`Stats::processed`] counts per path the business
@@ -215,7 +228,8 @@
 //! [`SandboxConfig::notify_refunds`] is off), a bill with a `notifyUrl` gets
 //! an `application/x-www-form-urlencoded` POST as docs/protocol.md §6 describes:
 //! mid, tid, instMid, billNo, billQRCode, billDate, createTime, billStatus,
-//! billDesc, totalAmount, memberId, counterNo (when set), merName, notifyId (a
+//! billDesc, totalAmount, memberId, counterNo (sent empty when the bill has
+//! none, unless [`SandboxConfig::notify_empty_values`] is off), merName, notifyId (a
 //! UUID), billPayment (JSON text), refundBillPayment (refunds), seqId,
 //! signType, a random two-letter key with a random value, and `sign`
 //! (upper-case hex MD5 or SHA-256 with the app's notify key, made by
@@ -229,24 +243,54 @@
 //! are called, at the IP itself, without proxy or redirects; anything else is
 //! recorded as "not delivered: not loopback": the simulator never sends
 //! traffic off the machine. [`Sandbox::notifications`] and
-//! `GET /_sandbox/notifications` show every attempt's outcome.
+//! `GET /_sandbox/notifications` show every attempt's outcome (`history`:
+//! the time and the receiver's answer of each, the last 20).
+//!
+//! # Types, memory, locks, logging
+//!
+//! - Amounts (`totalAmount`, `refundAmount`, `platformAmount`,
+//!   `completedAmount`) sent as strings of decimal digits (`"26"`, as the
+//!   official samples send them) are taken as the integer, as the gateway
+//!   takes them (docs/protocol.md §4.1), unless
+//!   [`SandboxConfig::strict_types`] (`--strict`) wants the documented JSON
+//!   integer.
+//! - Settled bills (paid, refunded, closed, or unpaid and no longer
+//!   payable) are forgotten [`SandboxConfig::bill_retention`] (24 h) of
+//!   simulator time after their last change; pre-authorisations and
+//!   guaranteed trades waiting for the merchant are kept.
+//! - The state is in three parts with a lock each (bills; tokens and
+//!   nonces; counters), each held only for the state change.
+//! - With [`SandboxConfig::log_requests`] (the `ums-sandbox` program unless
+//!   `--quiet`), one line per request on stderr: time, method, path, appId,
+//!   errCode, fault, milliseconds; never a key, signature, token or body.
+//!
+//! # The web console
+//!
+//! `GET /` is a console for people: codes, bills (their `billQRCode` as
+//! SVG), a "customer pays" form, the notification and request logs, the
+//! fault switches and the clock. It and every state-changing control
+//! request refuse another site's `Host` (DNS rebinding) and `Origin`
+//! (cross-site requests) with 403; see `console.rs`.
 
 mod auth;
 mod bills;
+mod console;
 mod customer;
 mod faults;
 mod fields;
 mod gateway;
 mod guarantee;
 mod http;
+pub mod judge;
 mod notifier;
 mod refunds;
+mod reqlog;
 pub mod serve;
 mod state;
 pub mod tls;
 
 pub use faults::{Fault, QueuedFault, DEFAULT_DELAY as DEFAULT_FAULT_DELAY, FAULT_HEADER};
-pub use notifier::{Delivery, DeliveryStatus};
+pub use notifier::{Attempt, Delivery, DeliveryStatus};
 
 use chinaums::clock::{Clock, SystemClock};
 use gateway::Gateway;
@@ -329,6 +373,25 @@ pub struct SandboxConfig {
     pub notify_timeout: Duration,
     /// Whether refunds are notified too (payments always are). Default true.
     pub notify_refunds: bool,
+    /// Whether notifications carry the optional fields a bill lacks
+    /// (`billDesc`, `memberId`, `counterNo`) as empty values, as real ones
+    /// can (receivers must leave empty values out of the signature,
+    /// docs/protocol.md §6). Default true.
+    pub notify_empty_values: bool,
+    /// Amounts only as JSON integers, the documented type (`--strict`).
+    /// Default false: an amount sent as a string of decimal digits
+    /// (`"totalAmount": "26"`, as the official samples send it) is accepted
+    /// too, as the gateway accepts it.
+    pub strict_types: bool,
+    /// How long a settled bill (paid, refunded, closed, or no longer
+    /// payable) is kept after its last change, in simulator time; then it
+    /// is forgotten (`NO_ORDER`), so that memory stays bounded in long runs.
+    /// Default 24 hours.
+    pub bill_retention: Duration,
+    /// One line per request on stderr (method, path, appId, errCode, ms).
+    /// Default false; the `ums-sandbox` program turns it on unless
+    /// `--quiet`.
+    pub log_requests: bool,
 }
 
 impl Default for SandboxConfig {
@@ -347,6 +410,10 @@ impl Default for SandboxConfig {
             notify_max_attempts: 20,
             notify_timeout: Duration::from_secs(2),
             notify_refunds: true,
+            notify_empty_values: true,
+            strict_types: false,
+            bill_retention: Duration::from_secs(24 * 3600),
+            log_requests: false,
         }
     }
 }
@@ -364,6 +431,10 @@ impl fmt::Debug for SandboxConfig {
             .field("notify_max_attempts", &self.notify_max_attempts)
             .field("notify_timeout", &self.notify_timeout)
             .field("notify_refunds", &self.notify_refunds)
+            .field("notify_empty_values", &self.notify_empty_values)
+            .field("strict_types", &self.strict_types)
+            .field("bill_retention", &self.bill_retention)
+            .field("log_requests", &self.log_requests)
             .finish()
     }
 }
@@ -512,11 +583,19 @@ impl Sandbox {
             max_attempts: config.notify_max_attempts.max(1),
             attempt_timeout: config.notify_timeout.max(Duration::from_millis(1)),
         };
+        let behaviour = gateway::Behaviour {
+            port: listener.local_addr()?.port(),
+            strict_types: config.strict_types,
+            notify_refunds: config.notify_refunds,
+            notify_empty_values: config.notify_empty_values,
+            retention_ms: millis(config.bill_retention).max(1),
+            log_requests: config.log_requests,
+        };
         let gateway = Arc::new(Gateway::new(
             settings,
             Arc::clone(&config.clock),
             policy,
-            config.notify_refunds,
+            behaviour,
         ));
         let limits = Limits {
             max_connections: config.max_connections.max(1),
@@ -550,7 +629,7 @@ impl Sandbox {
     /// tests in Rust that must know a client's token (to prove it is never
     /// printed); there is no HTTP endpoint for it.
     pub fn live_tokens(&self, app_id: &str) -> Vec<String> {
-        let state = self.gateway.lock();
+        let state = self.gateway.auth_book();
         state
             .live_tokens
             .get(app_id)
@@ -592,10 +671,55 @@ impl Sandbox {
         self.gateway.queued_faults()
     }
 
+    /// How many bills the simulator keeps now (settled bills past the
+    /// retention window are forgotten: [`SandboxConfig::bill_retention`]).
+    pub fn bills_kept(&self) -> usize {
+        self.gateway.lock().bill_count()
+    }
+
     /// Every notification sent or being sent, oldest first (at most the
     /// last 1000), as `GET /_sandbox/notifications` lists them.
     pub fn notifications(&self) -> Vec<Delivery> {
         self.gateway.deliveries()
+    }
+
+    /// Every business request received since `since` (0: all) and whether
+    /// the simulator applied it (see [`judge`]; `GET /_sandbox/processed`).
+    pub fn processed(&self, since: u64) -> Vec<judge::Processed> {
+        self.gateway.judge.processed(since)
+    }
+
+    /// Waits up to `timeout` for a processed-log entry that `matches`
+    /// (a barrier on "the simulator has decided this request").
+    pub fn wait_processed(
+        &self,
+        timeout: Duration,
+        matches: &dyn Fn(&judge::Processed) -> bool,
+    ) -> Option<judge::Processed> {
+        self.gateway.judge.wait_processed(timeout, matches)
+    }
+
+    /// Holds the next `count` business requests to `path` (`"*"`: any)
+    /// before they are processed, until [`Sandbox::release_held`].
+    pub fn hold_requests(&self, path: &str, count: u32) {
+        self.gateway.judge.hold(path, count);
+    }
+
+    /// Waits up to `timeout` until `n` requests are held; true if they are.
+    pub fn wait_held(&self, n: usize, timeout: Duration) -> bool {
+        self.gateway.judge.wait_held(n, timeout)
+    }
+
+    /// Lets the held requests be processed; disarms unused holds.
+    pub fn release_held(&self) {
+        self.gateway.judge.release();
+    }
+
+    /// Waits up to `timeout` until no request is being processed (held ones
+    /// included: a request that read the clock is done with the state);
+    /// true if none is.
+    pub fn wait_idle(&self, timeout: Duration) -> bool {
+        self.gateway.judge.wait_idle(timeout)
     }
 
     /// Stops accepting, closes live connections, stops notification retries

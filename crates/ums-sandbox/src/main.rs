@@ -9,6 +9,7 @@ use ums_sandbox::{serve, Sandbox, SandboxConfig};
 
 const USAGE: &str = "\
 usage: ums-sandbox [--port N] [--token-lifetime-secs S] [--clock-skew-secs S]
+                   [--retention-secs S] [--strict] [--quiet]
 
 Runs the local ChinaUMS (银联商务) gateway simulator on 127.0.0.1 until killed.
 
@@ -17,20 +18,48 @@ options:
   --token-lifetime-secs S  access-token lifetime in seconds (default 3600)
   --clock-skew-secs S      tolerated timestamp skew and nonce-replay window in
                            seconds (default 300)
+  --retention-secs S       settled bills are forgotten S seconds of simulator
+                           time after their last change (default 86400)
+  --strict                 amounts only as JSON integers (the documented type);
+                           by default a string of digits (\"26\") is accepted too
+  --quiet                  no log line per request on stderr
+  -V, --version            print the version
   -h, --help               print this help
 
 The first line on stdout is `ums-sandbox listening on http://127.0.0.1:PORT`.
-Control endpoints: GET /_sandbox/health, GET /_sandbox/stats, POST /_sandbox/pay,
-GET /_sandbox/notifications, GET|POST /_sandbox/clock (see the README).";
+The web console is at that address. Control endpoints: GET /_sandbox/health,
+GET /_sandbox/stats, POST /_sandbox/pay, GET /_sandbox/notifications,
+GET|POST /_sandbox/clock, GET|POST|DELETE /_sandbox/faults (see the README).
+Each request is logged on stderr (method, path, appId, errCode, ms) unless --quiet.";
 
-/// The option values, or `None` for `--help`.
-fn parse_args(args: &[String]) -> Result<Option<SandboxConfig>, String> {
-    let (mut port, mut lifetime, mut skew) = (None, None, None);
+/// What the command line asks for.
+#[derive(Debug)]
+enum Command {
+    Run(SandboxConfig),
+    Help,
+    Version,
+}
+
+/// The option values, `Help` or `Version`.
+fn parse_args(args: &[String]) -> Result<Command, String> {
+    let (mut port, mut lifetime, mut skew, mut retention) = (None, None, None, None);
+    let (mut strict, mut quiet) = (false, false);
     let mut i = 0;
     while i < args.len() {
         let arg = args[i].as_str();
-        if arg == "-h" || arg == "--help" {
-            return Ok(None);
+        match arg {
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            "--strict" | "--quiet" => {
+                *(if arg == "--strict" {
+                    &mut strict
+                } else {
+                    &mut quiet
+                }) = true;
+                i += 1;
+                continue;
+            }
+            _ => {}
         }
         let (name, inline) = match arg.split_once('=') {
             Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
@@ -40,6 +69,7 @@ fn parse_args(args: &[String]) -> Result<Option<SandboxConfig>, String> {
             "--port" => &mut port,
             "--token-lifetime-secs" => &mut lifetime,
             "--clock-skew-secs" => &mut skew,
+            "--retention-secs" => &mut retention,
             _ => return Err(format!("unknown argument `{arg}`")),
         };
         let value = match inline {
@@ -54,15 +84,26 @@ fn parse_args(args: &[String]) -> Result<Option<SandboxConfig>, String> {
         *slot = Some(value);
         i += 1;
     }
-    serve::config_from_options(port.as_deref(), lifetime.as_deref(), skew.as_deref()).map(Some)
+    let mut config =
+        serve::config_from_options(port.as_deref(), lifetime.as_deref(), skew.as_deref())?;
+    if let Some(value) = retention {
+        config.bill_retention = serve::retention_from_option(&value)?;
+    }
+    config.strict_types = strict;
+    config.log_requests = !quiet;
+    Ok(Command::Run(config))
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let config = match parse_args(&args) {
-        Ok(Some(config)) => config,
-        Ok(None) => {
+        Ok(Command::Run(config)) => config,
+        Ok(Command::Help) => {
             println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Version) => {
+            println!("ums-sandbox {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
         Err(message) => {
@@ -70,10 +111,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let port = config.port;
     let sandbox = match Sandbox::start(config) {
         Ok(sandbox) => sandbox,
         Err(e) => {
-            eprintln!("ums-sandbox: cannot listen on 127.0.0.1: {e}");
+            eprintln!("ums-sandbox: {}", serve::listen_error(port, &e));
             return ExitCode::from(1);
         }
     };
@@ -88,24 +130,40 @@ mod tests {
         list.iter().map(|s| s.to_string()).collect()
     }
 
+    fn config(list: &[&str]) -> SandboxConfig {
+        match parse_args(&args(list)) {
+            Ok(Command::Run(config)) => config,
+            other => panic!("{list:?}: {other:?}"),
+        }
+    }
+
     #[test]
     fn parses_options() {
-        let c = parse_args(&args(&[])).unwrap().unwrap();
+        let c = config(&[]);
+        assert!(c.log_requests && !c.strict_types);
+        assert_eq!(c.bill_retention.as_secs(), 86_400);
+        let c = config(&["--quiet", "--strict", "--retention-secs", "60"]);
+        assert!(!c.log_requests && c.strict_types);
+        assert_eq!(c.bill_retention.as_secs(), 60);
+        assert!(matches!(
+            parse_args(&args(&["--version"])),
+            Ok(Command::Version)
+        ));
+        assert!(matches!(parse_args(&args(&["-V"])), Ok(Command::Version)));
+        assert!(parse_args(&args(&["--retention-secs", "0"])).is_err());
         assert_eq!(c.port, serve::DEFAULT_PORT);
-        let c = parse_args(&args(&[
+        let c = config(&[
             "--port",
             "0",
             "--token-lifetime-secs=5",
             "--clock-skew-secs",
             "60",
-        ]))
-        .unwrap()
-        .unwrap();
+        ]);
         assert_eq!(
             (c.port, c.token_lifetime.as_secs(), c.clock_skew.as_secs()),
             (0, 5, 60)
         );
-        assert!(parse_args(&args(&["--help"])).unwrap().is_none());
+        assert!(matches!(parse_args(&args(&["--help"])), Ok(Command::Help)));
         assert!(parse_args(&args(&["--port"])).is_err());
         assert!(parse_args(&args(&["--port", "70000"])).is_err());
         assert!(parse_args(&args(&["--clock-skew-secs", "0"])).is_err());

@@ -21,6 +21,17 @@ const MAX_RECORDS: usize = 1000;
 const MAX_REPLY_BYTES: u64 = 64 * 1024;
 /// Characters of the receiver's answer kept in `lastReply`.
 const MAX_REPLY_CHARS: usize = 200;
+/// Attempts remembered per notification (the latest ones).
+const MAX_HISTORY: usize = 20;
+
+/// One delivery attempt and the receiver's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// When it was made: Beijing time of the machine's clock.
+    pub at: String,
+    /// `HTTP 200: SUCCESS`, or `error: ...`.
+    pub reply: String,
+}
 
 /// A notification ready to be delivered.
 #[derive(Debug, Clone)]
@@ -103,6 +114,8 @@ pub struct Delivery {
     pub last_reply: Option<String>,
     /// The form body sent (signed; the same on every attempt).
     pub body: String,
+    /// The attempts made so far, oldest first (at most the last 20).
+    pub history: Vec<Attempt>,
 }
 
 impl Delivery {
@@ -119,6 +132,11 @@ impl Delivery {
             "attempts": self.attempts,
             "lastReply": self.last_reply,
             "body": self.body,
+            "history": self
+                .history
+                .iter()
+                .map(|a| serde_json::json!({"at": a.at, "reply": a.reply}))
+                .collect::<Vec<_>>(),
         })
     }
 }
@@ -178,6 +196,7 @@ impl Notifier {
                 attempts: 0,
                 last_reply,
                 body: item.body.clone(),
+                history: Vec::new(),
             });
             let Some(target) = target.filter(|_| status == DeliveryStatus::Pending) else {
                 continue;
@@ -268,8 +287,19 @@ fn deliver(shared: &Shared, notify_id: &str, url: &str, body: String) {
             return;
         }
         let (delivered, reply) = attempt_once(&agent, url, &body);
+        let at = chinaums::clock::BeijingTime::from_unix_millis(
+            chinaums::clock::Clock::now_unix_millis(&chinaums::clock::SystemClock),
+        )
+        .date_time();
         shared.update(notify_id, |d| {
             d.attempts = attempt;
+            if d.history.len() >= MAX_HISTORY {
+                d.history.remove(0);
+            }
+            d.history.push(Attempt {
+                at,
+                reply: reply.clone(),
+            });
             d.last_reply = Some(reply);
             if delivered {
                 d.status = DeliveryStatus::Delivered;

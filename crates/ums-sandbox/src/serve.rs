@@ -33,6 +33,22 @@ pub fn config_from_options(
     Ok(config)
 }
 
+/// The `--retention-secs` value: 1 second to 10 years.
+pub fn retention_from_option(value: &str) -> Result<Duration, String> {
+    positive_secs("--retention-secs", value).map(Duration::from_secs)
+}
+
+/// Why the simulator cannot listen, naming the address and port (the port
+/// asked for; 0 means any free one).
+pub fn listen_error(port: u16, error: &std::io::Error) -> String {
+    let hint = if error.kind() == std::io::ErrorKind::AddrInUse {
+        " (another program, perhaps another ums-sandbox, uses this port: choose another with --port, or --port 0 for a free one)"
+    } else {
+        ""
+    };
+    format!("cannot listen on 127.0.0.1:{port}: {error}{hint}")
+}
+
 /// 1 second to 10 years.
 fn positive_secs(name: &str, value: &str) -> Result<u64, String> {
     match value.parse::<u64>() {
@@ -50,6 +66,7 @@ pub fn announce_and_serve(sandbox: Sandbox) -> ! {
     let mut out = std::io::stdout().lock();
     // A closed stdout (nobody reading) must not stop the server: ignore errors.
     let _ = writeln!(out, "ums-sandbox listening on {}", sandbox.base_url())
+        .and_then(|_| writeln!(out, "web console:     {}/", sandbox.base_url()))
         .and_then(|_| {
             writeln!(
                 out,

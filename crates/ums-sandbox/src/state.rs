@@ -1,7 +1,20 @@
-//! Everything the simulator remembers, in one struct behind one mutex:
-//! apps, merchants, QR codes, bills with their payments and refunds, tokens,
-//! seen nonces, counters, and the notifications waiting to be handed to the
-//! notifier.
+//! Everything the simulator remembers, in three parts, each behind its own
+//! mutex in the gateway and each held only for a state change (signatures,
+//! JSON parsing and answers are done outside them):
+//!
+//! - [`State`]: the business books: merchants, QR codes, bills with their
+//!   payments and refunds, order numbers, and the notifications waiting to
+//!   be handed to the notifier;
+//! - [`AuthBook`]: tokens, seen nonces and the token / 401 counters;
+//! - [`Counters`]: requests, processed requests and faults per path.
+//!
+//! The apps (appId, keys) never change while the simulator runs: each part
+//! that needs them reads its own copy, without a lock.
+//!
+//! Bills are kept compact (their optional request fields as one shared JSON
+//! text) and settled bills are forgotten once they have been settled longer
+//! than the retention window ([`State::sweep`]), so that memory stays
+//! bounded in long runs.
 
 use super::demo;
 use super::notifier::Outgoing;
@@ -10,6 +23,7 @@ use chinaums::clock::BeijingTime;
 use chinaums::sign::NotifySignType;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 /// The gateway keeps at most this many valid tokens per appId; issuing one
 /// more invalidates the oldest (docs/protocol.md §3).
@@ -23,6 +37,92 @@ pub(crate) const OTHER_PATHS: &str = "<other>";
 const MAX_DEAD_TOKENS: usize = 4096;
 /// Lifetime of fixed codes when no `expireTime` is given: 10 years.
 pub(crate) const FIXED_CODE_LIFETIME_MS: i64 = 10 * 365 * 24 * 3600 * 1000;
+/// Longest pause between two sweeps of settled bills (simulator time).
+const MAX_SWEEP_INTERVAL_MS: i64 = 60_000;
+
+/// The apps the simulator knows, by appId (fixed while it runs).
+pub(crate) type Apps = HashMap<String, App>;
+
+/// The demo app (the only one).
+pub(crate) fn demo_apps() -> Apps {
+    let mut apps = Apps::new();
+    apps.insert(
+        demo::APP_ID.to_string(),
+        App {
+            app_key: demo::APP_KEY.to_string(),
+            msg_src: demo::MSG_SRC.to_string(),
+            msg_src_id: demo::MSG_SRC_ID.to_string(),
+            notify_key: demo::NOTIFY_KEY.to_string(),
+        },
+    );
+    apps
+}
+
+/// The optional request fields a bill needs once made: `billDesc` (query,
+/// notifications), `memberId` and `counterNo` (notifications), `notifyUrl`
+/// and the kind of trade (payment).
+pub(crate) const BILL_DETAIL_KEYS: [&str; 6] = [
+    "billDesc",
+    "memberId",
+    "counterNo",
+    "notifyUrl",
+    "preauthTransaction",
+    "secureTransaction",
+];
+
+/// A code's optional request fields (billDesc, goods, notifyUrl, ...), or
+/// the few a bill keeps ([`Details::for_bill`]): the compact JSON text of an
+/// object, shared (not copied) when a code is cloned. Read only by queries,
+/// payments and notifications, so parsing it there costs less than keeping
+/// a map of values (several KB) for every bill.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Details(Option<Arc<str>>);
+
+impl Details {
+    pub fn from_map(map: Map<String, Value>) -> Details {
+        if map.is_empty() {
+            return Details(None);
+        }
+        Details(Some(Value::Object(map).to_string().into()))
+    }
+
+    /// The fields as a map (empty when none).
+    pub fn to_map(&self) -> Map<String, Value> {
+        match self
+            .0
+            .as_deref()
+            .map(serde_json::from_str::<Map<String, Value>>)
+        {
+            Some(Ok(map)) => map,
+            _ => Map::new(),
+        }
+    }
+
+    /// These fields with `changes` set over them.
+    pub fn merged(&self, changes: Map<String, Value>) -> Details {
+        let mut map = self.to_map();
+        map.extend(changes);
+        Details::from_map(map)
+    }
+
+    /// The fields a bill keeps of its code's ([`BILL_DETAIL_KEYS`]): what
+    /// its queries, payment and notifications use. The code keeps them all
+    /// (query-qrcode-info shows them) only while the bill is its current one.
+    pub fn for_bill(&self) -> Details {
+        let mut map = self.to_map();
+        map.retain(|key, _| BILL_DETAIL_KEYS.contains(&key.as_str()));
+        Details::from_map(map)
+    }
+
+    /// A non-empty string field (`notifyUrl`, `billDesc`, ...).
+    pub fn get_str(&self, key: &str) -> Option<String> {
+        self.0.as_ref()?;
+        match self.to_map().remove(key) {
+            Some(Value::String(s)) if !s.is_empty() => Some(s),
+            _ => None,
+        }
+    }
+}
 
 /// A developer application (appId).
 #[derive(Debug, Clone)]
@@ -101,8 +201,10 @@ pub(crate) struct QrCode {
     pub bill_no: Option<String>,
     pub bill_date: Option<String>,
     pub expire_at_ms: i64,
+    /// When close-qrcode closed it (simulator time).
+    pub closed_at_ms: Option<i64>,
     /// Accepted optional request fields (billDesc, goods, notifyUrl, ...).
-    pub details: Map<String, Value>,
+    pub details: Details,
 }
 
 impl QrCode {
@@ -155,7 +257,7 @@ pub(crate) struct Bill {
     pub created_at_ms: i64,
     #[allow(dead_code)]
     pub expire_at_ms: i64,
-    pub details: Map<String, Value>,
+    pub details: Details,
     /// The customer's payment, once paid.
     pub payment: Option<Payment>,
     /// Successful refunds, oldest first.
@@ -169,11 +271,39 @@ impl Bill {
     }
 
     /// A string detail (`notifyUrl`, `billDesc`, ...), if set.
-    pub fn detail(&self, key: &str) -> Option<&str> {
-        self.details
-            .get(key)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
+    pub fn detail(&self, key: &str) -> Option<String> {
+        self.details.get_str(key)
+    }
+
+    /// The last time something happened to the bill: made, paid, refunded,
+    /// completed or cancelled.
+    pub fn last_activity_ms(&self) -> i64 {
+        let mut at = self.created_at_ms;
+        if let Some(payment) = &self.payment {
+            at = at.max(payment.paid_at_ms);
+            if let PaymentKind::Preauth(Preauth {
+                outcome: PreauthOutcome::Completed(step) | PreauthOutcome::Cancelled(step),
+                ..
+            }) = &payment.kind
+            {
+                at = at.max(step.at_ms);
+            }
+        }
+        self.refunds.iter().fold(at, |at, r| at.max(r.at_ms))
+    }
+
+    /// Whether the merchant may still act on the payment: an authorised
+    /// pre-authorisation not completed or cancelled, or a guaranteed trade
+    /// not fully completed or cancelled. Such a bill is never forgotten.
+    pub fn awaits_merchant(&self) -> bool {
+        match self.payment.as_ref().map(|p| &p.kind) {
+            Some(PaymentKind::Preauth(p)) => matches!(p.outcome, PreauthOutcome::Authorised),
+            Some(PaymentKind::Secure(s)) => matches!(
+                s.status,
+                SecureStatus::Uncompleted | SecureStatus::PartlyCompleted
+            ),
+            _ => false,
+        }
     }
 }
 
@@ -364,7 +494,8 @@ impl NonceLog {
     }
 }
 
-/// Event counters behind [`Stats`].
+/// Request counters behind [`Stats`] (their own lock: counted outside the
+/// business and authentication locks).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Counters {
     pub requests: BTreeMap<String, u64>,
@@ -372,14 +503,32 @@ pub(crate) struct Counters {
     pub processed: BTreeMap<String, u64>,
     /// Faults injected, per fault name.
     pub faults: BTreeMap<String, u64>,
-    pub tokens_issued: u64,
-    pub tokens_invalidated: u64,
-    pub token_failures: u64,
-    pub auth_failures: u64,
     pub malformed_requests: u64,
     pub connections_refused: u64,
-    /// Token and 401 counters per known appId (see [`AppStats`]).
-    pub per_app: BTreeMap<String, AppCounters>,
+}
+
+impl Counters {
+    /// Counts one request to `path`.
+    pub fn count_request(&mut self, path: &str) {
+        let requests = &mut self.requests;
+        let key = if requests.contains_key(path) || requests.len() < MAX_COUNTED_PATHS {
+            path
+        } else {
+            OTHER_PATHS
+        };
+        *requests.entry(key.to_string()).or_insert(0) += 1;
+    }
+
+    /// Counts one business request handed to its operation (`path` is a
+    /// routed business path, so the map stays small).
+    pub fn count_processed(&mut self, path: &str) {
+        *self.processed.entry(path.to_string()).or_insert(0) += 1;
+    }
+
+    /// Counts one injected fault.
+    pub fn count_fault(&mut self, name: &str) {
+        *self.faults.entry(name.to_string()).or_insert(0) += 1;
+    }
 }
 
 /// What [`AppStats`] is made of; `tokens_expired` counts only the expired
@@ -393,123 +542,49 @@ pub(crate) struct AppCounters {
     pub unauthorized: u64,
 }
 
+/// Tokens, seen nonces and the authentication counters.
 #[derive(Debug)]
-pub(crate) struct State {
-    pub apps: HashMap<String, App>,
-    pub merchants: HashMap<String, Merchant>,
-    pub qr_codes: HashMap<String, QrCode>,
+pub(crate) struct AuthBook {
+    /// The known apps (a copy: they never change).
+    pub apps: Apps,
     /// token → record; live and recently dead tokens.
     pub tokens: HashMap<String, TokenRecord>,
     /// Valid tokens per app, oldest first.
     pub live_tokens: HashMap<String, VecDeque<String>>,
     dead_tokens: VecDeque<String>,
     pub nonces: HashMap<String, NonceLog>,
-    /// Sequence for generated QR code ids (deterministic).
-    pub qr_sequence: u64,
-    /// Sequence for generated order numbers (merOrderId, bill numbers of
-    /// fixed codes, refund numbers).
-    pub order_sequence: u64,
-    pub counters: Counters,
-    /// Notifications produced under the lock; the gateway hands them to the
-    /// notifier once the lock is released.
-    pub outbox: Vec<Outgoing>,
-    /// Whether refunds are notified too (payments always are).
-    pub notify_refunds: bool,
+    pub tokens_issued: u64,
+    pub tokens_invalidated: u64,
+    pub token_failures: u64,
+    pub auth_failures: u64,
+    /// Token and 401 counters per known appId (see [`AppStats`]).
+    pub per_app: BTreeMap<String, AppCounters>,
 }
 
-impl State {
-    /// The demo app, its merchants and the seed QR code of the doc page.
-    pub fn with_demo_data(now_ms: i64) -> State {
-        let mut state = State {
-            apps: HashMap::new(),
-            merchants: HashMap::new(),
-            qr_codes: HashMap::new(),
+impl AuthBook {
+    pub fn new(apps: Apps) -> AuthBook {
+        AuthBook {
+            apps,
             tokens: HashMap::new(),
             live_tokens: HashMap::new(),
             dead_tokens: VecDeque::new(),
             nonces: HashMap::new(),
-            qr_sequence: 0,
-            order_sequence: 0,
-            counters: Counters::default(),
-            outbox: Vec::new(),
-            notify_refunds: true,
-        };
-        state.apps.insert(
-            demo::APP_ID.to_string(),
-            App {
-                app_key: demo::APP_KEY.to_string(),
-                msg_src: demo::MSG_SRC.to_string(),
-                msg_src_id: demo::MSG_SRC_ID.to_string(),
-                notify_key: demo::NOTIFY_KEY.to_string(),
-            },
-        );
-        for (mid, name) in [
-            (demo::MID, "银联商务模拟商户"),
-            (demo::SECOND_MID, "银联商务模拟商户二"),
-        ] {
-            state.merchants.insert(
-                mid.to_string(),
-                Merchant {
-                    app_id: demo::APP_ID.to_string(),
-                    name: name.to_string(),
-                    tids: vec![demo::TID.to_string(), demo::TID_ALT.to_string()],
-                    bills: HashMap::new(),
-                    order_ids: HashMap::new(),
-                },
-            );
+            tokens_issued: 0,
+            tokens_invalidated: 0,
+            token_failures: 0,
+            auth_failures: 0,
+            per_app: BTreeMap::new(),
         }
-        state.qr_codes.insert(
-            demo::SEED_QR_CODE_ID.to_string(),
-            QrCode {
-                id: demo::SEED_QR_CODE_ID.to_string(),
-                app_id: demo::APP_ID.to_string(),
-                mid: demo::MID.to_string(),
-                tid: demo::TID.to_string(),
-                inst_mid: demo::INST_MID.to_string(),
-                kind: QrKind::Fixed,
-                status: QrStatus::Active,
-                system_id: demo::SEED_QR_CODE_ID.to_string(),
-                total_amount: None,
-                bill_no: None,
-                bill_date: None,
-                expire_at_ms: now_ms.saturating_add(FIXED_CODE_LIFETIME_MS),
-                details: Map::new(),
-            },
-        );
-        state
-    }
-
-    /// Counts one request to `path`.
-    pub fn count_request(&mut self, path: &str) {
-        let requests = &mut self.counters.requests;
-        let key = if requests.contains_key(path) || requests.len() < MAX_COUNTED_PATHS {
-            path
-        } else {
-            OTHER_PATHS
-        };
-        *requests.entry(key.to_string()).or_insert(0) += 1;
-    }
-
-    /// Counts one business request handed to its operation (`path` is a
-    /// routed business path, so the map stays small).
-    pub fn count_processed(&mut self, path: &str) {
-        *self.counters.processed.entry(path.to_string()).or_insert(0) += 1;
-    }
-
-    /// Counts one injected fault.
-    pub fn count_fault(&mut self, name: &str) {
-        *self.counters.faults.entry(name.to_string()).or_insert(0) += 1;
     }
 
     /// The counters at `now_ms` (the simulator's time, which decides which
-    /// live tokens have expired).
-    pub fn stats(&self, now_ms: i64) -> Stats {
-        let c = &self.counters;
+    /// live tokens have expired), with the request counters `c`.
+    pub fn stats(&self, c: &Counters, now_ms: i64) -> Stats {
         let per_app = self
             .apps
             .keys()
             .map(|app_id| {
-                let counted = c.per_app.get(app_id).cloned().unwrap_or_default();
+                let counted = self.per_app.get(app_id).cloned().unwrap_or_default();
                 // Tokens still on the live list whose lifetime has run out.
                 let lapsed = self.live_tokens.get(app_id).map_or(0, |live| {
                     live.iter()
@@ -534,10 +609,10 @@ impl State {
             requests: c.requests.clone(),
             processed: c.processed.clone(),
             faults: c.faults.clone(),
-            tokens_issued: c.tokens_issued,
-            tokens_invalidated: c.tokens_invalidated,
-            token_failures: c.token_failures,
-            auth_failures: c.auth_failures,
+            tokens_issued: self.tokens_issued,
+            tokens_invalidated: self.tokens_invalidated,
+            token_failures: self.token_failures,
+            auth_failures: self.auth_failures,
             malformed_requests: c.malformed_requests,
             connections_refused: c.connections_refused,
             per_app,
@@ -549,7 +624,7 @@ impl State {
     /// header); unknown appIds are counted in the total only, so that
     /// made-up ids cannot grow the map.
     pub fn count_unauthorized(&mut self, app_id: Option<&str>) {
-        self.counters.auth_failures += 1;
+        self.auth_failures += 1;
         if let Some(app_id) = app_id.filter(|a| self.apps.contains_key(*a)) {
             self.app_counters(app_id).unauthorized += 1;
         }
@@ -557,7 +632,7 @@ impl State {
 
     /// The per-app counters of a known `app_id`.
     fn app_counters(&mut self, app_id: &str) -> &mut AppCounters {
-        self.counters.per_app.entry(app_id.to_string()).or_default()
+        self.per_app.entry(app_id.to_string()).or_default()
     }
 
     /// Stores a new token for `app_id`, invalidating the oldest valid one
@@ -601,12 +676,158 @@ impl State {
                 fate: TokenFate::Valid { expires_at_ms },
             },
         );
-        self.counters.tokens_issued += 1;
-        self.counters.tokens_invalidated += invalidated;
+        self.tokens_issued += 1;
+        self.tokens_invalidated += invalidated;
         let app = self.app_counters(app_id);
         app.tokens_issued += 1;
         app.tokens_invalidated_by_limit += invalidated;
         app.tokens_expired += expired;
+    }
+}
+
+/// The business books.
+#[derive(Debug)]
+pub(crate) struct State {
+    /// The known apps (a copy: they never change).
+    pub apps: Apps,
+    pub merchants: HashMap<String, Merchant>,
+    pub qr_codes: HashMap<String, QrCode>,
+    /// Sequence for generated QR code ids (deterministic).
+    pub qr_sequence: u64,
+    /// Sequence for generated order numbers (merOrderId, bill numbers of
+    /// fixed codes, refund numbers).
+    pub order_sequence: u64,
+    /// Notifications produced under the lock; the gateway hands them to the
+    /// notifier once the lock is released.
+    pub outbox: Vec<Outgoing>,
+    /// Whether refunds are notified too (payments always are).
+    pub notify_refunds: bool,
+    /// Whether notifications carry the optional fields a bill lacks
+    /// (billDesc, memberId, counterNo) as empty values.
+    pub notify_empty_values: bool,
+    /// How long a settled bill is kept (simulator time); see [`State::sweep`].
+    pub retention_ms: i64,
+    /// When the next sweep is due (simulator time).
+    next_sweep_ms: i64,
+}
+
+impl State {
+    /// The demo app, its merchants and the seed QR code of the doc page.
+    pub fn with_demo_data(now_ms: i64) -> State {
+        let mut state = State {
+            apps: demo_apps(),
+            merchants: HashMap::new(),
+            qr_codes: HashMap::new(),
+            qr_sequence: 0,
+            order_sequence: 0,
+            outbox: Vec::new(),
+            notify_refunds: true,
+            notify_empty_values: true,
+            retention_ms: 24 * 3600 * 1000,
+            next_sweep_ms: now_ms,
+        };
+        for (mid, name) in [
+            (demo::MID, "银联商务模拟商户"),
+            (demo::SECOND_MID, "银联商务模拟商户二"),
+        ] {
+            state.merchants.insert(
+                mid.to_string(),
+                Merchant {
+                    app_id: demo::APP_ID.to_string(),
+                    name: name.to_string(),
+                    tids: vec![demo::TID.to_string(), demo::TID_ALT.to_string()],
+                    bills: HashMap::new(),
+                    order_ids: HashMap::new(),
+                },
+            );
+        }
+        state.qr_codes.insert(
+            demo::SEED_QR_CODE_ID.to_string(),
+            QrCode {
+                id: demo::SEED_QR_CODE_ID.to_string(),
+                app_id: demo::APP_ID.to_string(),
+                mid: demo::MID.to_string(),
+                tid: demo::TID.to_string(),
+                inst_mid: demo::INST_MID.to_string(),
+                kind: QrKind::Fixed,
+                status: QrStatus::Active,
+                system_id: demo::SEED_QR_CODE_ID.to_string(),
+                total_amount: None,
+                bill_no: None,
+                bill_date: None,
+                expire_at_ms: now_ms.saturating_add(FIXED_CODE_LIFETIME_MS),
+                closed_at_ms: None,
+                details: Details::default(),
+            },
+        );
+        state
+    }
+
+    /// Sweeps settled bills and dead codes when a sweep is due (at most
+    /// every minute of simulator time, and at least every retention window).
+    pub fn sweep_if_due(&mut self, now_ms: i64) {
+        if now_ms < self.next_sweep_ms {
+            return;
+        }
+        let interval = self.retention_ms.clamp(1, MAX_SWEEP_INTERVAL_MS);
+        self.next_sweep_ms = now_ms.saturating_add(interval);
+        self.sweep(now_ms);
+    }
+
+    /// Forgets what can no longer change and has not changed for the
+    /// retention window:
+    ///
+    /// - a bill that is settled (paid, refunded, closed, or unpaid but no
+    ///   longer payable: its code closed, expired or carrying another bill)
+    ///   and whose last activity is older than the window; never a
+    ///   pre-authorisation or guaranteed trade still waiting for the
+    ///   merchant. Its order numbers go with it.
+    /// - a code closed or expired longer ago than the window whose bill is
+    ///   gone.
+    ///
+    /// Returns how many bills were forgotten.
+    pub fn sweep(&mut self, now_ms: i64) -> usize {
+        let cutoff = now_ms.saturating_sub(self.retention_ms);
+        let payable = |code: Option<&QrCode>, bill_no: &str| {
+            code.is_some_and(|c| {
+                c.status == QrStatus::Active
+                    && !c.expired(now_ms)
+                    && c.bill_no.as_deref() == Some(bill_no)
+            })
+        };
+        let mut forgotten = 0;
+        for merchant in self.merchants.values_mut() {
+            let before = merchant.bills.len();
+            let codes = &self.qr_codes;
+            merchant.bills.retain(|bill_no, bill| {
+                let open = bill.status == BillStatus::Unpaid
+                    && payable(codes.get(&bill.qr_code_id), bill_no);
+                open || bill.awaits_merchant() || bill.last_activity_ms() > cutoff
+            });
+            if merchant.bills.len() != before {
+                forgotten += before - merchant.bills.len();
+                let bills = &merchant.bills;
+                merchant
+                    .order_ids
+                    .retain(|_, order| bills.contains_key(&order.bill_no));
+            }
+        }
+        let merchants = &self.merchants;
+        self.qr_codes.retain(|_, code| {
+            let ended_at = code.closed_at_ms.unwrap_or(code.expire_at_ms);
+            let has_bill = code.bill_no.as_ref().is_some_and(|no| {
+                merchants
+                    .get(&code.mid)
+                    .is_some_and(|m| m.bills.contains_key(no))
+            });
+            has_bill || ended_at > cutoff
+        });
+        forgotten
+    }
+
+    /// Bills kept now, over all merchants.
+    pub fn bill_count(&self) -> usize {
+        self.merchants.values().map(|m| m.bills.len()).sum()
     }
 
     /// The next QR code id: msgSrcId + yyMMddHHmmss + 10-digit sequence
@@ -671,7 +892,7 @@ mod tests {
 
     #[test]
     fn eleventh_token_invalidates_the_oldest() {
-        let mut state = State::with_demo_data(0);
+        let mut state = AuthBook::new(demo_apps());
         for i in 0..11 {
             state.store_token(demo::APP_ID, format!("t{i}"), 0, 1_000);
         }
@@ -683,17 +904,19 @@ mod tests {
             }
         );
         assert_eq!(state.live_tokens[demo::APP_ID].len(), 10);
-        assert_eq!(state.counters.tokens_issued, 11);
-        assert_eq!(state.counters.tokens_invalidated, 1);
+        assert_eq!(state.tokens_issued, 11);
+        assert_eq!(state.tokens_invalidated, 1);
         // Before they are taken off the live list, expired tokens are
         // counted by the stats at their time.
-        let app = |state: &State, now_ms| state.stats(now_ms).per_app[demo::APP_ID];
+        let app = |state: &AuthBook, now_ms| {
+            state.stats(&Counters::default(), now_ms).per_app[demo::APP_ID]
+        };
         assert_eq!(app(&state, 999).tokens_expired, 0);
         assert_eq!(app(&state, 1_000).tokens_expired, 10);
         // Once they have expired, old tokens do not count against the limit.
         state.store_token(demo::APP_ID, "late".into(), 2_000, 3_000);
         assert_eq!(state.live_tokens[demo::APP_ID].len(), 1);
-        assert_eq!(state.counters.tokens_invalidated, 1);
+        assert_eq!(state.tokens_invalidated, 1);
         assert_eq!(
             app(&state, 2_000),
             AppStats {
@@ -717,11 +940,11 @@ mod tests {
 
     #[test]
     fn path_counters_are_bounded() {
-        let mut state = State::with_demo_data(0);
+        let mut counters = Counters::default();
         for i in 0..(MAX_COUNTED_PATHS + 10) {
-            state.count_request(&format!("/p{i}"));
+            counters.count_request(&format!("/p{i}"));
         }
-        assert_eq!(state.counters.requests.len(), MAX_COUNTED_PATHS + 1);
-        assert_eq!(state.counters.requests[OTHER_PATHS], 10);
+        assert_eq!(counters.requests.len(), MAX_COUNTED_PATHS + 1);
+        assert_eq!(counters.requests[OTHER_PATHS], 10);
     }
 }

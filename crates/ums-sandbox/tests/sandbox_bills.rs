@@ -126,7 +126,8 @@ fn seed_update_succeeds_once_then_is_a_duplicate() {
 fn the_seed_samples_as_written_are_refused_naming_the_field() {
     let sandbox = fixed_sandbox();
     let cases = [
-        (json!({"totalAmount": "26"}), "totalAmount"),
+        // "26" is accepted (see amounts_as_digit_strings...); "26.0" is not.
+        (json!({"totalAmount": "26.0"}), "totalAmount"),
         (json!({"goods": "[{\"goodsId\":\"001\"}]"}), "goods"),
         (
             json!({"retCommParams": "{\"foodOrderType\":\"pre_order\"}"}),
@@ -415,4 +416,75 @@ fn a_new_bill_does_not_inherit_the_previous_bills_optional_fields() {
     for field in ["billDesc", "memberId", "goods", "notifyUrl", "counterNo"] {
         assert!(info.get(field).is_none(), "{field} inherited: {info}");
     }
+    // Its payment notification does not echo the first bill's memberId or
+    // billDesc either (a third bill with its own notifyUrl: not loopback,
+    // so recorded with its signed body and never sent).
+    let third = common(json!({
+        "qrCodeId": demo::SEED_QR_CODE_ID,
+        "billNo": "31940003",
+        "billDate": "2020-02-26",
+        "totalAmount": 8,
+        "notifyUrl": "http://www.test.com/third",
+    }));
+    assert_eq!(call(&sandbox, UPDATE_QRCODE, &third)["errCode"], "SUCCESS");
+    let paid = post(
+        &agent(),
+        &format!("{}/_sandbox/pay", sandbox.base_url()),
+        &[],
+        &json!({"qrCodeId": demo::SEED_QR_CODE_ID}).to_string(),
+    );
+    assert_eq!(paid.json["billNo"], "31940003", "{}", paid.text);
+    let body = &sandbox.notifications()[0].body;
+    let note = chinaums::notify::verify(demo::NOTIFY_KEY, body.as_bytes()).expect("verifies");
+    assert_eq!(note.get("billNo"), Some("31940003"));
+    for field in ["memberId", "billDesc"] {
+        assert_eq!(note.get(field), Some(""), "{field} inherited: {body}");
+    }
+}
+
+/// The official samples send `totalAmount` as a string ("26"): the gateway
+/// takes it (docs/protocol.md §4.1), and so does the simulator by default;
+/// `--strict` (SandboxConfig::strict_types) wants the documented JSON
+/// integer. Anything but plain digits is refused in both modes.
+#[test]
+fn amounts_as_digit_strings_are_accepted_unless_strict() {
+    let lenient = fixed_sandbox();
+    let strict = Sandbox::start(ums_sandbox::SandboxConfig {
+        clock: std::sync::Arc::new(chinaums::clock::FixedClock(NOW)),
+        strict_types: true,
+        ..ums_sandbox::SandboxConfig::default()
+    })
+    .expect("sandbox starts");
+    let sample = with(seed_update(), json!({"totalAmount": "26"}));
+    let ok = call(&lenient, UPDATE_QRCODE, &sample);
+    assert_eq!(ok["errCode"], "SUCCESS", "{ok}");
+    let bill = call(
+        &lenient,
+        "/v1/netpay/bills/query",
+        &common(json!({"billNo": "8888", "billDate": "2020-02-26"})),
+    );
+    assert_eq!(bill["totalAmount"], 26, "stored as the integer: {bill}");
+    let refused = call(&strict, UPDATE_QRCODE, &sample);
+    assert_eq!(refused["errCode"], "BAD_REQUEST", "{refused}");
+    assert!(err_msg(&refused).contains("totalAmount"), "{refused}");
+    for bad in ["26.0", "-1", " 26", "0x1A", "", "99999999999999999999"] {
+        for sandbox in [&lenient, &strict] {
+            let body = common(json!({"totalAmount": bad}));
+            let reply = call(sandbox, GET_QRCODE, &body);
+            if bad.is_empty() {
+                // An empty optional value counts as absent: a fixed code.
+                assert_eq!(reply["errCode"], "SUCCESS", "{bad:?}: {reply}");
+                continue;
+            }
+            assert_eq!(reply["errCode"], "BAD_REQUEST", "{bad:?}: {reply}");
+            assert!(err_msg(&reply).contains("totalAmount"), "{bad:?}: {reply}");
+        }
+    }
+    // get-qrcode of a one-off code with the amount as digits.
+    let one_off = call(
+        &lenient,
+        GET_QRCODE,
+        &common(json!({"billNo": "S1", "billDate": "2020-02-26", "totalAmount": "7"})),
+    );
+    assert_eq!(one_off["errCode"], "SUCCESS", "{one_off}");
 }

@@ -756,6 +756,10 @@ fn notifications_are_signed_and_retried_until_success() {
     assert_eq!(note.sign_type, chinaums::sign::NotifySignType::Md5);
     assert_eq!(note.get("notifyId"), Some(notify_id.as_str()));
     assert_eq!(note.get("counterNo"), Some("06"));
+    // The optional fields the bill lacks arrive empty, as real ones can,
+    // and the signature (verified above) leaves them out (protocol §6).
+    assert_eq!(note.get("billDesc"), Some(""));
+    assert_eq!(note.get("memberId"), Some(""));
     assert_eq!(note.get("merName"), Some("银联商务模拟商户"));
     assert_eq!(note.get("mid"), Some(demo::MID));
     assert_eq!(note.get("tid"), Some(demo::TID));
@@ -778,6 +782,8 @@ fn notifications_are_signed_and_retried_until_success() {
         "billStatus",
         "totalAmount",
         "counterNo",
+        "billDesc",
+        "memberId",
         "merName",
         "notifyId",
         "billPayment",

@@ -10,7 +10,8 @@ pub struct SandboxProcess {
     child: Child,
     /// Where it listens, from its first line.
     pub url: String,
-    /// The seven lines after the first (the demo app and merchant).
+    /// The eight lines after the first (the console's address, the demo app
+    /// and merchant).
     pub banner: String,
 }
 
@@ -22,7 +23,7 @@ impl Drop for SandboxProcess {
 }
 
 /// Starts `program args…`, which must print `ums-sandbox listening on URL`
-/// first, then the seven banner lines.
+/// first, then the eight banner lines.
 pub fn start_sandbox_process(program: &str, args: &[&str]) -> SandboxProcess {
     let mut child = Command::new(program)
         .args(args)
@@ -34,7 +35,7 @@ pub fn start_sandbox_process(program: &str, args: &[&str]) -> SandboxProcess {
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
     let mut banner = String::new();
-    for _ in 0..7 {
+    for _ in 0..8 {
         stdout.read_line(&mut banner).unwrap();
     }
     let url = first

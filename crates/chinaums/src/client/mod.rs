@@ -12,8 +12,10 @@ pub use prepare::{check_service_path, parse_request};
 
 use crate::clock::{BeijingTime, Clock, NonceSource, RandomNonce, SystemClock};
 use crate::config::{Config, StoreConfig};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
+use crate::journal::Journal;
 use crate::ops::{self, Operation};
+use crate::resolve::CallRecord;
 use crate::sign;
 use crate::store::{Claim, Claims, Health, RedisBackend, RedisTokenStore, TokenStore};
 use crate::token::TokenCache;
@@ -53,6 +55,8 @@ pub struct Client {
     claims: Claims,
     clock: Arc<dyn Clock>,
     nonces: Arc<dyn NonceSource>,
+    /// The journal of money-moving calls (`journal` in the config).
+    journal: Option<Arc<Journal>>,
 }
 
 /// What a client is built with besides its config; each part is optional
@@ -173,6 +177,10 @@ impl Client {
             (None, None) => TokenCache::new(clock.clone()),
         };
         let claims = Claims::new(claim_redis, &config.store_prefix, clock.clone());
+        let journal = match &config.journal {
+            Some(path) => Some(Arc::new(Journal::open(path)?)),
+            None => None,
+        };
         Ok(Client {
             config,
             base_url,
@@ -181,7 +189,27 @@ impl Client {
             claims,
             clock,
             nonces,
+            journal,
         })
+    }
+
+    /// The journal of money-moving calls, when the config names one.
+    pub fn journal(&self) -> Option<&Journal> {
+        self.journal.as_deref()
+    }
+
+    /// The journal's open entries (calls whose outcome is not known yet):
+    /// a config error when the client has no journal.
+    pub fn journal_pending(&self) -> Result<Vec<crate::journal::Entry>> {
+        self.journal
+            .as_ref()
+            .ok_or_else(|| Error::config("journal", "is not set: this client keeps no journal"))?
+            .pending()
+    }
+
+    /// The client's clock, in Unix milliseconds.
+    pub fn clock_now_ms(&self) -> i64 {
+        self.clock.now_unix_millis()
     }
 
     pub fn config(&self) -> &Config {
@@ -210,7 +238,71 @@ impl Client {
     /// Runs a known operation.
     pub fn execute(&self, op: &'static Operation, request: Map<String, Value>) -> Result<Answer> {
         let prepared = self.prepare(op, request)?;
-        self.send(&prepared)
+        if !op.money_moving {
+            return self.send(&prepared);
+        }
+        self.send_money_moving(op, &prepared)
+    }
+
+    /// [`Client::execute`] as if the config said `"resolvable": true`, for
+    /// this call only: the identifiers `resolve` needs are added where the
+    /// request leaves them out (needs `msgSrcId`).
+    pub fn execute_resolvable(
+        &self,
+        op: &'static Operation,
+        mut request: Map<String, Value>,
+    ) -> Result<Answer> {
+        if self.config.msg_src_id.is_none() {
+            return Err(Error::config(
+                "msgSrcId",
+                "is needed to make the identifiers of a resolvable call",
+            ));
+        }
+        let now = self.now();
+        let enveloped = request.len() == 1;
+        match request.get_mut("data") {
+            Some(Value::Object(inner)) if enveloped => self.add_resolvable_ids(op, inner, now),
+            _ => self.add_resolvable_ids(op, &mut request, now),
+        }
+        self.execute(op, request)
+    }
+
+    /// Sends a money-moving request: recorded in the journal (when there is
+    /// one) before its first byte, the entry closed on a definite answer and
+    /// left open otherwise; a result whose outcome is not final carries
+    /// `resolveWith` (what `resolve` needs).
+    fn send_money_moving(
+        &self,
+        op: &'static Operation,
+        prepared: &PreparedRequest,
+    ) -> Result<Answer> {
+        let record = CallRecord::from_body(op, &prepared.body);
+        let entry = match (&self.journal, &record) {
+            (Some(journal), Some(record)) => Some(journal.begin(record, self.clock_now_ms())?),
+            _ => None,
+        };
+        let result = self.send(prepared);
+        if let (Some(journal), Some(id)) = (&self.journal, entry) {
+            if let Some(outcome) = definite_outcome(&result) {
+                if let Err(e) = journal.close(id, &outcome) {
+                    crate::log::log(crate::log::Level::Warn, || {
+                        format!("journal entry {id} stays open: {e}")
+                    });
+                }
+            }
+        }
+        result.map_err(|mut e| {
+            if matches!(e.kind, ErrorKind::OutcomeUnknown | ErrorKind::Pending) {
+                if let Some(record) = &record {
+                    let mut hint = record.to_json();
+                    if let Some(id) = entry {
+                        hint["journalId"] = id.into();
+                    }
+                    e.resolve_with = Some(hint);
+                }
+            }
+            e
+        })
     }
 
     /// Calls any `/v1/...` service path. A path of a known operation gets that
@@ -326,5 +418,24 @@ impl Client {
             "signature": signature,
         })
         .to_string()
+    }
+}
+
+/// How a call ended, when that is definite (the journal entry is closed);
+/// None when the outcome is unknown or not final (the entry stays open).
+fn definite_outcome(result: &Result<Answer>) -> Option<String> {
+    let e = match result {
+        Ok(_) => return Some("applied".into()),
+        Err(e) => e,
+    };
+    match e.kind {
+        ErrorKind::OutcomeUnknown | ErrorKind::Pending | ErrorKind::Internal => None,
+        ErrorKind::GatewayRejected => Some(format!(
+            "rejected (errCode {})",
+            e.err_code.as_deref().unwrap_or("-")
+        )),
+        ErrorKind::OperationFailed => Some("failed: nothing moved".into()),
+        kind if kind.nothing_sent() => Some(format!("not sent ({})", kind.as_str())),
+        _ => None,
     }
 }

@@ -121,6 +121,43 @@ impl Client {
         fill("mid", &|| self.config.mid.clone());
         fill("tid", &|| self.config.tid.clone());
         fill("instMid", &|| Some(self.config.inst_mid.clone()));
+        if self.config.resolvable && op.money_moving {
+            self.add_resolvable_ids(op, request, now);
+        }
+        // A bill made now is dated today (Beijing); on operations about an
+        // existing bill (query, refund, pre-auth) billDate stays required:
+        // today's date would name another bill.
+        if BILL_MAKERS.contains(&op.name) && !rules::is_absent(request.get("billNo")) {
+            fill_absent(request, "billDate", || now.date());
+        }
+    }
+
+    /// `"resolvable": true`: the identifiers without which `resolve` cannot
+    /// prove the effect (src/resolve/table.rs), made only where the caller
+    /// left them out: refundOrderId for a refund, billNo for update-qrcode
+    /// (billDate follows), qrCodeId and systemId for a fixed code.
+    pub(super) fn add_resolvable_ids(
+        &self,
+        op: &Operation,
+        request: &mut Map<String, Value>,
+        now: BeijingTime,
+    ) {
+        let Some(msg_src_id) = self.config.msg_src_id.as_deref() else {
+            return; // the config refuses `resolvable` without msgSrcId
+        };
+        let new_id = || crate::ids::new_id(msg_src_id, now).ok();
+        match op.name {
+            "refund" => fill_absent_opt(request, "refundOrderId", new_id),
+            "update-qrcode" => fill_absent_opt(request, "billNo", new_id),
+            "get-qrcode" if rules::is_absent(request.get("billNo")) => {
+                fill_absent_opt(request, "qrCodeId", new_id);
+                let id = request.get("qrCodeId").cloned();
+                if let Some(Value::String(id)) = id {
+                    fill_absent(request, "systemId", || id);
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -128,6 +165,30 @@ impl PreparedRequest {
     fn settled_by(mut self, op: &'static Operation) -> PreparedRequest {
         self.settlement = op.settlement.as_ref();
         self
+    }
+}
+
+/// Operations that put a new bill on a code: a `billNo` without `billDate`
+/// gets today's date (Beijing time, from the client's clock).
+const BILL_MAKERS: &[&str] = &["get-qrcode", "update-qrcode"];
+
+/// Sets `field` when the caller left it out (missing or null; a given
+/// value, even an empty string, is never replaced).
+fn fill_absent(request: &mut Map<String, Value>, field: &str, value: impl FnOnce() -> String) {
+    if request.get(field).is_none_or(Value::is_null) {
+        request.insert(field.to_string(), Value::String(value()));
+    }
+}
+
+fn fill_absent_opt(
+    request: &mut Map<String, Value>,
+    field: &str,
+    value: impl FnOnce() -> Option<String>,
+) {
+    if request.get(field).is_none_or(Value::is_null) {
+        if let Some(v) = value() {
+            request.insert(field.to_string(), Value::String(v));
+        }
     }
 }
 
