@@ -42,7 +42,8 @@ JAVA="$JDK/bin/java"
 LIBDIR="$(cd "$(dirname "$UMS_LIBRARY")" && pwd)"
 LIBFILE="$LIBDIR/$(basename "$UMS_LIBRARY")"
 
-rm -rf "$BUILD"
+# Only this script's outputs: build/jar and the jar (build-jar.sh) stay.
+rm -rf "$BUILD/classes" "$BUILD/test-classes" "$BUILD/examples" "$BUILD/native" "$BUILD/libumsjni.so"
 mkdir -p "$BUILD/classes" "$BUILD/test-classes" "$BUILD/examples"
 
 # The glue is linked with -lums and loads libums by its SONAME (libums.so.0.1

@@ -461,6 +461,14 @@ static UmsStatus inv_notify_release(const Invocation *inv, char *buf, size_t cap
     return ums_notify_release(inv->client, inv->a, buf, cap, len);
 }
 
+static UmsStatus inv_resolve(const Invocation *inv, char *buf, size_t cap, size_t *len) {
+    return ums_resolve(inv->client, inv->a, buf, cap, len);
+}
+
+static UmsStatus inv_journal_pending(const Invocation *inv, char *buf, size_t cap, size_t *len) {
+    return ums_journal_pending(inv->client, buf, cap, len);
+}
+
 static const UmsClient *handle_of(jlong handle) {
     return (const UmsClient *)(intptr_t)handle;
 }
@@ -770,6 +778,38 @@ JNIEXPORT jbyteArray JNICALL Java_com_chinaums_ums_NativeLib_notifyRelease(JNIEn
                                                                          jintArray status_out) {
     (void)cls;
     return notify_claim_call(env, handle, notify_id, status_out, inv_notify_release);
+}
+
+/* ums_resolve (queries only, never a resend) and ums_journal_pending: they
+   keep a document that does not fit like an operation, so it is taken by
+   its answerId (sends = 1), never asked for twice. */
+JNIEXPORT jbyteArray JNICALL Java_com_chinaums_ums_NativeLib_resolve(JNIEnv *env, jclass cls,
+                                                                   jlong handle, jbyteArray input,
+                                                                   jintArray status_out) {
+    (void)cls;
+    Bytes in;
+    if (!copy_arg(env, input, &in)) {
+        return NULL;
+    }
+    Invocation inv = {0};
+    inv.invoke = inv_resolve;
+    inv.client = handle_of(handle);
+    inv.a = in.data;
+    inv.sends = 1;
+    jbyteArray doc = run_call(env, status_out, &inv);
+    free_arg(&in, 0);
+    return doc;
+}
+
+JNIEXPORT jbyteArray JNICALL Java_com_chinaums_ums_NativeLib_journalPending(JNIEnv *env, jclass cls,
+                                                                          jlong handle,
+                                                                          jintArray status_out) {
+    (void)cls;
+    Invocation inv = {0};
+    inv.invoke = inv_journal_pending;
+    inv.client = handle_of(handle);
+    inv.sends = 1;
+    return run_call(env, status_out, &inv);
 }
 
 /* ---- the log callback ----

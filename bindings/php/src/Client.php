@@ -278,6 +278,48 @@ final class Client
     }
 
     /**
+     * What became of a money-moving call whose outcome is unknown
+     * (ums_resolve), from read-only queries: it never resends. $outcome is
+     * the UmsException the call threw (its document carries `resolveWith`),
+     * an array such as ['operation' => 'refund', 'request' => [...]], or an
+     * entry of journalPending(). Returns ['verdict' => 'applied' |
+     * 'not_applied' | 'pending' | 'cannot_tell', 'safeToResend' => bool,
+     * 'message', 'evidence', 'retryAfter', ...].
+     *
+     * @return array<string, mixed>
+     */
+    public function resolve(UmsException|array|string $outcome): array
+    {
+        $handle = $this->handle();
+        $document = $outcome instanceof UmsException ? $outcome->getDocument() : $outcome;
+        $json = self::text(Json::encodeObject($document, 'the outcome'), 'outcome');
+        return Json::decodeObject(Library::runOrThrow(
+            static fn ($buf, $cap, $len) => Library::ffi()->ums_resolve($handle, $json, $buf, $cap, $len),
+            max($this->bufferSize, Library::MIN_OUT_CAP),
+            $handle
+        ));
+    }
+
+    /**
+     * The open entries of the client's journal (config "journal";
+     * ums_journal_pending), oldest first: calls whose outcome is not known
+     * yet. Each is a valid input of resolve().
+     *
+     * @return list<array<string, mixed>>
+     * @throws Exception\ConfigException the client has no journal
+     */
+    public function journalPending(): array
+    {
+        $handle = $this->handle();
+        $doc = Json::decodeObject(Library::runOrThrow(
+            static fn ($buf, $cap, $len) => Library::ffi()->ums_journal_pending($handle, $buf, $cap, $len),
+            max($this->bufferSize, Library::MIN_OUT_CAP),
+            $handle
+        ));
+        return array_values($doc['pending'] ?? []);
+    }
+
+    /**
      * Advanced: takes an answer the library kept for this client
      * (ums_take_answer), by the `answerId` of a UMS_ERR_BUFFER_TOO_SMALL
      * document. The binding does this itself whenever an answer does not fit

@@ -47,7 +47,7 @@ final class Simulator
             throw new RuntimeException("ums-sandbox not found at $program: run `make lib` or set UMS_SANDBOX");
         }
         $process = proc_open(
-            [$program, '--port', '0'],
+            [$program, '--port', '0', '--quiet'],
             [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => STDERR],
             $pipes
         );

@@ -490,8 +490,9 @@ test('UMS_LIBRARY pointing nowhere gives a clear error in a fresh process', func
     contains('/nowhere/libums.so', $out);
 });
 
-test('without UMS_LIBRARY the library is found next to the package (source checkout)', function (): void {
-    $expected = repoRoot() . '/target/release/libums.so';
+test('without UMS_LIBRARY the library is found next to the package (lib/, else the checkout\'s target/release/)', function (): void {
+    $packaged = PACKAGE . '/lib/libums.so';
+    $expected = is_file($packaged) ? $packaged : repoRoot() . '/target/release/libums.so';
     if (!is_file($expected)) {
         note('skipped default-search test: no ' . $expected);
         return;
@@ -499,6 +500,53 @@ test('without UMS_LIBRARY the library is found next to the package (source check
     [$rc, $out, $err] = runPhp(['-r', 'require "bindings/php/autoload.php"; echo ChinaUms\Internal\Library::path();'], ['UMS_LIBRARY' => null]);
     same(0, $rc, "exit code; stderr: $err");
     same(realpath($expected), realpath(trim($out)));
+});
+
+/**
+ * php -d opcache.preload=preload.php (CLI, opcache on), as php-fpm runs it:
+ * as root PHP 8.2 preloads in a child as opcache.preload_user.
+ *
+ * @param list<string> $extra more -d options
+ * @return array{0: int, 1: string, 2: string}
+ */
+function runPreloaded(string $code, array $extra = [], array $env = []): array
+{
+    $user = function_exists('posix_geteuid') && posix_geteuid() === 0 ? ['-d', 'opcache.preload_user=root'] : [];
+    return runPhp(array_merge(['-d', 'opcache.enable=1', '-d', 'opcache.enable_cli=1', '-d', 'ffi.enable=preload',
+        '-d', 'opcache.preload=' . PACKAGE . '/preload.php'], $user, $extra, ['-r', $code]), $env);
+}
+
+test('preload.php: the binding works; the library comes from the scope "ums", or per process as root', function (): void {
+    $code = 'echo ChinaUms\Internal\Library::path(), "|", ChinaUms\Internal\Library::version(), "|", class_exists("ChinaUms\Client", false) ? "preloaded" : "not preloaded";';
+    [$rc, $out, $err] = runPreloaded($code);
+    same(0, $rc, "exit code; stderr: $err");
+    $root = function_exists('posix_geteuid') && posix_geteuid() === 0;
+    // As root, FFI::load is refused in the preloading child: UMS_LIBRARY (set by run-tests.sh) is loaded per process.
+    $expected = $root ? (string) getenv('UMS_LIBRARY') : Library::PRELOADED;
+    same($expected . '|' . Library::version() . '|preloaded', $out);
+});
+
+test('preload.php with ffi.preload=<ums-ffi-header>: the scope "ums", even as root', function (): void {
+    $header = sys_get_temp_dir() . '/ums-ffi-' . getmypid() . '.h';
+    [$rc, $text, $err] = runPhp([PACKAGE . '/bin/ums-ffi-header']);
+    same(0, $rc, "ums-ffi-header: $err");
+    same(Library::ffiHeader((string) realpath((string) getenv('UMS_LIBRARY'))), $text, 'the header names UMS_LIBRARY');
+    file_put_contents($header, $text);
+    try {
+        [$rc, $out, $err] = runPreloaded('echo ChinaUms\Internal\Library::path();', ['-d', "ffi.preload=$header"]);
+    } finally {
+        unlink($header);
+    }
+    same(0, $rc, "exit code; stderr: $err");
+    same(Library::PRELOADED, $out);
+});
+
+test('preload.php with no library stops at start-up, naming the places', function (): void {
+    [$rc, $out, $err] = runPreloaded('echo "ran";', [], ['UMS_LIBRARY' => '/nowhere/libums.so']);
+    ok($rc !== 0, "exit code $rc");
+    ok(!str_contains($out, 'ran'), 'the script must not run');
+    contains('/nowhere/libums.so', $out . $err);
+    contains('LibraryException', $out . $err);
 });
 
 test('FFI disabled gives a clear error', function (): void {
@@ -1270,6 +1318,44 @@ test('messages: "<kind>: <message>" plus the field, errCode: errMsg and HTTP sta
     ok(str_starts_with($e->getMessage(), 'validation: '), $e->getMessage());
 });
 
+test('messages: every exception class shows errCode AND errMsg, and the field', function (): void {
+    // The library's message repeats neither errMsg nor the field's name
+    // here, so the binding must add both, whatever the class.
+    foreach ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 98, 99, 12345] as $status) {
+        $e = Library::exception($status, '{"message":"it failed","field":"billDesc","errCode":"DUP_ORDER","errMsg":"账单号重复"}');
+        contains('(errCode DUP_ORDER: 账单号重复)', $e->getMessage(), get_class($e) . " ($status)");
+        contains("(field 'billDesc')", $e->getMessage(), get_class($e) . " ($status)");
+    }
+    $e = Library::exception(12, '{"message":"the token endpoint refused","errMsg":"appId 不存在"}');
+    contains('(errMsg appId 不存在)', $e->getMessage(), 'errMsg without errCode');
+});
+
+test('messages: live DUP_ORDER, errcode-TIMEOUT and a config error say errCode, errMsg and field', function (): void {
+    $client = sandbox();
+    [$billNo, $billDate] = bindBill($client);
+    $e = throws(GatewayRejectedException::class, fn () => $client->updateQrcode(['qrCodeId' => SEED_QR, 'billNo' => $billNo, 'billDate' => $billDate, 'totalAmount' => 26]));
+    contains('(errCode DUP_ORDER: 账单号重复)', $e->getMessage());
+    ok(queueFault($client, '/v1/netpay/bills/update-qrcode', 'errcode-TIMEOUT'), 'the simulator offers errcode-TIMEOUT');
+    $e = throws(OutcomeUnknownException::class, fn () => bindBill($client));
+    same('TIMEOUT', $e->getErrCode());
+    ok((string) $e->getErrMsg() !== '', 'errMsg of TIMEOUT: ' . $e->getDocumentJson());
+    contains('(errCode TIMEOUT: ' . $e->getErrMsg() . ')', $e->getMessage());
+    $e = throws(ConfigException::class, fn () => new Client(["environment" => sim()->url(), "appId" => DEMO_APP_ID]));
+    same('appKey', $e->getField());
+    contains('appKey', $e->getMessage());
+});
+
+test('messages: an uncaught exception shows errCode and errMsg (what a log shows)', function (): void {
+    $script = 'require "bindings/php/autoload.php";'
+        . '$c = new ChinaUms\Client(["environment" => $argv[1], "appId" => $argv[2], "appKey" => $argv[3], "msgSrcId" => "3194", "mid" => "' . MID . '", "tid" => "' . TID . '"]);'
+        . '$r = ["qrCodeId" => "' . SEED_QR . '", "billNo" => $c->newId(), "billDate" => $argv[4], "totalAmount" => 26];'
+        . '$c->updateQrcode($r); $c->updateQrcode($r);';
+    [$rc, $out, $err] = runPhp(['-d', 'display_errors=stderr', '-d', 'log_errors=0', '-r', $script, '--', sim()->url(), DEMO_APP_ID, DEMO_APP_KEY, beijing('Y-m-d')]);
+    same(255, $rc, "exit code; stdout: $out");
+    contains('Uncaught ChinaUms\Exception\GatewayRejectedException: gateway_rejected: ', $err);
+    contains('(errCode DUP_ORDER: 账单号重复)', $err);
+});
+
 test('drift: every error status of include/ums.h has its exception class', function (): void {
     $header = (string) file_get_contents(repoRoot() . '/include/ums.h');
     preg_match_all('/^#define (UMS_(?:OK|ERR_\w+)) (\d+)/m', $header, $m);
@@ -1819,6 +1905,34 @@ test('every PHP file of the binding and examples passes php -l', function (): vo
     foreach ($files as $file) {
         exec(escapeshellarg(PHP_BINARY) . ' -l ' . escapeshellarg($file) . ' 2>&1', $output, $rc);
         same(0, $rc, "php -l $file: " . implode("\n", $output));
+    }
+});
+
+test('resolve(): a refund whose answer was lost is applied; journalPending() lists it until then', function (): void {
+    $dir = sys_get_temp_dir() . '/ums-php-journal-' . getmypid() . '-' . bin2hex(random_bytes(4));
+    mkdir($dir);
+    try {
+        $client = sandbox(['resolvable' => true, 'journal' => "$dir/journal.sqlite"]);
+        $billNo = $client->newId();
+        $billDate = beijing('Y-m-d');
+        $code = $client->getQrcode(['billNo' => $billNo, 'billDate' => $billDate, 'totalAmount' => 100]);
+        [$status, $paid] = sandboxPay($client, ['qrCodeId' => $code['qrCodeId']]);
+        same(200, $status, 'pay: ' . json_encode($paid));
+        ok(queueFault($client, '/v1/netpay/bills/refund', 'close-after-body'), 'fault queued');
+        $e = throws(OutcomeUnknownException::class, fn () => $client->refund(['billNo' => $billNo, 'billDate' => $billDate, 'refundAmount' => 30]));
+        $pending = $client->journalPending();
+        same(1, count($pending));
+        same('refund', $pending[0]['operation']);
+        $verdict = $client->resolve($e);
+        same('applied', $verdict['verdict'], json_encode($verdict));
+        same(false, $verdict['safeToResend']);
+        same(true, $verdict['journalClosed']);
+        same([], $client->journalPending());
+        $client->close();
+        throws(ConfigException::class, fn () => sandbox()->journalPending());
+    } finally {
+        array_map('unlink', glob("$dir/*") ?: []);
+        rmdir($dir);
     }
 });
 

@@ -84,7 +84,7 @@ class Simulator:
         if not os.path.isfile(binary):
             raise RuntimeError("the simulator was not found at %s: run `make lib` (it builds "
                                "target/release/ums-sandbox) or set UMS_SANDBOX" % binary)
-        self.process = subprocess.Popen([binary, "--port", "0", *args], stdin=subprocess.DEVNULL,
+        self.process = subprocess.Popen([binary, "--port", "0", "--quiet", *args], stdin=subprocess.DEVNULL,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         preexec_fn=_die_with_parent())
         guard = threading.Timer(self.START_TIMEOUT, self.process.kill)

@@ -87,6 +87,8 @@ UmsStatus ums_client_verify_notify(const UmsClient *client, const char *body, si
 UmsStatus ums_client_new_with_token_store(const char *config_json, const struct UmsTokenStore *store, UmsClient **out_client, char *out_buf, size_t out_cap, size_t *out_len);
 UmsStatus ums_notify_claim(const UmsClient *client, const char *notify_id, char *out_buf, size_t out_cap, size_t *out_len);
 UmsStatus ums_notify_release(const UmsClient *client, const char *notify_id, char *out_buf, size_t out_cap, size_t *out_len);
+UmsStatus ums_resolve(const UmsClient *client, const char *json_in, char *out_buf, size_t out_cap, size_t *out_len);
+UmsStatus ums_journal_pending(const UmsClient *client, char *out_buf, size_t out_cap, size_t *out_len);
 C;
 
     public const OK = 0;
@@ -146,6 +148,16 @@ C;
         20 => AnswerGoneException::class,
     ];
 
+    /**
+     * The FFI scope preload.php loads libums under (opcache.preload): every
+     * process of the SAPI then finds it with FFI::scope(), which works with
+     * the default ffi.enable=preload (FFI::cdef at run time does not).
+     */
+    public const SCOPE = 'ums';
+
+    /** What path() says when the library came from the preloaded scope. */
+    public const PRELOADED = "FFI::scope('ums') (opcache.preload)";
+
     private static ?\FFI $ffi = null;
     private static ?string $path = null;
     /** @var array{0: \FFI\CData, 1: int, 2: \FFI\CData, 3: \FFI\CData}|null run()'s kept buffer, its capacity, the length and a pointer to it */
@@ -153,14 +165,131 @@ C;
 
     /**
      * The loaded library (loaded on first use, then kept for the process:
-     * libums must never be unloaded, and PHP's FFI never dlcloses it).
+     * libums must never be unloaded, and PHP's FFI never dlcloses it): the
+     * scope preload.php loaded when there is one, else the first of
+     * candidates().
      */
     public static function ffi(): \FFI
     {
         if (self::$ffi === null) {
-            [self::$ffi, self::$path] = self::load(self::candidates());
+            [self::$ffi, self::$path] = self::preloaded() ?? self::load(self::candidates());
         }
         return self::$ffi;
+    }
+
+    /**
+     * The library preload.php loaded under the scope "ums" (opcache.preload),
+     * version-checked; null when nothing was preloaded in this SAPI.
+     *
+     * @return array{0: \FFI, 1: string}|null
+     */
+    private static function preloaded(): ?array
+    {
+        if (!extension_loaded('ffi')) {
+            return null;
+        }
+        try {
+            $ffi = \FFI::scope(self::SCOPE);
+        } catch (\FFI\Exception) {
+            return null;
+        }
+        self::checkVersion($ffi, self::PRELOADED);
+        return [$ffi, self::PRELOADED];
+    }
+
+    /**
+     * For opcache.preload (preload.php calls it, once every class of the
+     * package is preloaded). Returns how the SAPI's processes reach libums:
+     *
+     * - "scope": the FFI scope "ums" exists, made at start-up by
+     *   `ffi.preload=<the header of ffiHeader()>`, or here by FFI::load of
+     *   that header (written to a temporary file: FFI_LIB needs the
+     *   library's absolute path, known only now);
+     * - "per-process": PHP refuses FFI::load while preloading (PHP 8.2
+     *   started as root preloads in a child process that runs as
+     *   opcache.preload_user, and FFI state made there is lost); each
+     *   process then loads libums on first use with FFI::cdef, which
+     *   ffi.enable=preload allows to preloaded code such as this binding.
+     *
+     * Either way the library is found and version-checked now, so a missing
+     * or wrong one stops the SAPI at start-up with the reason.
+     *
+     * @throws LibraryException when no library could be loaded
+     */
+    public static function preload(): string
+    {
+        if (self::preloaded() !== null) {
+            return 'scope';
+        }
+        self::checkFfiAvailable();
+        $tried = [];
+        foreach (self::candidates() as $candidate) {
+            $library = self::ffiLibName($candidate, $why);
+            $ffi = $library === null ? null : self::loadScope($library, $why);
+            if ($ffi !== null) {
+                self::checkVersion($ffi, $candidate);
+                return 'scope';
+            }
+            if (str_contains((string) $why, 'opcache.preload_user')) {
+                self::load(self::candidates());
+                return 'per-process';
+            }
+            $tried[] = $candidate . ' (' . $why . ')';
+        }
+        throw self::libraryError('libums could not be preloaded; looked at: ' . implode('; ', $tried), $tried);
+    }
+
+    /**
+     * The header FFI::load and `ffi.preload` take: the declarations of CDEF
+     * under `#define FFI_SCOPE "ums"` and `#define FFI_LIB "$library"`.
+     */
+    public static function ffiHeader(string $library): string
+    {
+        return '#define FFI_SCOPE "' . self::SCOPE . "\"\n#define FFI_LIB \"" . $library . "\"\n" . self::CDEF . "\n";
+    }
+
+    /**
+     * A candidate as FFI_LIB can name it: an existing file by its absolute
+     * path, or a bare name for the dynamic loader; null (and $why) if not.
+     */
+    public static function ffiLibName(string $candidate, ?string &$why): ?string
+    {
+        $why = null;
+        if (!str_contains($candidate, '/')) {
+            return $candidate;
+        }
+        $library = realpath($candidate);
+        if ($library === false || !is_file($library)) {
+            $why = 'no such file';
+            return null;
+        }
+        if (strpbrk($library, "\"\\\n\r") !== false) {
+            $why = 'a name FFI_LIB cannot hold';
+            return null;
+        }
+        return $library;
+    }
+
+    /** FFI::load of a temporary header naming $library; null (and $why) when it fails. */
+    private static function loadScope(string $library, ?string &$why): ?\FFI
+    {
+        $header = tempnam(sys_get_temp_dir(), 'ums-ffi-');
+        if ($header === false) {
+            throw self::libraryError('preload: cannot create a temporary header file in ' . sys_get_temp_dir(), [$library]);
+        }
+        try {
+            file_put_contents($header, self::ffiHeader($library));
+            // While preloading, a library that fails to load is a warning and
+            // a null result; otherwise an FFI\Exception.
+            $ffi = @\FFI::load($header);
+            $why = $ffi === null ? ((error_get_last()['message'] ?? null) ?: 'FFI::load failed') : null;
+            return $ffi;
+        } catch (\FFI\Exception $e) {
+            $why = $e->getMessage();
+            return null;
+        } finally {
+            @unlink($header);
+        }
     }
 
     /** Where the loaded library came from (a path or a name the dynamic loader resolved). */
@@ -226,7 +355,8 @@ C;
                 if (str_contains($e->getMessage(), 'restricted')) {
                     throw self::libraryError(
                         'FFI is restricted by ffi.enable=' . (string) ini_get('ffi.enable')
-                        . ' in the ' . PHP_SAPI . ' SAPI: set ffi.enable=1 for it (ffi.enable=preload allows FFI only in the CLI and in opcache.preload scripts)',
+                        . ' in the ' . PHP_SAPI . ' SAPI: preload the binding with opcache.preload=' . dirname(__DIR__, 2) . '/preload.php'
+                        . ' (ffi.enable=preload allows FFI only in the CLI and in preloaded code), or set ffi.enable=1',
                         [$candidate]
                     );
                 }

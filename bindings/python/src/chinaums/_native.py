@@ -111,6 +111,8 @@ def _declare(lib: ctypes.CDLL) -> None:
     fn("ums_client_verify_notify", c_int32, c_void_p, c_char_p, c_size_t, *_OUT)
     fn("ums_notify_claim", c_int32, c_void_p, c_char_p, *_OUT)
     fn("ums_notify_release", c_int32, c_void_p, c_char_p, *_OUT)
+    fn("ums_resolve", c_int32, c_void_p, c_char_p, *_OUT)
+    fn("ums_journal_pending", c_int32, c_void_p, *_OUT)
     fn("ums_client_new_with_token_store", c_int32, c_char_p, POINTER(TokenStore),
        POINTER(c_void_p), *_OUT)
 

@@ -3,10 +3,10 @@
 import ctypes
 import json
 import threading
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, List, Mapping, Optional, Union
 
 from . import _native
-from .errors import ClientClosedError, ValidationError
+from .errors import ClientClosedError, UmsError, ValidationError
 
 __all__ = ["Client", "verify_notify", "notify_reply", "Request", "Config"]
 
@@ -273,6 +273,29 @@ class Client:
         lib = _native.library()
         with self._borrow() as handle:
             return _native.call_operation(lib.ums_take_answer, handle, key)
+
+    # -- after "outcome unknown" -------------------------------------------------
+
+    def resolve(self, outcome: Any) -> Dict[str, Any]:
+        """``ums_resolve``: what became of a money-moving call whose outcome
+        is unknown, from read-only queries (it never resends). ``outcome`` is
+        the ``UmsError`` the call raised (its document carries
+        ``resolveWith``), a dict such as ``{"operation": "refund",
+        "request": {...}}`` or an entry of ``journal_pending()``. Returns
+        ``{"verdict": "applied" | "not_applied" | "pending" | "cannot_tell",
+        "safeToResend", "message", "evidence", "retryAfter", ...}``."""
+        document = outcome.document if isinstance(outcome, UmsError) else outcome
+        body = _json_bytes(document, "outcome")
+        lib = _native.library()
+        with self._borrow() as handle:
+            return _native.call_operation(lib.ums_resolve, handle, body)
+
+    def journal_pending(self) -> List[Dict[str, Any]]:
+        """``ums_journal_pending``: the open entries of the client's journal
+        (config ``"journal"``), oldest first; each is a ``resolve()`` input."""
+        lib = _native.library()
+        with self._borrow() as handle:
+            return list(_native.call_operation(lib.ums_journal_pending, handle)["pending"])
 
     # -- helpers without network ------------------------------------------------
 

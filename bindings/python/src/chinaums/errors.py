@@ -271,8 +271,9 @@ class UmsLibraryNotFound(ImportError):
         self.tried: List[Tuple[str, str]] = list(tried)
         lines = ["libums (the ChinaUMS client library) could not be loaded; looked in:"]
         lines += ["  - %s: %s" % (place, why) for place, why in self.tried]
-        lines.append("Build it with `make lib` in the chinaums repository and set "
-                     "UMS_LIBRARY=/path/to/libums.so, or copy libums.so next to the chinaums package.")
+        lines.append("Install the wheel that carries it (`make python-wheel` in the chinaums "
+                     "repository, then pip install bindings/python/dist/chinaums-*.whl), or build it "
+                     "with `make lib` and set UMS_LIBRARY=/path/to/libums.so.")
         super().__init__("\n".join(lines))
 
 

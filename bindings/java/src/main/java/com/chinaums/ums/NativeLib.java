@@ -43,6 +43,12 @@ final class NativeLib {
         }
     }
 
+    /**
+     * Loads the glue: -Dums.jni.library, else UMS_JNI_LIBRARY, else the
+     * copies this jar carries for the platform (see {@link BundledNatives}),
+     * else System.loadLibrary("umsjni") from java.library.path. Returns why
+     * it failed, or null.
+     */
     private static String load() {
         String property = System.getProperty("ums.jni.library");
         String env = System.getenv("UMS_JNI_LIBRARY");
@@ -54,17 +60,23 @@ final class NativeLib {
             } else if (env != null && !env.isEmpty()) {
                 where = "environment variable UMS_JNI_LIBRARY=" + env;
                 System.load(new File(env).getAbsolutePath());
+            } else if (BundledNatives.present()) {
+                where = "the jar's " + BundledNatives.folder();
+                BundledNatives.load();
             } else {
                 where = "System.loadLibrary(\"umsjni\") in java.library.path="
                         + System.getProperty("java.library.path")
-                        + " (neither -Dums.jni.library nor UMS_JNI_LIBRARY is set)";
+                        + " (neither -Dums.jni.library nor UMS_JNI_LIBRARY is set, and no "
+                        + BundledNatives.folder() + " in the class path)";
                 System.loadLibrary("umsjni");
             }
-        } catch (UnsatisfiedLinkError | SecurityException e) {
+        } catch (UnsatisfiedLinkError | SecurityException | java.io.IOException e) {
             return "cannot load the libums JNI glue libumsjni.so; looked at " + where + ": "
                     + e.getMessage()
-                    + ". Build it with bindings/java/run-tests.sh (see bindings/java/README.md) and"
-                    + " point -Dums.jni.library=/path/to/libumsjni.so or UMS_JNI_LIBRARY at it.";
+                    + ". Use the chinaums jar built by `make java-jar` (it carries the glue and libums"
+                    + " for linux-x86_64), or build the glue with bindings/java/run-tests.sh (see"
+                    + " bindings/java/README.md) and point -Dums.jni.library=/path/to/libumsjni.so or"
+                    + " UMS_JNI_LIBRARY at it.";
         }
         String version;
         try {
@@ -123,6 +135,10 @@ final class NativeLib {
     static native byte[] notifyClaim(long handle, byte[] notifyId, int[] status);
 
     static native byte[] notifyRelease(long handle, byte[] notifyId, int[] status);
+
+    static native byte[] resolve(long handle, byte[] input, int[] status);
+
+    static native byte[] journalPending(long handle, int[] status);
 
     /** Installs (enabled) or removes the glue's log trampoline; returns the UmsStatus. */
     static native int setLogCallback(boolean enabled, int maxLevel);

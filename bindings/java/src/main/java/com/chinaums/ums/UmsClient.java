@@ -441,4 +441,53 @@ public final class UmsClient implements AutoCloseable {
             }
         });
     }
+
+    /**
+     * What became of a money-moving call whose outcome is unknown
+     * ({@code ums_resolve}), from read-only queries: it never resends.
+     * {@code inputJson} is the error document of the call
+     * ({@link UmsException#getDocumentJson()}, which carries
+     * {@code resolveWith}), {@code {"operation":"refund","request":{...}}}, or
+     * an entry of {@link #journalPending()}. Returns
+     * {@code {"verdict":"applied"|"not_applied"|"pending"|"cannot_tell",
+     * "safeToResend",...}}.
+     */
+    public Map<String, Object> resolve(String inputJson) throws UmsException {
+        final byte[] input = Text.utf8(inputJson, "inputJson");
+        return Text.object(invoke(new NativeCall() {
+            @Override
+            public byte[] run(long h, int[] status) {
+                return NativeLib.resolve(h, input, status);
+            }
+        }));
+    }
+
+    /** {@link #resolve(String)} of the exception a call threw. */
+    public Map<String, Object> resolve(UmsException outcome) throws UmsException {
+        return resolve(outcome.getDocumentJson());
+    }
+
+    /**
+     * The open entries of the client's journal (config {@code "journal"};
+     * {@code ums_journal_pending}), oldest first: calls whose outcome is not
+     * known yet, each a valid {@link #resolve(String)} input.
+     * ConfigException when the client has no journal.
+     */
+    @SuppressWarnings("unchecked")
+    public java.util.List<Map<String, Object>> journalPending() throws UmsException {
+        String doc = invoke(new NativeCall() {
+            @Override
+            public byte[] run(long h, int[] status) {
+                return NativeLib.journalPending(h, status);
+            }
+        });
+        Object pending = Text.object(doc).get("pending");
+        java.util.List<Map<String, Object>> out = new java.util.ArrayList<Map<String, Object>>();
+        if (pending instanceof java.util.List) {
+            for (Object entry : (java.util.List<Object>) pending) {
+                out.add((Map<String, Object>) entry);
+            }
+        }
+        return out;
+    }
 }

@@ -29,6 +29,20 @@ public final class NativeLibTests {
         T.check(!NativeLib.versionMatches(""), "empty");
     }
 
+    /**
+     * The jar's native folder is named as build-jar.sh names it
+     * (native/linux-x86_64/ on this machine); the test class path carries
+     * none, so these tests load the glue named by -Dums.jni.library.
+     */
+    public static void testBundledNativesFolderNamesThePlatform() {
+        String folder = BundledNatives.folder();
+        T.check(folder.matches("native/[a-z0-9]+-[a-z0-9_]+/"), "folder " + folder);
+        if (System.getProperty("os.name").equals("Linux") && System.getProperty("os.arch").equals("amd64")) {
+            T.eq("native/linux-x86_64/", folder, "Linux on amd64");
+        }
+        T.check(!BundledNatives.present(), "the test class path carries no native folder");
+    }
+
     /** The glue reports a document it could not deliver as an InternalException. */
     public static void testEmptyDocumentBecomesInternalException() {
         UmsException e = UmsException.fromDocument(UmsStatus.BUFFER_TOO_SMALL, "");

@@ -92,6 +92,80 @@ public final class ErrorTests {
         T.eq("panic: m", e.getMessage(), "panic");
     }
 
+    /**
+     * Every exception that carries a gateway answer says its errCode AND
+     * errMsg in getMessage() (what an uncaught exception prints in a log),
+     * whatever its class: real failures from the simulator, one per class.
+     * A validation error names its field.
+     */
+    public static void testEveryMessageSaysErrCodeAndErrMsg() throws Exception {
+        final UmsClient c = Fixtures.client();
+        final String update = "/v1/netpay/bills/update-qrcode";
+        String[][] faults = {
+            {"errcode-TIMEOUT", "TIMEOUT"},
+            {"errcode-BAD_SIGN", "BAD_SIGN"},           // HTTP 200
+            {"token-expired", "INVALID_TOKEN"},         // HTTP 401
+        };
+        java.util.List<Class<? extends UmsException>> classes = java.util.Arrays.asList(
+                OutcomeUnknownException.class, GatewayRejectedException.class, GatewayRejectedException.class);
+        for (int i = 0; i < faults.length; i++) {
+            String[] fault = faults[i];
+            T.check(Fixtures.queueFault(c, update, fault[0]), "the simulator knows " + fault[0]);
+            final String request = Fixtures.updateJson(c.newId());
+            UmsException e = T.expect(classes.get(i), new T.Body() {
+                @Override
+                public void run() throws Exception {
+                    c.updateQrcode(request);
+                }
+            });
+            T.eq(fault[1], e.getErrCode(), fault[0] + ": errCode");
+            T.check(e.getErrMsg() != null && !e.getErrMsg().isEmpty(), fault[0] + ": errMsg in the document");
+            T.contains(e.getMessage(), "errCode " + fault[1] + ": " + e.getErrMsg(), fault[0] + ": message");
+            T.contains(e.toString(), e.getErrMsg(), fault[0] + ": toString(), what a log shows");
+        }
+
+        // The token endpoint's refusal (a wrong appKey in token mode).
+        Map<String, Object> config = Fixtures.sandboxConfig();
+        config.put("auth", "token");
+        config.put("appKey", "00000000000000000000000000000000");
+        try (final UmsClient wrongKey = new UmsClient(config)) {
+            final String request = Fixtures.updateJson(c.newId());
+            GatewayRejectedException e = T.expect(GatewayRejectedException.class, new T.Body() {
+                @Override
+                public void run() throws Exception {
+                    wrongKey.updateQrcode(request);
+                }
+            });
+            T.check(e.isTokenRejected(), "token rejected");
+            T.check(e.getErrCode() != null && e.getErrMsg() != null, "errCode and errMsg: " + e.getDocumentJson());
+            T.contains(e.getMessage(), "errCode " + e.getErrCode() + ": " + e.getErrMsg(), "token refusal message");
+            T.lacks(e.getMessage(), "00000000000000000000000000000000", "no appKey in the message");
+        }
+
+        // DUP_ORDER 账单号重复, the case of the issue.
+        final String twice = Fixtures.updateJson(c.newId());
+        c.updateQrcode(twice);
+        GatewayRejectedException dup = T.expect(GatewayRejectedException.class, new T.Body() {
+            @Override
+            public void run() throws Exception {
+                c.updateQrcode(twice);
+            }
+        });
+        T.contains(dup.getMessage(), "DUP_ORDER: 账单号重复", "DUP_ORDER message");
+
+        // A validation error names its field.
+        final Map<String, Object> bad = Fixtures.updateRequest(c.newId());
+        bad.put("totalAmount", 0);
+        ValidationException v = T.expect(ValidationException.class, new T.Body() {
+            @Override
+            public void run() throws Exception {
+                c.updateQrcode(bad);
+            }
+        });
+        T.eq("totalAmount", v.getField(), "field");
+        T.contains(v.getMessage(), "totalAmount", "the field in the message");
+    }
+
     public static void testUnknownQrCodeIsNoOrder() throws Exception {
         final UmsClient c = Fixtures.client();
         final Map<String, Object> r = Fixtures.updateRequest(c.newId());

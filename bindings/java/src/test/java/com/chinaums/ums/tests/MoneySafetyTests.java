@@ -302,4 +302,58 @@ public final class MoneySafetyTests {
         }
         T.eq(1, calls.get(), "cleared by its own first line");
     }
+
+    /**
+     * resolve(): a refund whose answer was lost (the simulator applied it and
+     * closed the connection) is OutcomeUnknownException; journalPending()
+     * lists it; resolve(e) answers applied and closes the entry.
+     */
+    public static void testResolveAnOutcomeUnknownRefund() throws Exception {
+        File dir = Files.createTempDirectory("ums-java-journal").toFile();
+        try {
+            Map<String, Object> config = Fixtures.sandboxConfig();
+            config.put("resolvable", Boolean.TRUE);
+            config.put("journal", new File(dir, "journal.sqlite").getPath());
+            final UmsClient c = new UmsClient(config);
+            try {
+                final Map<String, Object> bill = new LinkedHashMap<String, Object>();
+                bill.put("billNo", c.newId());
+                bill.put("billDate", Fixtures.today());
+                bill.put("totalAmount", 100);
+                Map<String, Object> code = c.getQrcode(bill);
+                Object[] pay = Fixtures.http(Fixtures.baseUrl(c) + "/_sandbox/pay",
+                        "{\"qrCodeId\":\"" + code.get("qrCodeId") + "\"}");
+                T.eq(200, pay[0], "pay (" + pay[1] + ")");
+                T.check(Fixtures.queueFault(c, "/v1/netpay/bills/refund", "close-after-body"), "fault queued");
+                final Map<String, Object> refund = new LinkedHashMap<String, Object>();
+                refund.put("billNo", bill.get("billNo"));
+                refund.put("billDate", bill.get("billDate"));
+                refund.put("refundAmount", 30);
+                OutcomeUnknownException e = T.expect(OutcomeUnknownException.class, new T.Body() {
+                    @Override
+                    public void run() throws Exception {
+                        c.refund(refund);
+                    }
+                });
+                List<Map<String, Object>> pending = c.journalPending();
+                T.eq(1, pending.size(), "one open entry");
+                T.eq("refund", pending.get(0).get("operation"), "its operation");
+                Map<String, Object> verdict = c.resolve(e);
+                T.eq("applied", verdict.get("verdict"), "verdict " + verdict);
+                T.eq(Boolean.FALSE, verdict.get("safeToResend"), "not safe to resend");
+                T.eq(Boolean.TRUE, verdict.get("journalClosed"), "entry closed");
+                T.eq(0, c.journalPending().size(), "nothing open");
+            } finally {
+                c.close();
+            }
+        } finally {
+            File[] files = dir.listFiles();
+            if (files != null) {
+                for (File f : files) {
+                    f.delete();
+                }
+            }
+            dir.delete();
+        }
+    }
 }

@@ -243,7 +243,8 @@ public final class OperationTests {
         final UmsClient c = Fixtures.client();
         final String date = Fixtures.today();
         Object[][] cases = {
-            {"get-qrcode", "{\"billNo\":\"31940001\"}", "billDate", (MapOp) c::getQrcode},
+            // A missing billDate is filled; a given empty one is refused.
+            {"get-qrcode", "{\"billNo\":\"31940001\",\"billDate\":\"\"}", "billDate", (MapOp) c::getQrcode},
             {"update-qrcode", "{}", "qrCodeId", (MapOp) c::updateQrcode},
             {"close-qrcode", "{}", "qrCodeId", (MapOp) c::closeQrcode},
             {"query-bill", "{}", "billNo", (MapOp) c::queryBill},

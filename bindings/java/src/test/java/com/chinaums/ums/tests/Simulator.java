@@ -49,7 +49,7 @@ public final class Simulator implements AutoCloseable {
             throw new IllegalStateException("ums-sandbox not found at " + program
                     + ": run `make lib` or set UMS_SANDBOX");
         }
-        ProcessBuilder pb = new ProcessBuilder(program.getPath(), "--port", "0");
+        ProcessBuilder pb = new ProcessBuilder(program.getPath(), "--port", "0", "--quiet");
         pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.redirectError(ProcessBuilder.Redirect.INHERIT);
         Process process = pb.start();
