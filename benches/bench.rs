@@ -8,7 +8,8 @@
 //! ```
 //!
 //! `FILTER` keeps the rows whose id contains it (`sign`, `build`,
-//! `build.lib`, `notify`, `ffi`, `calls`, `memory`).
+//! `build.lib`, `notify`, `ffi`, `calls`, `memory`). `bench tls-front LISTEN
+//! BACKEND CA_PEM` is not a row: the HTTPS front of `scripts/bench-link`.
 //!
 //! A hand-written harness (no criterion): each row runs its closure in batches
 //! sized to ~10 ms, 31 batches, and reports the median time per iteration,
@@ -272,6 +273,13 @@ fn throughput(
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    if args.first().map(String::as_str) == Some("tls-front") {
+        return tls_front(&args[1..]);
+    }
     let only: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     // A section runs when the filter names it or one of its rows
     // (`build`, `build.lib`); a row when its id contains the filter.
@@ -606,4 +614,119 @@ fn main() {
             );
         }
     }
+}
+
+// ---- An HTTPS front for scripts/bench-link ---------------------------------
+//
+// `bench tls-front LISTEN BACKEND CA_PEM` (LISTEN may use port 0; the bound
+// address is printed): makes a test CA and a server
+// certificate for LISTEN's IP address (rcgen, at start: no key is ever
+// written to disk), writes the CA certificate to CA_PEM for the clients'
+// caFile / truststore, serves HTTPS on LISTEN and relays each HTTP/1.1
+// exchange to the plain simulator at BACKEND (one kept-alive backend
+// connection per client connection), until killed. The simulator's own
+// HTTPS front (`ums_sandbox::tls`) is a library type for tests; the link
+// bench needs one in its own process, on any address (a veth address of the
+// server namespace when netem is available).
+
+fn tls_front(args: &[String]) {
+    let [listen, backend, ca_pem] = args else {
+        eprintln!("usage: bench tls-front LISTEN_ADDR BACKEND_ADDR CA_PEM_PATH");
+        std::process::exit(2);
+    };
+    let listen: std::net::SocketAddr = listen.parse().expect("LISTEN is ip:port");
+    let backend: std::net::SocketAddr = backend.parse().expect("BACKEND is ip:port");
+    let tls = front_tls_config(listen.ip(), std::path::Path::new(ca_pem));
+    let listener = std::net::TcpListener::bind(listen).expect("bind the HTTPS front");
+    let bound = listener.local_addr().expect("the front's address");
+    println!("tls-front listening on https://{bound}");
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        let tls = tls.clone();
+        std::thread::spawn(move || {
+            let _ = relay(stream, backend, tls); // a client that goes away ends its thread
+        });
+    }
+}
+
+fn front_tls_config(ip: std::net::IpAddr, ca_pem: &std::path::Path) -> Arc<rustls::ServerConfig> {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "ums bench-link CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    std::fs::write(ca_pem, ca.pem()).expect("write the CA file");
+    let key = KeyPair::generate().unwrap();
+    let params = CertificateParams::new(vec![ip.to_string()]).unwrap();
+    let cert = params.signed_by(&key, &ca).unwrap();
+    let chain: Vec<CertificateDer<'static>> = vec![cert.der().clone(), ca.der().clone()];
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    Arc::new(config)
+}
+
+fn relay(
+    client: std::net::TcpStream,
+    backend: std::net::SocketAddr,
+    tls: Arc<rustls::ServerConfig>,
+) -> std::io::Result<()> {
+    use std::io::{BufReader, Write};
+    client.set_nodelay(true)?;
+    let connection = rustls::ServerConnection::new(tls).map_err(std::io::Error::other)?;
+    let mut front = BufReader::new(rustls::StreamOwned::new(connection, client));
+    let upstream = std::net::TcpStream::connect(backend)?;
+    upstream.set_nodelay(true)?;
+    let mut back = BufReader::new(upstream.try_clone()?);
+    let mut upstream = upstream;
+    while let Some(request) = read_message(&mut front)? {
+        upstream.write_all(&request)?;
+        let Some(answer) = read_message(&mut back)? else {
+            return Ok(());
+        };
+        let tls_stream = front.get_mut();
+        tls_stream.write_all(&answer)?;
+        tls_stream.flush()?;
+    }
+    Ok(())
+}
+
+/// One HTTP/1.1 message (head and Content-Length body), or `None` at a
+/// clean end of stream.
+fn read_message(reader: &mut impl std::io::BufRead) -> std::io::Result<Option<Vec<u8>>> {
+    let mut message = Vec::new();
+    let mut content_length = 0usize;
+    loop {
+        let mut line = Vec::new();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return if message.is_empty() {
+                Ok(None)
+            } else {
+                Err(std::io::ErrorKind::UnexpectedEof.into())
+            };
+        }
+        let text = String::from_utf8_lossy(&line).to_ascii_lowercase();
+        if let Some(value) = text.strip_prefix("content-length:") {
+            content_length = value
+                .trim()
+                .parse()
+                .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidData))?;
+        }
+        message.extend_from_slice(&line);
+        if line == b"\r\n" || line == b"\n" {
+            break;
+        }
+    }
+    let start = message.len();
+    message.resize(start + content_length, 0);
+    reader.read_exact(&mut message[start..])?;
+    Ok(Some(message))
 }

@@ -2,7 +2,9 @@
 straightforward `requests` client, against the same ums-sandbox.
 
     PYTHONPATH=bindings/python/src UMS_LIBRARY=target/release/libums.so \\
-        python3 benches/python/bench_e2e.py http://127.0.0.1:PORT [ROUNDS] [ROUND_SECONDS]
+        python3 benches/python/bench_e2e.py http://127.0.0.1:PORT [ROUNDS] [ROUND_SECONDS] [CAFILE]
+
+(CAFILE: an https:// URL's CA, trusted by all three clients; scripts/bench-link.)
 
 Every call is the seed update-qrcode (the doc page's request) with a fresh
 billNo, signed OPEN-BODY-SIG, checked for errCode SUCCESS:
@@ -84,14 +86,14 @@ def wire_template(seed):
     return wire
 
 
-def requests_call(post, url, template, bill_no):
+def requests_call(post, url, template, bill_no, verify=True):
     request = dict(template)
     request["billNo"] = bill_no
     request["requestTimestamp"] = datetime.datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
     body = json.dumps(request, ensure_ascii=False).encode("utf-8")
     headers = {"Authorization": open_body_sig(APP_ID, APP_KEY, body),
                "Content-Type": "application/json;charset=UTF-8"}
-    answer = post(url + PATH, data=body, headers=headers, timeout=30).json()
+    answer = post(url + PATH, data=body, headers=headers, timeout=30, verify=verify).json()
     if answer.get("errCode") != "SUCCESS":
         raise RuntimeError("requests client: %s" % answer)
     return answer
@@ -103,6 +105,7 @@ def main():
     url = sys.argv[1]
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     round_s = float(sys.argv[3]) if len(sys.argv) > 3 else 1.0
+    ca_file = sys.argv[4] if len(sys.argv) > 4 else None
     seed = load_seed()
     wire = wire_template(seed)
     run_id = "%08d" % (os.getpid() % 100_000_000)
@@ -112,7 +115,11 @@ def main():
         counter[0] += 1
         return "3194" + run_id + kind + "%015d" % counter[0]  # 28 characters
 
-    client = chinaums.Client({"environment": url, "appId": APP_ID, "appKey": APP_KEY})
+    config = {"environment": url, "appId": APP_ID, "appKey": APP_KEY}
+    if ca_file:
+        config["caFile"] = ca_file
+    client = chinaums.Client(config)
+    verify = ca_file or True
     session = requests.Session()
 
     def binding():
@@ -121,10 +128,10 @@ def main():
         client.update_qrcode(request)
 
     def requests_post():
-        requests_call(requests.post, url, wire, bill_no("2"))
+        requests_call(requests.post, url, wire, bill_no("2"), verify)
 
     def requests_session():
-        requests_call(session.post, url, wire, bill_no("3"))
+        requests_call(session.post, url, wire, bill_no("3"), verify)
 
     modes = [("py.e2e.binding", binding), ("py.e2e.requests_post", requests_post),
              ("py.e2e.requests_session", requests_session)]
