@@ -71,11 +71,9 @@ if command -v mvn >/dev/null; then
         fail "mvn validate refuses bindings/java/pom.xml: $(cat mvn.log)"
 fi
 
-# 2. The quickstart of the README, with the simulator's URL and today's date.
+# 2. The quickstart of the README, with the simulator's URL.
 cat >Quickstart.java <<'EOF'
 import com.chinaums.ums.*;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 
 public class Quickstart {
     public static void main(String[] args) throws UmsException {
@@ -84,8 +82,7 @@ public class Quickstart {
                 + "\"msgSrcId\":\"3194\"}";
         try (UmsClient client = new UmsClient(config)) {
             String answer = client.updateQrcode("{\"qrCodeId\":\"31942002267733902130410550\",\"billNo\":\""
-                    + client.newId() + "\",\"billDate\":\"" + LocalDate.now(ZoneOffset.ofHours(8))
-                    + "\",\"totalAmount\":26}");
+                    + client.newId() + "\",\"totalAmount\":26}");    // billDate: today in Beijing
             System.out.println(answer);
         }
     }

@@ -11,8 +11,9 @@
 //!   text is the body, byte for byte;
 //! - otherwise the error is GatewayRejected or OutcomeUnknown, carries the
 //!   HTTP status and the body's errCode, and is classified as documented:
-//!   4xx rejected; 200 with an outcome-unknown errCode, 200 without errCode,
-//!   and every other status (1xx, 2xx but 200, 3xx, 5xx, ...) unknown.
+//!   401/403 rejected; an outcome-unknown errCode (TIMEOUT, ...) unknown
+//!   whatever the status; other 4xx rejected; 200 without errCode, and every
+//!   other status (1xx, 2xx but 200, 3xx, 5xx, ...) unknown.
 #![no_main]
 
 use chinaums::client::{classify_answer, OUTCOME_UNKNOWN_CODES};
@@ -70,7 +71,11 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(e.http_status, Some(status));
             assert_eq!(e.err_code, err_code);
             let expected = match (status, err_code.as_deref()) {
-                (200, Some(c)) if OUTCOME_UNKNOWN_CODES.contains(&c) => ErrorKind::OutcomeUnknown,
+                // The authentication was refused: nothing was processed.
+                (401 | 403, _) => ErrorKind::GatewayRejected,
+                // TIMEOUT & co. whatever the status (a gateway may answer
+                // TIMEOUT with 400 or 504): the work may have been done.
+                (_, Some(c)) if OUTCOME_UNKNOWN_CODES.contains(&c) => ErrorKind::OutcomeUnknown,
                 (200, Some(_)) => ErrorKind::GatewayRejected,
                 (200, None) => ErrorKind::OutcomeUnknown,
                 (400..=499, _) => ErrorKind::GatewayRejected,

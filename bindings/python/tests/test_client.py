@@ -155,6 +155,16 @@ class OperationsTest(SandboxTestCase):
             self.client.call("/v1/netpay/no-such-service", {"a": 1})
         self.assertEqual((caught.exception.err_code, caught.exception.http_status), ("NO_SERVICE", 404))
 
+    def test_call_text_returns_the_answer_as_received(self) -> None:
+        request = self.new_bill()
+        text = self.client.call_text("/v1/netpay/bills/update-qrcode", json.dumps(request))
+        self.assertIsInstance(text, str)
+        self.assertTrue(text.startswith("{") and '"errCode":"SUCCESS"' in text, text)
+        self.assertEqual(json.loads(text)["billNo"], request["billNo"])
+        with self.assertRaises(GatewayRejectedError) as caught:
+            self.client.call_text("/v1/netpay/no-such-service", '{"a":1}')
+        self.assertEqual((caught.exception.err_code, caught.exception.http_status), ("NO_SERVICE", 404))
+
     def test_call_rejects_a_bad_path(self) -> None:
         with self.assertRaises(ValidationError) as caught:
             self.client.call("not-a-path", {"a": 1})

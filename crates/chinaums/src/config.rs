@@ -594,12 +594,23 @@ fn stores(map: &Map<String, Value>) -> Result<Stores> {
 fn proxy(map: &Map<String, Value>) -> Result<Option<String>> {
     let proxy = opt_string(map, "proxy")?;
     if let Some(p) = &proxy {
-        ureq::Proxy::new(p).map_err(|_| {
+        let parsed = ureq::Proxy::new(p).map_err(|_| {
             Error::config(
                 "proxy",
-                "must be a proxy URL such as http://host:port or socks5://host:port",
+                "must be an HTTP CONNECT proxy URL such as http://host:port or https://host:port",
             )
         })?;
+        // The HTTP client is built without SOCKS support.
+        use ureq::ProxyProtocol as P;
+        if matches!(
+            parsed.protocol(),
+            P::Socks4 | P::Socks4A | P::Socks5 | P::Socks5h
+        ) {
+            return Err(Error::config(
+                "proxy",
+                "SOCKS proxies are not supported: use an HTTP CONNECT proxy (http://host:port or https://host:port)",
+            ));
+        }
     }
     Ok(proxy)
 }
@@ -857,6 +868,25 @@ mod tests {
         assert_eq!(c.inst_mid, "QRPAYDEFAULT");
         assert_eq!(c.timeout, Duration::from_millis(DEFAULT_TIMEOUT_MS));
         assert_eq!(format!("{:?}", c.app_key), "Secret(***)");
+    }
+
+    #[test]
+    fn a_socks_proxy_is_a_config_error_an_http_one_is_not() {
+        for url in ["socks5://127.0.0.1:1080", "socks4://127.0.0.1:1080"] {
+            let e = err(&format!(
+                r#"{{"appId":"a","appKey":"k","environment":"test","proxy":"{url}"}}"#
+            ));
+            assert_eq!(
+                (e.kind, e.field.as_deref()),
+                (ErrorKind::Config, Some("proxy"))
+            );
+            assert!(e.message.contains("SOCKS"), "{e}");
+        }
+        let c = Config::from_json(
+            r#"{"appId":"a","appKey":"k","environment":"test","proxy":"http://127.0.0.1:3128"}"#,
+        )
+        .unwrap();
+        assert_eq!(c.proxy.as_deref(), Some("http://127.0.0.1:3128"));
     }
 
     #[test]

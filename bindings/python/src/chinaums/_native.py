@@ -317,6 +317,12 @@ def _document(status: int, text: str) -> Dict[str, Any]:
     raise error_from_status(status, doc if isinstance(doc, dict) else {})
 
 
+def raise_for(status: int, text: str) -> None:
+    """Raises the ``UmsError`` of a non-OK status and its document."""
+    _document(status, text)
+    raise InternalError(98, {"message": "libums returned UMS_OK where an error was expected"})
+
+
 def call(fn: Callable[..., int], *args: Any) -> Dict[str, Any]:
     """``call_raw`` (a local export) and the JSON document parsed; a non-OK
     status raises the matching ``UmsError``."""

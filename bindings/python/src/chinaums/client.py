@@ -261,6 +261,19 @@ class Client:
         with self._borrow() as handle:
             return _native.call_operation(lib.ums_call, handle, path, body)
 
+    def call_text(self, service_path: str, request: Request) -> str:
+        """``call`` for those who want the text: the gateway's answer exactly
+        as received (no parse into a dict, the cheapest call of the binding).
+        Errors raise the same ``UmsError`` subclasses as every operation."""
+        path = _text_arg(service_path, "service_path")
+        body = _json_bytes(request, "request")
+        lib = _native.library()
+        with self._borrow() as handle:
+            status, text = _native.call_operation_raw(lib.ums_call, handle, path, body)
+        if status != _native.UMS_OK:
+            _native.raise_for(status, text)
+        return text
+
     def _take_answer(self, answer_id: str) -> Dict[str, Any]:
         """``ums_take_answer``: the answer the library kept under ``answer_id``.
         The operations take their kept answers themselves, so callers never

@@ -276,11 +276,17 @@ impl Client {
         op: &'static Operation,
         prepared: &PreparedRequest,
     ) -> Result<Answer> {
-        let record = CallRecord::from_body(op, &prepared.body);
-        let entry = match (&self.journal, &record) {
-            (Some(journal), Some(record)) => Some(journal.begin(record, self.clock_now_ms())?),
-            _ => None,
-        };
+        // The record re-reads the signed body (a third of a call's
+        // instructions): made before sending only for the journal, otherwise
+        // only when the outcome is not final.
+        let mut record = None;
+        let mut entry = None;
+        if let Some(journal) = &self.journal {
+            record = CallRecord::from_body(op, &prepared.body);
+            if let Some(r) = &record {
+                entry = Some(journal.begin(r, self.clock_now_ms())?);
+            }
+        }
         let result = self.send(prepared);
         if let (Some(journal), Some(id)) = (&self.journal, entry) {
             if let Some(outcome) = definite_outcome(&result) {
@@ -293,6 +299,9 @@ impl Client {
         }
         result.map_err(|mut e| {
             if matches!(e.kind, ErrorKind::OutcomeUnknown | ErrorKind::Pending) {
+                if record.is_none() {
+                    record = CallRecord::from_body(op, &prepared.body);
+                }
                 if let Some(record) = &record {
                     let mut hint = record.to_json();
                     if let Some(id) = entry {

@@ -103,11 +103,12 @@ impl CallRecord {
     /// The record of a request body about to be sent (flat or in a
     /// `{"data": {...}}` envelope).
     pub fn from_body(operation: &'static Operation, body: &[u8]) -> Option<CallRecord> {
-        let value: Value = serde_json::from_slice(body).ok()?;
-        let mut object = value.as_object()?.clone();
-        if object.len() == 1 {
-            if let Some(Value::Object(inner)) = object.get("data") {
-                object = inner.clone();
+        let Value::Object(mut object) = serde_json::from_slice(body).ok()? else {
+            return None;
+        };
+        if object.len() == 1 && matches!(object.get("data"), Some(Value::Object(_))) {
+            if let Some(Value::Object(inner)) = object.remove("data") {
+                object = inner;
             }
         }
         Some(CallRecord {
