@@ -27,6 +27,10 @@
 //!   batch (for `valgrind --tool=callgrind`, instructions per call = cost / N);
 //! - `UMS_BENCH_SPIN=S` runs each selected time row for S seconds (for `perf record`).
 
+// The test CA of the TLS tests (certificates made at start, never on disk).
+#[path = "../tests/common/test_pki.rs"]
+mod test_pki;
+
 use chinaums::clock::{BeijingTime, FixedClock, FixedNonce};
 use chinaums::{Client, Config};
 use hmac::{Hmac, Mac};
@@ -636,97 +640,13 @@ fn tls_front(args: &[String]) {
     };
     let listen: std::net::SocketAddr = listen.parse().expect("LISTEN is ip:port");
     let backend: std::net::SocketAddr = backend.parse().expect("BACKEND is ip:port");
-    let tls = front_tls_config(listen.ip(), std::path::Path::new(ca_pem));
-    let listener = std::net::TcpListener::bind(listen).expect("bind the HTTPS front");
-    let bound = listener.local_addr().expect("the front's address");
-    println!("tls-front listening on https://{bound}");
-    for stream in listener.incoming() {
-        let Ok(stream) = stream else { continue };
-        let tls = tls.clone();
-        std::thread::spawn(move || {
-            let _ = relay(stream, backend, tls); // a client that goes away ends its thread
-        });
-    }
-}
-
-fn front_tls_config(ip: std::net::IpAddr, ca_pem: &std::path::Path) -> Arc<rustls::ServerConfig> {
-    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "ums bench-link CA");
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    std::fs::write(ca_pem, ca.pem()).expect("write the CA file");
-    let key = KeyPair::generate().unwrap();
-    let params = CertificateParams::new(vec![ip.to_string()]).unwrap();
-    let cert = params.signed_by(&key, &ca).unwrap();
-    let chain: Vec<CertificateDer<'static>> = vec![cert.der().clone(), ca.der().clone()];
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap();
-    Arc::new(config)
-}
-
-fn relay(
-    client: std::net::TcpStream,
-    backend: std::net::SocketAddr,
-    tls: Arc<rustls::ServerConfig>,
-) -> std::io::Result<()> {
-    use std::io::{BufReader, Write};
-    client.set_nodelay(true)?;
-    let connection = rustls::ServerConnection::new(tls).map_err(std::io::Error::other)?;
-    let mut front = BufReader::new(rustls::StreamOwned::new(connection, client));
-    let upstream = std::net::TcpStream::connect(backend)?;
-    upstream.set_nodelay(true)?;
-    let mut back = BufReader::new(upstream.try_clone()?);
-    let mut upstream = upstream;
-    while let Some(request) = read_message(&mut front)? {
-        upstream.write_all(&request)?;
-        let Some(answer) = read_message(&mut back)? else {
-            return Ok(());
-        };
-        let tls_stream = front.get_mut();
-        tls_stream.write_all(&answer)?;
-        tls_stream.flush()?;
-    }
-    Ok(())
-}
-
-/// One HTTP/1.1 message (head and Content-Length body), or `None` at a
-/// clean end of stream.
-fn read_message(reader: &mut impl std::io::BufRead) -> std::io::Result<Option<Vec<u8>>> {
-    let mut message = Vec::new();
-    let mut content_length = 0usize;
+    let pki = test_pki::TestPki::new("ums bench-link CA");
+    std::fs::write(ca_pem, pki.ca_pem()).expect("write the CA file");
+    let tls = pki.server_config(&listen.ip().to_string(), false);
+    let front =
+        ums_sandbox::tls::HttpsFront::start_on(listen, backend, tls).expect("bind the HTTPS front");
+    println!("tls-front listening on https://{}", front.addr());
     loop {
-        let mut line = Vec::new();
-        if reader.read_until(b'\n', &mut line)? == 0 {
-            return if message.is_empty() {
-                Ok(None)
-            } else {
-                Err(std::io::ErrorKind::UnexpectedEof.into())
-            };
-        }
-        let text = String::from_utf8_lossy(&line).to_ascii_lowercase();
-        if let Some(value) = text.strip_prefix("content-length:") {
-            content_length = value
-                .trim()
-                .parse()
-                .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidData))?;
-        }
-        message.extend_from_slice(&line);
-        if line == b"\r\n" || line == b"\n" {
-            break;
-        }
+        std::thread::park(); // until killed
     }
-    let start = message.len();
-    message.resize(start + content_length, 0);
-    reader.read_exact(&mut message[start..])?;
-    Ok(Some(message))
 }

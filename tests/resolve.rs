@@ -263,11 +263,13 @@ fn resolve_agrees_with_the_judge_for_every_operation_and_failure_point() {
 /// with it the same calls are resolved.
 #[test]
 fn calls_without_identifiers_cannot_be_told_and_resolvable_adds_them() {
-    let clock = Arc::new(ManualClock::starting_now());
-    let sandbox = sandbox_on(clock.clone());
-    let base = sandbox.base_url();
-    let plain = client_on(&base, clock.clone(), json!({}));
-    let today = chinaums::clock::BeijingTime::from_unix_millis(clock.now_unix_millis()).date();
+    let Scene {
+        clock,
+        sandbox,
+        base,
+        client: plain,
+        today,
+    } = Scene::new();
     // A refund without refundOrderId on a bill that has a refund.
     let (qr, no, date) = one_off(&plain, &today, 100, json!({}));
     pay(&base, &qr);
@@ -439,11 +441,13 @@ fn abi_call(
 /// `ums_resolve`; `ums_journal_pending` lists the open entry until then.
 #[test]
 fn the_c_abi_resolves_from_the_error_document_and_lists_pending_entries() {
-    let clock = Arc::new(ManualClock::starting_now());
-    let sandbox = sandbox_on(clock.clone());
-    let base = sandbox.base_url();
-    let setup = client_on(&base, clock.clone(), json!({}));
-    let today = chinaums::clock::BeijingTime::from_unix_millis(clock.now_unix_millis()).date();
+    let Scene {
+        clock: _,
+        sandbox,
+        base,
+        client: setup,
+        today,
+    } = Scene::new();
     let (qr, no, date) = one_off(&setup, &today, 100, json!({}));
     pay(&base, &qr);
     let journal = TempJournal::new("abi");
@@ -554,11 +558,13 @@ fn the_readme_has_the_resolve_table_of_the_code() {
 /// not, with its identifying fields; `?since=` skips what was seen.
 #[test]
 fn the_simulator_serves_its_processed_log() {
-    let clock = Arc::new(ManualClock::starting_now());
-    let sandbox = sandbox_on(clock.clone());
-    let base = sandbox.base_url();
-    let client = client_on(&base, clock.clone(), json!({}));
-    let today = chinaums::clock::BeijingTime::from_unix_millis(clock.now_unix_millis()).date();
+    let Scene {
+        clock: _,
+        sandbox,
+        base,
+        client,
+        today,
+    } = Scene::new();
     let (_, bill_no, _) = one_off(&client, &today, 10, json!({}));
     sandbox.inject_fault("/v1/netpay/bills/get-qrcode", Fault::CloseBeforeBody, 1);
     let again = json!({"billNo": bill_no, "billDate": today, "totalAmount": 10});

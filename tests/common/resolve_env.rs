@@ -5,7 +5,7 @@
 //! of one request.
 #![allow(dead_code)]
 
-use chinaums::clock::{BeijingTime, Clock, RandomNonce};
+use chinaums::clock::{BeijingTime, Clock, ManualClock, RandomNonce};
 use chinaums::Client;
 use serde_json::{json, Map, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -53,6 +53,33 @@ impl OffsetClock {
 impl Clock for OffsetClock {
     fn now_unix_millis(&self) -> i64 {
         chinaums::clock::SystemClock.now_unix_millis() + self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// How most resolve tests start: a simulator on a manual clock, a plain
+/// demo client on the same clock, and today's date in Beijing on it.
+pub struct Scene {
+    pub clock: Arc<ManualClock>,
+    pub sandbox: Sandbox,
+    pub base: String,
+    pub client: Client,
+    pub today: String,
+}
+
+impl Scene {
+    pub fn new() -> Scene {
+        let clock = Arc::new(ManualClock::starting_now());
+        let sandbox = sandbox_on(clock.clone());
+        let base = sandbox.base_url();
+        let client = client_on(&base, clock.clone(), json!({}));
+        let today = BeijingTime::from_unix_millis(clock.now_unix_millis()).date();
+        Scene {
+            clock,
+            sandbox,
+            base,
+            client,
+            today,
+        }
     }
 }
 

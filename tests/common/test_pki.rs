@@ -43,6 +43,11 @@ impl TestPki {
         Arc::new(config)
     }
 
+    /// The CA certificate, PEM.
+    pub fn ca_pem(&self) -> String {
+        self.ca.pem()
+    }
+
     /// The CA certificate as a PEM file for `caFile`.
     pub fn ca_file(&self, tag: &str) -> PathBuf {
         let path =

@@ -21,7 +21,17 @@ pub struct HttpsFront {
 impl HttpsFront {
     /// Serves HTTPS on a free port of 127.0.0.1, relaying to `backend`.
     pub fn start(backend: SocketAddr, tls: Arc<ServerConfig>) -> io::Result<HttpsFront> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+        HttpsFront::start_on("127.0.0.1:0".parse().expect("an address"), backend, tls)
+    }
+
+    /// Serves HTTPS on `listen` (port 0: a free one), relaying to `backend`
+    /// (the link benchmark listens on a namespace's veth address).
+    pub fn start_on(
+        listen: SocketAddr,
+        backend: SocketAddr,
+        tls: Arc<ServerConfig>,
+    ) -> io::Result<HttpsFront> {
+        let listener = TcpListener::bind(listen)?;
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = stop.clone();
@@ -48,6 +58,11 @@ impl HttpsFront {
     pub fn port(&self) -> u16 {
         self.addr.port()
     }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
 }
 
 impl Drop for HttpsFront {
@@ -62,9 +77,11 @@ impl Drop for HttpsFront {
 
 fn relay(client: TcpStream, backend: SocketAddr, tls: Arc<ServerConfig>) -> io::Result<()> {
     client.set_read_timeout(Some(Duration::from_secs(30)))?;
+    client.set_nodelay(true)?;
     let connection = ServerConnection::new(tls).map_err(io::Error::other)?;
     let mut front = BufReader::new(StreamOwned::new(connection, client));
     let upstream = TcpStream::connect(backend)?;
+    upstream.set_nodelay(true)?;
     let mut back = BufReader::new(upstream.try_clone()?);
     let mut upstream = upstream;
     loop {

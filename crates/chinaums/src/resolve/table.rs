@@ -330,32 +330,59 @@ fn refund(client: &Client, record: &CallRecord) -> Result<Finding> {
             "a refund without refundOrderId: the bill shows {refunded} fen refunded, and nothing tells whether this request is part of it (send with \"resolvable\": true)"
         )));
     };
-    let Some(answer) = query_bill(
-        client,
-        record,
-        bill,
-        Some(("refundOrderId", refund_order_id)),
-    )?
-    else {
-        return Ok(no_order(
-            "query-bill",
-            "the bill has no refund with this refundOrderId",
-        ));
+    let order = OrderOnBill {
+        id: ("refundOrderId", refund_order_id),
+        payment: "refundBillPayment",
+        state: "refundStatus",
+        missing: "the bill has no refund with this refundOrderId",
     };
-    let proof = evidence(
-        "query-bill",
-        &answer,
-        &["billNo", "billDate", "billStatus", "refundBillPayment"],
-    );
-    let state = answer
-        .pointer("/refundBillPayment/refundStatus")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    Ok(match state {
+    let (proof, state) = match order.find(client, record, bill)? {
+        Ok(found) => found,
+        Err(absent) => return Ok(absent),
+    };
+    Ok(match state.as_str() {
         "SUCCESS" => Finding::Present(proof),
         "FAIL" => Finding::Failed(proof, "refundStatus FAIL".into()),
         other => Finding::Underway(proof, format!("refundStatus {}", shown(other))),
     })
+}
+
+/// One order of a bill (a refund, a pre-authorisation's completion): the
+/// bill queried with the order's id, the member of the answer that
+/// describes it, and that member's state field.
+struct OrderOnBill<'a> {
+    id: (&'static str, &'a str),
+    payment: &'static str,
+    state: &'static str,
+    /// What "not found" means, for the verdict's message.
+    missing: &'static str,
+}
+
+impl OrderOnBill<'_> {
+    /// The evidence and the order's state (empty when absent), or the
+    /// finding "not found" (NO_ORDER).
+    fn find(
+        &self,
+        client: &Client,
+        record: &CallRecord,
+        bill: (&str, &str),
+    ) -> Result<std::result::Result<(Value, String), Finding>> {
+        let Some(answer) = query_bill(client, record, bill, Some(self.id))? else {
+            return Ok(Err(no_order("query-bill", self.missing)));
+        };
+        let proof = evidence(
+            "query-bill",
+            &answer,
+            &["billNo", "billDate", "billStatus", self.payment],
+        );
+        let state = answer
+            .get(self.payment)
+            .and_then(|p| p.get(self.state))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        Ok(Ok((proof, state)))
+    }
 }
 
 fn shown(state: &str) -> &str {
@@ -378,22 +405,17 @@ fn preauth_complete(client: &Client, record: &CallRecord) -> Result<Finding> {
             "no bill with this billNo and billDate",
         ));
     }
-    let Some(answer) = query_bill(client, record, bill, Some(("authedOrderId", order_id)))? else {
-        return Ok(no_order(
-            "query-bill",
-            "the bill has no completion with this authedOrderId",
-        ));
+    let order = OrderOnBill {
+        id: ("authedOrderId", order_id),
+        payment: "authedBillPayment",
+        state: "status",
+        missing: "the bill has no completion with this authedOrderId",
     };
-    let proof = evidence(
-        "query-bill",
-        &answer,
-        &["billNo", "billDate", "billStatus", "authedBillPayment"],
-    );
-    let state = answer
-        .pointer("/authedBillPayment/status")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    Ok(match state {
+    let (proof, state) = match order.find(client, record, bill)? {
+        Ok(found) => found,
+        Err(absent) => return Ok(absent),
+    };
+    Ok(match state.as_str() {
         "TRADE_SUCCESS" => Finding::Present(proof),
         other => Finding::Underway(proof, format!("authedBillPayment.status {}", shown(other))),
     })
