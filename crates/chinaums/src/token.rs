@@ -87,8 +87,8 @@ impl Default for TokenCache {
 enum Step {
     /// The store failed before anything was fetched: work alone.
     Store(&'static str, StoreError),
-    /// Too little time left to ask the store: work alone (the call is about
-    /// to fail on its own deadline).
+    /// Too little time left to ask the store (under 5 ms): too little to
+    /// fetch a token either, so the call gives up, nothing sent.
     NoTime,
     /// The call fails: the fetch failed, or the deadline passed while
     /// another process fetched.
@@ -213,7 +213,15 @@ impl TokenCache {
                 Ok(token) => return Ok(token),
                 Err(Step::Call(e)) => return Err(e),
                 Err(Step::Store(doing, e)) => shared.health.failed(doing, &e),
-                Err(Step::NoTime) => {}
+                // Fetching alone now would send a token request bound to
+                // fail on the deadline, and (while another process holds
+                // the fetch lock) one more fetch than the fleet needs.
+                Err(Step::NoTime) => {
+                    return Err(Error::new(
+                        ErrorKind::Connect,
+                        "the call's deadline (timeoutMs) left no time to get an access token; the request was not sent",
+                    ))
+                }
             }
         }
         match fetch.take() {
@@ -741,6 +749,25 @@ mod tests {
             })
             .unwrap_err();
         assert_eq!(e.kind, ErrorKind::Connect);
+    }
+
+    /// With under 5 ms left (too little to ask the store, too little to
+    /// fetch), the call gives up without fetching alone. Before, it fetched
+    /// alone: the wall-clock window of the test above (30 ms) could end in
+    /// that path on a loaded machine and call the fetch.
+    #[test]
+    fn no_time_left_gives_up_without_fetching() {
+        let clock = Arc::new(ManualClock::new(1_000_000_000));
+        let store = Arc::new(FakeStore::default());
+        *store.lock.lock().unwrap() = Some("another process".into());
+        let late = process(&clock, &store);
+        let e = late
+            .get(Instant::now() + Duration::from_millis(3), || {
+                panic!("no fetch without time for it")
+            })
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Connect);
+        assert!(e.message.contains("not sent"), "{e}");
     }
 
     #[test]
