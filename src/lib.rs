@@ -655,11 +655,7 @@ unsafe fn query_call(
             return Failure::abi(UMS_ERR_NULL_POINTER, &format!("`{arg_name}` is NULL")).into();
         }
         if out.cap() < UMS_MIN_OUT_CAP {
-            return Produced::note(
-                UMS_ERR_BUFFER_TOO_SMALL,
-                MIN_CAP_NOTE.to_string(),
-                UMS_MIN_OUT_CAP - 1,
-            );
+            return below_min_cap();
         }
         let arg = if arg_name.is_empty() {
             Ok("")
@@ -670,12 +666,7 @@ unsafe fn query_call(
             Ok(doc) => Produced::ok(doc),
             Err(f) => f.into(),
         };
-        if out.fits(produced.doc.len()) {
-            return produced;
-        }
-        let (status, len) = (produced.status, produced.doc.len());
-        let id = handle.answers.keep(status, produced.doc, Instant::now());
-        Produced::note(UMS_ERR_BUFFER_TOO_SMALL, kept_note(len, &id, status), len)
+        fit_or_keep(out, handle, produced)
     })
 }
 
@@ -842,11 +833,7 @@ unsafe fn claim_call(
             return Failure::abi(UMS_ERR_NULL_POINTER, "`notify_id` is NULL").into();
         }
         if out.cap() < UMS_MIN_OUT_CAP {
-            return Produced::note(
-                UMS_ERR_BUFFER_TOO_SMALL,
-                MIN_CAP_NOTE.to_string(),
-                UMS_MIN_OUT_CAP - 1,
-            );
+            return below_min_cap();
         }
         let id = match text_arg(notify_id, "notify_id") {
             Ok(id) => id,
@@ -917,6 +904,27 @@ fn kept_note(len: usize, id: &str, status: UmsStatus) -> String {
 const MIN_CAP_NOTE: &str =
     "{\"status\":\"UMS_ERR_BUFFER_TOO_SMALL\",\"needed\":256,\"nothingSent\":true}";
 
+/// What an operation answers when `out_cap < UMS_MIN_OUT_CAP`, before it
+/// does anything.
+fn below_min_cap() -> Produced {
+    Produced::note(
+        UMS_ERR_BUFFER_TOO_SMALL,
+        MIN_CAP_NOTE.to_string(),
+        UMS_MIN_OUT_CAP - 1,
+    )
+}
+
+/// An operation's document: written when it fits, else kept under a new
+/// answer id for `ums_take_answer` (the work is done: it is never redone).
+fn fit_or_keep(out: &OutBuf, handle: &UmsClient, produced: Produced) -> Produced {
+    if out.fits(produced.doc.len()) {
+        return produced;
+    }
+    let (status, len) = (produced.status, produced.doc.len());
+    let id = handle.answers.keep(status, produced.doc, Instant::now());
+    Produced::note(UMS_ERR_BUFFER_TOO_SMALL, kept_note(len, &id, status), len)
+}
+
 /// Shared body of every export that sends a request. Never consults the kept
 /// answers: every call that gets past its arguments sends a new request.
 unsafe fn gateway_call(
@@ -941,11 +949,7 @@ unsafe fn gateway_call(
             return Failure::abi(UMS_ERR_NULL_POINTER, "`request_json` is NULL").into();
         }
         if out.cap() < UMS_MIN_OUT_CAP {
-            return Produced::note(
-                UMS_ERR_BUFFER_TOO_SMALL,
-                MIN_CAP_NOTE.to_string(),
-                UMS_MIN_OUT_CAP - 1,
-            );
+            return below_min_cap();
         }
         let path = match target {
             Target::Op(_) => None,
@@ -963,12 +967,7 @@ unsafe fn gateway_call(
             (_, path) => handle.client.call(path.unwrap_or_default(), request),
         };
         let produced = output::gateway_result(result);
-        if out.fits(produced.doc.len()) {
-            return produced;
-        }
-        let (status, len) = (produced.status, produced.doc.len());
-        let id = handle.answers.keep(status, produced.doc, Instant::now());
-        Produced::note(UMS_ERR_BUFFER_TOO_SMALL, kept_note(len, &id, status), len)
+        fit_or_keep(out, handle, produced)
     })
 }
 
