@@ -7,13 +7,8 @@ use crate::{output, EXIT_LOCAL};
 use ums_sandbox::{serve, Sandbox, SandboxConfig};
 
 pub const SPEC: Spec = Spec {
-    flags: &["--strict", "--quiet"],
-    valued: &[
-        "--port",
-        "--token-lifetime-secs",
-        "--clock-skew-secs",
-        "--retention-secs",
-    ],
+    flags: &serve::Options::FLAGS,
+    valued: &serve::Options::VALUED,
 };
 
 pub fn help() -> String {
@@ -26,15 +21,7 @@ Runs the local ChinaUMS (银联商务) gateway simulator on 127.0.0.1 until
 killed, exactly as `ums-sandbox` does. It knows only the public demo app.
 
 options:
-  --port N                 port to listen on (default {}; 0 picks a free port)
-  --token-lifetime-secs S  access-token lifetime in seconds (default 3600)
-  --clock-skew-secs S      tolerated timestamp skew and nonce-replay window in
-                           seconds (default 300)
-  --retention-secs S       settled bills are forgotten S seconds of simulator
-                           time after their last change (default 86400)
-  --strict                 amounts only as JSON integers (the documented type);
-                           by default a string of digits (\"26\") is accepted too
-  --quiet                  no log line per request on stderr
+{}
   -h, --help               this help
 
 The first line on stdout is `ums-sandbox listening on http://127.0.0.1:PORT`
@@ -46,7 +33,7 @@ GET|POST|DELETE /_sandbox/faults (see the README).
 
 exit codes: 2 usage error; 5 cannot listen (the port is taken); otherwise it
 runs until killed.",
-        serve::DEFAULT_PORT
+        serve::options_help()
     )
 }
 
@@ -54,17 +41,15 @@ fn sandbox_config(args: &Args) -> Result<SandboxConfig, String> {
     if let Some(extra) = args.positionals.first() {
         return Err(format!("unknown argument `{extra}`"));
     }
-    let mut config = serve::config_from_options(
-        args.value("--port"),
-        args.value("--token-lifetime-secs"),
-        args.value("--clock-skew-secs"),
-    )?;
-    if let Some(value) = args.value("--retention-secs") {
-        config.bill_retention = serve::retention_from_option(value)?;
+    serve::Options {
+        port: args.value("--port"),
+        token_lifetime_secs: args.value("--token-lifetime-secs"),
+        clock_skew_secs: args.value("--clock-skew-secs"),
+        retention_secs: args.value("--retention-secs"),
+        strict: args.flag("--strict"),
+        quiet: args.flag("--quiet"),
     }
-    config.strict_types = args.flag("--strict");
-    config.log_requests = !args.flag("--quiet");
-    Ok(config)
+    .config()
 }
 
 pub fn run(_global: &crate::settings::Global, args: &Args) -> Result<u8, String> {

@@ -368,7 +368,8 @@ fn get_qrcode(state: &mut State, call: &Call<'_>) -> Checked<Reply> {
     Ok(reply)
 }
 
-fn new_bill(code: &QrCode, bill_no: &str, bill_date: &str, now_ms: i64) -> Bill {
+/// A new unpaid bill on `code`, with the code's amount and details.
+pub(crate) fn new_bill(code: &QrCode, bill_no: &str, bill_date: &str, now_ms: i64) -> Bill {
     Bill {
         bill_no: bill_no.to_string(),
         bill_date: bill_date.to_string(),

@@ -185,21 +185,9 @@ fn amount_to_pay(expected: Option<u64>, given: Option<u64>) -> Result<u64, PayRe
 fn new_bill_for_fixed_code(state: &mut State, code: &QrCode, amount: u64, now_ms: i64) -> String {
     let msg_src_id = state.msg_src_id(&code.app_id);
     let bill_no = state.new_order_id(&msg_src_id, now_ms);
-    let bill = Bill {
-        bill_no: bill_no.clone(),
-        bill_date: BeijingTime::from_unix_millis(now_ms).date(),
-        mid: code.mid.clone(),
-        tid: code.tid.clone(),
-        inst_mid: code.inst_mid.clone(),
-        qr_code_id: code.id.clone(),
-        total_amount: Some(amount),
-        status: BillStatus::Unpaid,
-        created_at_ms: now_ms,
-        expire_at_ms: code.expire_at_ms,
-        details: code.details.for_bill(),
-        payment: None,
-        refunds: Vec::new(),
-    };
+    let date = BeijingTime::from_unix_millis(now_ms).date();
+    let mut bill = super::bills::new_bill(code, &bill_no, &date, now_ms);
+    bill.total_amount = Some(amount); // the amount the customer enters
     if let Some(m) = state.merchants.get_mut(&code.mid) {
         m.bills.insert(bill_no.clone(), bill);
     }

@@ -7,22 +7,17 @@
 use std::process::ExitCode;
 use ums_sandbox::{serve, Sandbox, SandboxConfig};
 
-const USAGE: &str = "\
+/// The help text: the options are described once, in `serve::options_help`.
+fn usage() -> String {
+    format!(
+        "\
 usage: ums-sandbox [--port N] [--token-lifetime-secs S] [--clock-skew-secs S]
                    [--retention-secs S] [--strict] [--quiet]
 
 Runs the local ChinaUMS (银联商务) gateway simulator on 127.0.0.1 until killed.
 
 options:
-  --port N                 port to listen on (default 8765; 0 picks a free port)
-  --token-lifetime-secs S  access-token lifetime in seconds (default 3600)
-  --clock-skew-secs S      tolerated timestamp skew and nonce-replay window in
-                           seconds (default 300)
-  --retention-secs S       settled bills are forgotten S seconds of simulator
-                           time after their last change (default 86400)
-  --strict                 amounts only as JSON integers (the documented type);
-                           by default a string of digits (\"26\") is accepted too
-  --quiet                  no log line per request on stderr
+{}
   -V, --version            print the version
   -h, --help               print this help
 
@@ -30,7 +25,10 @@ The first line on stdout is `ums-sandbox listening on http://127.0.0.1:PORT`.
 The web console is at that address. Control endpoints: GET /_sandbox/health,
 GET /_sandbox/stats, POST /_sandbox/pay, GET /_sandbox/notifications,
 GET|POST /_sandbox/clock, GET|POST|DELETE /_sandbox/faults (see the README).
-Each request is logged on stderr (method, path, appId, errCode, ms) unless --quiet.";
+Each request is logged on stderr (method, path, appId, errCode, ms) unless --quiet.",
+        serve::options_help()
+    )
+}
 
 /// What the command line asks for.
 #[derive(Debug)]
@@ -84,14 +82,15 @@ fn parse_args(args: &[String]) -> Result<Command, String> {
         *slot = Some(value);
         i += 1;
     }
-    let mut config =
-        serve::config_from_options(port.as_deref(), lifetime.as_deref(), skew.as_deref())?;
-    if let Some(value) = retention {
-        config.bill_retention = serve::retention_from_option(&value)?;
-    }
-    config.strict_types = strict;
-    config.log_requests = !quiet;
-    Ok(Command::Run(config))
+    let options = serve::Options {
+        port: port.as_deref(),
+        token_lifetime_secs: lifetime.as_deref(),
+        clock_skew_secs: skew.as_deref(),
+        retention_secs: retention.as_deref(),
+        strict,
+        quiet,
+    };
+    Ok(Command::Run(options.config()?))
 }
 
 fn main() -> ExitCode {
@@ -99,7 +98,7 @@ fn main() -> ExitCode {
     let config = match parse_args(&args) {
         Ok(Command::Run(config)) => config,
         Ok(Command::Help) => {
-            println!("{USAGE}");
+            println!("{}", usage());
             return ExitCode::SUCCESS;
         }
         Ok(Command::Version) => {
@@ -107,7 +106,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(message) => {
-            eprintln!("ums-sandbox: {message}\n\n{USAGE}");
+            eprintln!("ums-sandbox: {message}\n\n{}", usage());
             return ExitCode::from(2);
         }
     };

@@ -8,34 +8,69 @@ use std::time::Duration;
 /// The port both programs listen on when none is given.
 pub const DEFAULT_PORT: u16 = 8765;
 
-/// A config from the option values given (`--port`, `--token-lifetime-secs`,
-/// `--clock-skew-secs`), with a message naming the option on error.
-pub fn config_from_options(
-    port: Option<&str>,
-    token_lifetime_secs: Option<&str>,
-    clock_skew_secs: Option<&str>,
-) -> Result<SandboxConfig, String> {
-    let mut config = SandboxConfig {
-        port: DEFAULT_PORT,
-        ..SandboxConfig::default()
-    };
-    if let Some(value) = port {
-        config.port = value
-            .parse()
-            .map_err(|_| format!("--port must be 0..=65535, got `{value}`"))?;
-    }
-    if let Some(value) = token_lifetime_secs {
-        config.token_lifetime = Duration::from_secs(positive_secs("--token-lifetime-secs", value)?);
-    }
-    if let Some(value) = clock_skew_secs {
-        config.clock_skew = Duration::from_secs(positive_secs("--clock-skew-secs", value)?);
-    }
-    Ok(config)
+/// The options `ums-sandbox` and `ums sandbox` both take, as given on the
+/// command line (each program parses its own command line).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Options<'a> {
+    pub port: Option<&'a str>,
+    pub token_lifetime_secs: Option<&'a str>,
+    pub clock_skew_secs: Option<&'a str>,
+    pub retention_secs: Option<&'a str>,
+    pub strict: bool,
+    pub quiet: bool,
 }
 
-/// The `--retention-secs` value: 1 second to 10 years.
-pub fn retention_from_option(value: &str) -> Result<Duration, String> {
-    positive_secs("--retention-secs", value).map(Duration::from_secs)
+impl Options<'_> {
+    /// The options that take a value, and the flags.
+    pub const VALUED: [&'static str; 4] = [
+        "--port",
+        "--token-lifetime-secs",
+        "--clock-skew-secs",
+        "--retention-secs",
+    ];
+    pub const FLAGS: [&'static str; 2] = ["--strict", "--quiet"];
+
+    /// The simulator's config, with a message naming the option on error.
+    pub fn config(&self) -> Result<SandboxConfig, String> {
+        let mut config = SandboxConfig {
+            port: DEFAULT_PORT,
+            ..SandboxConfig::default()
+        };
+        if let Some(value) = self.port {
+            config.port = value
+                .parse()
+                .map_err(|_| format!("--port must be 0..=65535, got `{value}`"))?;
+        }
+        if let Some(value) = self.token_lifetime_secs {
+            config.token_lifetime =
+                Duration::from_secs(positive_secs("--token-lifetime-secs", value)?);
+        }
+        if let Some(value) = self.clock_skew_secs {
+            config.clock_skew = Duration::from_secs(positive_secs("--clock-skew-secs", value)?);
+        }
+        if let Some(value) = self.retention_secs {
+            config.bill_retention = Duration::from_secs(positive_secs("--retention-secs", value)?);
+        }
+        config.strict_types = self.strict;
+        config.log_requests = !self.quiet;
+        Ok(config)
+    }
+}
+
+/// The lines of both programs' help that describe [`Options`].
+pub fn options_help() -> String {
+    // No `\` after the opening quote: it would strip the first line's indent.
+    format!(
+        "  --port N                 port to listen on (default {DEFAULT_PORT}; 0 picks a free port)
+  --token-lifetime-secs S  access-token lifetime in seconds (default 3600)
+  --clock-skew-secs S      tolerated timestamp skew and nonce-replay window in
+                           seconds (default 300)
+  --retention-secs S       settled bills are forgotten S seconds of simulator
+                           time after their last change (default 86400)
+  --strict                 amounts only as JSON integers (the documented type);
+                           by default a string of digits (\"26\") is accepted too
+  --quiet                  no log line per request on stderr"
+    )
 }
 
 /// Why the simulator cannot listen, naming the address and port (the port
@@ -101,15 +136,24 @@ mod tests {
 
     #[test]
     fn option_values_are_checked() {
-        let c = config_from_options(None, None, None).unwrap();
+        let config = |port, token_lifetime_secs, clock_skew_secs| {
+            Options {
+                port,
+                token_lifetime_secs,
+                clock_skew_secs,
+                ..Options::default()
+            }
+            .config()
+        };
+        let c = config(None, None, None).unwrap();
         assert_eq!(c.port, DEFAULT_PORT);
-        let c = config_from_options(Some("0"), Some("5"), Some("60")).unwrap();
+        let c = config(Some("0"), Some("5"), Some("60")).unwrap();
         assert_eq!(
             (c.port, c.token_lifetime.as_secs(), c.clock_skew.as_secs()),
             (0, 5, 60)
         );
-        assert!(config_from_options(Some("70000"), None, None).is_err());
-        assert!(config_from_options(None, Some("0"), None).is_err());
-        assert!(config_from_options(None, None, Some("x")).is_err());
+        assert!(config(Some("70000"), None, None).is_err());
+        assert!(config(None, Some("0"), None).is_err());
+        assert!(config(None, None, Some("x")).is_err());
     }
 }
