@@ -410,6 +410,40 @@ fn bill_date_defaults_to_today_in_beijing() {
     assert_eq!(e.field.as_deref(), Some("billDate"));
 }
 
+/// `ums_client_new` of the demo app on `base` with `extra`; must succeed.
+fn abi_client(base: &str, extra: Value) -> *mut ums::UmsClient {
+    let config = ums_sandbox::demo::client_config(base, extra);
+    let config = CString::new(config.to_string()).unwrap();
+    let mut handle = std::ptr::null_mut();
+    let mut buf = vec![0 as c_char; 4096];
+    let mut len = 0;
+    let s = unsafe {
+        ums::ums_client_new(
+            config.as_ptr(),
+            &mut handle,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut len,
+        )
+    };
+    assert_eq!(s, ums::UMS_OK);
+    handle
+}
+
+/// `ums_journal_pending`: the status and the document.
+fn abi_pending(client: *const ums::UmsClient) -> (i32, Value) {
+    let mut out = vec![0 as c_char; 64 * 1024];
+    let mut len = 0usize;
+    let status = unsafe { ums::ums_journal_pending(client, out.as_mut_ptr(), out.len(), &mut len) };
+    (status, doc(&out[..len]))
+}
+
+/// The JSON document a C export wrote.
+fn doc(written: &[c_char]) -> Value {
+    let bytes: Vec<u8> = written.iter().map(|c| *c as u8).collect();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
 fn abi_call(
     f: unsafe extern "C" fn(
         *const ums::UmsClient,
@@ -433,8 +467,7 @@ fn abi_call(
             &mut len,
         )
     };
-    let bytes: Vec<u8> = buf[..len].iter().map(|c| *c as u8).collect();
-    (status, serde_json::from_slice(&bytes).unwrap())
+    (status, doc(&buf[..len]))
 }
 
 /// The C ABI: an outcome-unknown refund's error document is the input of
@@ -451,24 +484,10 @@ fn the_c_abi_resolves_from_the_error_document_and_lists_pending_entries() {
     let (qr, no, date) = one_off(&setup, &today, 100, json!({}));
     pay(&base, &qr);
     let journal = TempJournal::new("abi");
-    let config = ums_sandbox::demo::client_config(
+    let handle = abi_client(
         &base,
         json!({"resolvable": true, "journal": journal.path()}),
     );
-    let config = CString::new(config.to_string()).unwrap();
-    let mut handle = std::ptr::null_mut();
-    let mut buf = vec![0 as c_char; 4096];
-    let mut len = 0;
-    let s = unsafe {
-        ums::ums_client_new(
-            config.as_ptr(),
-            &mut handle,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut len,
-        )
-    };
-    assert_eq!(s, ums::UMS_OK);
 
     sandbox.inject_fault("/v1/netpay/bills/refund", Fault::CloseAfterBody, 1);
     let refund = json!({"billNo": no, "billDate": date, "refundAmount": 40}).to_string();
@@ -482,11 +501,8 @@ fn the_c_abi_resolves_from_the_error_document_and_lists_pending_entries() {
         assert!(!doc.to_string().contains(key), "{key} in {doc}");
     }
 
-    let mut out = vec![0 as c_char; 64 * 1024];
-    let s = unsafe { ums::ums_journal_pending(handle, out.as_mut_ptr(), out.len(), &mut len) };
+    let (s, pending) = abi_pending(handle);
     assert_eq!(s, ums::UMS_OK);
-    let bytes: Vec<u8> = out[..len].iter().map(|c| *c as u8).collect();
-    let pending: Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(pending["count"], 1, "{pending}");
     assert_eq!(
         pending["pending"][0]["journalId"],
@@ -501,10 +517,8 @@ fn the_c_abi_resolves_from_the_error_document_and_lists_pending_entries() {
         verdict["evidence"]["answer"]["refundBillPayment"]["refundStatus"],
         "SUCCESS"
     );
-    let s = unsafe { ums::ums_journal_pending(handle, out.as_mut_ptr(), out.len(), &mut len) };
+    let (s, pending) = abi_pending(handle);
     assert_eq!(s, ums::UMS_OK);
-    let bytes: Vec<u8> = out[..len].iter().map(|c| *c as u8).collect();
-    let pending: Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(pending["count"], 0, "{pending}");
 
     // Bad input: a clear error, nothing sent.
@@ -526,19 +540,8 @@ fn the_c_abi_resolves_from_the_error_document_and_lists_pending_entries() {
     unsafe { ums::ums_client_free(handle) };
 
     // A client without a journal: UMS_ERR_CONFIG naming `journal`.
-    let config = ums_sandbox::demo::client_config(&base, json!({}));
-    let config = CString::new(config.to_string()).unwrap();
-    let s = unsafe {
-        ums::ums_client_new(
-            config.as_ptr(),
-            &mut handle,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut len,
-        )
-    };
-    assert_eq!(s, ums::UMS_OK);
-    let s = unsafe { ums::ums_journal_pending(handle, out.as_mut_ptr(), out.len(), &mut len) };
+    let handle = abi_client(&base, json!({}));
+    let (s, _) = abi_pending(handle);
     assert_eq!(s, ums::UMS_ERR_CONFIG);
     unsafe { ums::ums_client_free(handle) };
 }

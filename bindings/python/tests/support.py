@@ -10,9 +10,10 @@ import socket
 import subprocess
 import sys
 import threading
+import unittest
 import urllib.error
 import urllib.request
-from typing import IO, Callable, List, Optional
+from typing import IO, Any, Callable, List, Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BINDING = os.path.dirname(HERE)
@@ -172,6 +173,21 @@ def demo_config(url: str, **extra: object) -> dict:
 def sandbox_config(**extra: object) -> dict:
     """A client of the shared simulator with its demo app and merchant."""
     return demo_config(sandbox_url(), **extra)
+
+
+class SandboxClientTestCase(unittest.TestCase):
+    """One client of the shared simulator per test class, closed after it."""
+
+    client: Any  # a chinaums.Client (imported in setUpClass, once sys.path is set)
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        import chinaums
+        cls.client = chinaums.Client(sandbox_config())
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.client.close()
 
 
 def today() -> str:

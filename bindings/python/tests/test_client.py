@@ -38,17 +38,7 @@ def not_supported_yet(error: UmsError) -> bool:
             and error.http_status == 404)
 
 
-class SandboxTestCase(unittest.TestCase):
-    client: chinaums.Client
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.client = chinaums.Client(support.sandbox_config())
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.client.close()
-
+class SandboxTestCase(support.SandboxClientTestCase):
     def new_bill(self) -> dict:
         return {"qrCodeId": SEED_QR, "billNo": self.client.new_id(), "billDate": today(),
                 "totalAmount": "26"}

@@ -49,17 +49,7 @@ class EveryClassTest(unittest.TestCase):
         self.assertIn("errMsg appId 不存在", str(e))
 
 
-class LiveTest(unittest.TestCase):
-    client: chinaums.Client
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.client = chinaums.Client(support.sandbox_config())
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        cls.client.close()
-
+class LiveTest(support.SandboxClientTestCase):
     def bill(self) -> dict:
         return {"qrCodeId": SEED_QR, "billNo": self.client.new_id(), "billDate": today(),
                 "totalAmount": 26}
