@@ -437,7 +437,7 @@ impl Gateway {
 
 /// A body that is exactly `{"data": {...}}` (the official SDKs'
 /// `needDataTag` envelope) is the inner object.
-fn unwrap_data_envelope(mut body: Map<String, Value>) -> Map<String, Value> {
+pub(crate) fn unwrap_data_envelope(mut body: Map<String, Value>) -> Map<String, Value> {
     if body.len() == 1 && body.get("data").is_some_and(Value::is_object) {
         if let Some(Value::Object(inner)) = body.remove("data") {
             return inner;
@@ -580,8 +580,13 @@ impl Gateway {
         };
         if request.path != TOKEN_PATH {
             let name = fault.map(Fault::name);
-            self.judge
-                .record_answer(&request.path, &request.body, &answer, name);
+            self.judge.record_answer(
+                &request.path,
+                &request.body,
+                &answer,
+                outcome.err_code.as_deref(),
+                name,
+            );
         }
         match fault {
             Some(fault) => fault.spoil(answer, now.at_ms),

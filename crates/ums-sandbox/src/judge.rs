@@ -111,13 +111,8 @@ impl Judge {
         fault: Option<&str>,
     ) {
         let request = match serde_json::from_slice::<Value>(body) {
-            Ok(Value::Object(mut map)) => {
-                if map.len() == 1 {
-                    if let Some(Value::Object(inner)) = map.remove("data") {
-                        map = inner;
-                    }
-                }
-                chinaums::resolve::identifying(&map)
+            Ok(Value::Object(map)) => {
+                chinaums::resolve::identifying(&super::gateway::unwrap_data_envelope(map))
             }
             _ => Map::new(),
         };
@@ -164,16 +159,22 @@ impl Judge {
 
     /// Records a request the gateway answered: applied when the answer is
     /// HTTP 200 with errCode SUCCESS.
+    /// `err_code`: the answer's errCode when the caller already read it
+    /// (every business answer); else it is read from the answer here.
     pub(crate) fn record_answer(
         &self,
         path: &str,
         body: &[u8],
         answer: &super::http::Answer,
+        err_code: Option<&str>,
         fault: Option<&str>,
     ) {
-        let code = serde_json::from_slice::<Value>(&answer.body)
-            .ok()
-            .and_then(|v| v.get("errCode").and_then(Value::as_str).map(str::to_string));
+        let code = match err_code {
+            Some(code) => Some(code.to_string()),
+            None => serde_json::from_slice::<Value>(&answer.body)
+                .ok()
+                .and_then(|v| v.get("errCode").and_then(Value::as_str).map(str::to_string)),
+        };
         let applied = answer.status == 200 && code.as_deref() == Some("SUCCESS");
         self.record(path, body, applied, code.as_deref(), fault);
     }
